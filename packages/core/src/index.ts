@@ -1,0 +1,7 @@
+/**
+ * `@floworch/core`: storage contracts every backend implements, helpers for backend authors,
+ * and the FlowOrchestrator engine.
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './storage/index.js';

@@ -1,0 +1,47 @@
+import type { FlowEventInput, FlowEventRecord, Uuid } from './records.js';
+
+/**
+ * Trigger data and headers, step inputs and outputs, and the event log, stored as JSON text.
+ * Values are JS values serialised with `JSON.stringify` (object keys kept as written). A stored
+ * JSON `null` reads back as `null`, the same as "absent". Required of every backend.
+ *
+ * Reserved keys share one key space per run: `<stepKey>` (output), `<stepKey>:input`,
+ * `__trigger:data`, `__trigger:headers`.
+ */
+export interface OutputsRepository {
+  /** Upserts the step's output. */
+  saveStepOutput(runId: Uuid, stepKey: string, value: unknown): Promise<void>;
+  /** Upserts the step's inputs (key `<stepKey>:input`). */
+  saveStepInput(runId: Uuid, stepKey: string, inputs: unknown): Promise<void>;
+  /** Upserts the trigger payload. */
+  saveTriggerData(runId: Uuid, data: unknown): Promise<void>;
+  /** Upserts the trigger headers with lower-cased names; a no-op for `null`. */
+  saveTriggerHeaders(runId: Uuid, headers: Readonly<Record<string, string>> | null): Promise<void>;
+  /** The trigger payload, or `null`. */
+  getTriggerData(runId: Uuid): Promise<unknown>;
+  /** The trigger headers (lower-cased names), or `null` when absent or not an object. */
+  getTriggerHeaders(runId: Uuid): Promise<Record<string, string> | null>;
+  /** The step's output (or any raw key, e.g. `step:input`), or `null`. */
+  getStepOutput(runId: Uuid, stepKey: string): Promise<unknown>;
+  /** The step's inputs, or `null`. */
+  getStepInput(runId: Uuid, stepKey: string): Promise<unknown>;
+  /**
+   * Appends an event; the store assigns a sequence strictly increasing within the run.
+   * `event.stepKey ?? defaultStepKey` is stored as the step key.
+   */
+  recordEvent(runId: Uuid, event: FlowEventInput, defaultStepKey?: string | null): Promise<void>;
+}
+
+/** Paging of {@link FlowEventReader.getRunEvents}. */
+export interface EventPage {
+  /** Events to skip (negative ⇒ 0). */
+  readonly skip?: number;
+  /** Page size (default 200, < 1 ⇒ 1, capped at 1 000). */
+  readonly take?: number;
+}
+
+/** Reads a run's event log. */
+export interface FlowEventReader {
+  /** Events of the run ordered by sequence; `[]` for unknown runs. */
+  getRunEvents(runId: Uuid, page?: EventPage): Promise<FlowEventRecord[]>;
+}

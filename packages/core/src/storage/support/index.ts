@@ -1,0 +1,4 @@
+export * from './json.js';
+export * from './paging.js';
+export * from './text.js';
+export * from './timeseries.js';

@@ -1,0 +1,6 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['@floworch/source'] },
+  test: { name: 'inmemory', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+});
