@@ -259,7 +259,10 @@ export interface FlowScheduleState {
 }
 
 /** What a caller hands to `FlowScheduleStateStore.save`. */
-export type FlowScheduleStateInput = Omit<FlowScheduleState, 'updatedAt' | 'flowName' | 'isPaused' | 'cronOverride'> & {
+export type FlowScheduleStateInput = Omit<
+  FlowScheduleState,
+  'updatedAt' | 'flowName' | 'isPaused' | 'cronOverride'
+> & {
   /** Flow name (default `""`). */
   readonly flowName?: string;
   /** Default `false`. */

@@ -41,7 +41,10 @@ export function timeseriesWindow(query: TimeseriesQuery): { anchor: Date; sizeMs
  * Builds zero-filled buckets from runs. Backends select rows with `since <= startedAt < until`
  * (and the flow filter) and hand them here, so every backend computes identical numbers.
  */
-export function buildTimeseries(query: TimeseriesQuery, rows: Iterable<TimeseriesRow>): RunTimeseriesBucket[] {
+export function buildTimeseries(
+  query: TimeseriesQuery,
+  rows: Iterable<TimeseriesRow>,
+): RunTimeseriesBucket[] {
   const { anchor, sizeMs, count } = timeseriesWindow(query);
   if (count === 0) return [];
   type Acc = {
