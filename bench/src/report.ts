@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MachineInfo } from './machine.js';
+import { round } from './stats.js';
+
+/** One measured row: a workload on one backend at one concurrency. */
+export interface BenchRow {
+  readonly workload: string;
+  readonly backend: string;
+  readonly concurrency: number;
+  readonly runs: number;
+  readonly stepsPerSec: number;
+  readonly runsPerSec: number;
+  readonly handoffP50Ms?: number;
+  readonly handoffP95Ms?: number;
+  readonly handoffP99Ms?: number;
+  readonly commitsPerStep?: number;
+  readonly peakRssMiB?: number;
+  readonly heapAfterGcMiB?: number;
+  readonly repetitions: number;
+}
+
+/** A target and whether the measurement met it. */
+export interface TargetCheck {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+/** Everything one `pnpm bench` invocation produced. */
+export interface BenchReport {
+  readonly startedAt: string;
+  readonly mode: 'full' | 'quick';
+  readonly machine: MachineInfo;
+  readonly rows: readonly BenchRow[];
+  readonly targets: readonly TargetCheck[];
+  readonly notes: readonly string[];
+}
+
+const fmt = (v: number | undefined, digits = 1) =>
+  v === undefined || !Number.isFinite(v) ? '–' : String(round(v, digits));
+
+/** The markdown table a person reads. */
+export function toMarkdown(report: BenchReport): string {
+  const lines = [
+    `# @floworch benchmark (${report.mode}) — ${report.startedAt}`,
+    '',
+    `Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.platform}`,
+    report.machine.postgres
+      ? `PostgreSQL: ${Object.entries(report.machine.postgres)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`
+      : 'PostgreSQL: not measured',
+    '',
+    '| workload | backend | conc. | runs | steps/s | runs/s | hand-off p50 / p95 / p99 ms | commits/step | peak RSS MiB | heap after GC MiB | reps |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+    ...report.rows.map(
+      (r) =>
+        `| ${r.workload} | ${r.backend} | ${r.concurrency} | ${r.runs} | ${fmt(r.stepsPerSec, 0)} | ${fmt(r.runsPerSec, 0)} | ${fmt(r.handoffP50Ms, 2)} / ${fmt(r.handoffP95Ms, 2)} / ${fmt(r.handoffP99Ms, 2)} | ${fmt(r.commitsPerStep, 2)} | ${fmt(r.peakRssMiB)} | ${fmt(r.heapAfterGcMiB)} | ${r.repetitions} |`,
+    ),
+    '',
+  ];
+  if (report.targets.length > 0) {
+    lines.push('| target | measured | met |', '| --- | --- | --- |');
+    for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met ? 'yes' : 'NO'} |`);
+    lines.push('');
+  }
+  for (const note of report.notes) lines.push(`- ${note}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Writes `<name>.md` and `<name>.json` (and any extra files) under `dir`; returns the paths. */
+export function writeReport(
+  dir: string,
+  name: string,
+  report: BenchReport,
+  extra: Record<string, string> = {},
+): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const files: Record<string, string> = {
+    [`${name}.md`]: toMarkdown(report),
+    [`${name}.json`]: JSON.stringify(report, null, 2) + '\n',
+    ...extra,
+  };
+  for (const [file, content] of Object.entries(files)) {
+    const target = path.join(dir, file);
+    fs.writeFileSync(target, content);
+    written.push(target);
+  }
+  return written;
+}

@@ -1,0 +1,87 @@
+import {
+  type FlowRunRecord,
+  type FlowStepAttemptRecord,
+  type FlowStepRecord,
+  headersFromJsonText,
+  parseStepStatus,
+  type RunStatus,
+} from '@floworch/core';
+import type { AttemptRow, RunRow, StepRow } from './state.js';
+
+/** A fresh `Date` from a stored epoch-ms value. */
+export const toDate = (ms: number): Date => new Date(ms);
+/** A fresh `Date` or null. */
+export const toDateOrNull = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+/** Public copy of a run row (no steps). */
+export function runRecord(
+  row: RunRow,
+  extra?: Partial<Pick<FlowRunRecord, 'steps' | 'triggerHeaders'>>,
+): FlowRunRecord {
+  return {
+    id: row.id,
+    flowId: row.flowId,
+    flowName: row.flowName,
+    status: row.status as RunStatus,
+    triggerKey: row.triggerKey,
+    triggerDataJson: row.triggerDataJson,
+    triggerHeaders: extra?.triggerHeaders ?? null,
+    backgroundJobId: row.backgroundJobId,
+    startedAt: toDate(row.startedAt),
+    completedAt: toDateOrNull(row.completedAt),
+    sourceRunId: row.sourceRunId,
+    steps: extra?.steps ?? null,
+  };
+}
+
+/** Public copy of an attempt row. */
+export function attemptRecord(runId: string, stepKey: string, row: AttemptRow): FlowStepAttemptRecord {
+  return {
+    runId,
+    stepKey,
+    attempt: row.attempt,
+    stepType: row.stepType,
+    status: parseStepStatus(row.status),
+    inputJson: row.inputJson,
+    outputJson: row.outputJson,
+    errorMessage: row.errorMessage,
+    jobId: row.jobId,
+    startedAt: toDate(row.startedAt),
+    completedAt: toDateOrNull(row.completedAt),
+    evaluationTraceJson: row.evaluationTraceJson,
+  };
+}
+
+/** Public copy of a step row with its attempts (a synthetic attempt #1 when it has none). */
+export function stepRecord(
+  runId: string,
+  row: StepRow,
+  attempts: readonly AttemptRow[] | undefined,
+): FlowStepRecord {
+  const list =
+    attempts && attempts.length > 0
+      ? attempts.map((a) => attemptRecord(runId, row.stepKey, a))
+      : [attemptRecord(runId, row.stepKey, { ...row, attempt: 1 })];
+  return {
+    runId,
+    stepKey: row.stepKey,
+    stepType: row.stepType,
+    status: parseStepStatus(row.status),
+    inputJson: row.inputJson,
+    outputJson: row.outputJson,
+    errorMessage: row.errorMessage,
+    jobId: row.jobId,
+    startedAt: toDate(row.startedAt),
+    completedAt: toDateOrNull(row.completedAt),
+    attemptCount: list.length,
+    attempts: list,
+    evaluationTraceJson: row.evaluationTraceJson,
+  };
+}
+
+/** Headers stored under `__trigger:headers`, parsed. */
+export function storedHeaders(
+  outputs: ReadonlyMap<string, string | null> | undefined,
+): Record<string, string> | null {
+  return headersFromJsonText(outputs?.get('__trigger:headers') ?? null);
+}

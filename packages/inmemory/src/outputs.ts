@@ -1,0 +1,93 @@
+import {
+  type Clock,
+  clampEventPage,
+  type EventPage,
+  type FlowEventInput,
+  type FlowEventReader,
+  type FlowEventRecord,
+  fromJsonText,
+  headersFromJsonText,
+  lowerCaseHeaders,
+  type OutputsRepository,
+  toJsonText,
+} from '@floworch/core';
+import { toDate } from './copy.js';
+import type { MemoryState } from './state.js';
+
+const TRIGGER_DATA = '__trigger:data';
+const TRIGGER_HEADERS = '__trigger:headers';
+
+/** In-memory {@link OutputsRepository} and {@link FlowEventReader}. Values are kept as JSON text. */
+export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
+  /** @param state shared data @param clock time source */
+  constructor(
+    private readonly state: MemoryState,
+    private readonly clock: Clock,
+  ) {}
+
+  private put(runId: string, key: string, value: unknown, what: string): void {
+    const text = toJsonText(value, what);
+    this.state.runData(runId).outputs.set(key, text);
+  }
+
+  private read(runId: string, key: string): unknown {
+    return fromJsonText(this.state.peekRunData(runId)?.outputs.get(key) ?? null);
+  }
+
+  async saveStepOutput(runId: string, stepKey: string, value: unknown): Promise<void> {
+    this.put(runId, stepKey, value, `output of step '${stepKey}'`);
+  }
+
+  async saveStepInput(runId: string, stepKey: string, inputs: unknown): Promise<void> {
+    this.put(runId, `${stepKey}:input`, inputs, `inputs of step '${stepKey}'`);
+  }
+
+  async saveTriggerData(runId: string, data: unknown): Promise<void> {
+    this.put(runId, TRIGGER_DATA, data, 'trigger data');
+  }
+
+  async saveTriggerHeaders(runId: string, headers: Readonly<Record<string, string>> | null): Promise<void> {
+    if (headers === null || headers === undefined) return;
+    this.put(runId, TRIGGER_HEADERS, lowerCaseHeaders(headers), 'trigger headers');
+  }
+
+  async getTriggerData(runId: string): Promise<unknown> {
+    return this.read(runId, TRIGGER_DATA);
+  }
+
+  async getTriggerHeaders(runId: string): Promise<Record<string, string> | null> {
+    return headersFromJsonText(this.state.peekRunData(runId)?.outputs.get(TRIGGER_HEADERS) ?? null);
+  }
+
+  async getStepOutput(runId: string, stepKey: string): Promise<unknown> {
+    return this.read(runId, stepKey);
+  }
+
+  async getStepInput(runId: string, stepKey: string): Promise<unknown> {
+    return this.read(runId, `${stepKey}:input`);
+  }
+
+  async recordEvent(runId: string, event: FlowEventInput, defaultStepKey?: string | null): Promise<void> {
+    this.state.runData(runId).events.push({
+      sequence: this.state.nextEventSequence++,
+      timestamp: (event.timestamp ?? this.clock.now()).getTime(),
+      type: event.type,
+      stepKey: event.stepKey ?? defaultStepKey ?? null,
+      message: event.message ?? null,
+    });
+  }
+
+  async getRunEvents(runId: string, page?: EventPage): Promise<FlowEventRecord[]> {
+    const { skip, take } = clampEventPage(page?.skip, page?.take);
+    const id = runId.toLowerCase();
+    const events = this.state.peekRunData(id)?.events ?? [];
+    return events.slice(skip, skip + take).map((e) => ({
+      sequence: e.sequence,
+      runId: id,
+      timestamp: toDate(e.timestamp),
+      type: e.type,
+      stepKey: e.stepKey,
+      message: e.message,
+    }));
+  }
+}

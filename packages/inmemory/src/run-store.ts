@@ -1,0 +1,293 @@
+import {
+  buildTimeseries,
+  type Clock,
+  clampRunPage,
+  type DashboardStatistics,
+  DuplicateRunError,
+  type FlowRunPage,
+  type FlowRunRecord,
+  type FlowRunStore,
+  InvalidArgumentError,
+  type RunQuery,
+  type RunStatus,
+  type RunTimeseriesBucket,
+  SkipReasons,
+  type StartRunInput,
+  type StepCompleteInput,
+  type StepStartInput,
+  startOfUtcDay,
+  type TerminalRunStatus,
+  type TimeseriesQuery,
+} from '@floworch/core';
+import { runRecord, stepRecord, storedHeaders } from './copy.js';
+import type { MemoryState, RunData, RunRow } from './state.js';
+
+const DAY_MS = 86_400_000;
+
+/** True when no owner is asserted, or `owner` holds the step's claim. */
+export function holdsClaim(data: RunData | undefined, stepKey: string, owner: string | undefined): boolean {
+  if (owner === undefined) return true;
+  return data?.claims.get(stepKey)?.owner === owner;
+}
+
+function contains(value: string | null | undefined, needle: string): boolean {
+  return value != null && value.toLowerCase().includes(needle);
+}
+
+/** In-memory {@link FlowRunStore}: runs, steps, attempts, queries and the dispatch ledger. */
+export class InMemoryRunStore implements FlowRunStore {
+  /** @param state shared data @param clock time source */
+  constructor(
+    private readonly state: MemoryState,
+    private readonly clock: Clock,
+  ) {}
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  async startRun(input: StartRunInput): Promise<FlowRunRecord> {
+    if (!input.runId) throw new InvalidArgumentError('runId', 'is required');
+    const id = input.runId.toLowerCase();
+    if (this.state.runs.has(id)) throw new DuplicateRunError(id);
+    const row: RunRow = {
+      id,
+      flowId: input.flowId.toLowerCase(),
+      flowName: input.flowName,
+      status: 'Running',
+      triggerKey: input.triggerKey,
+      triggerDataJson: input.triggerDataJson ?? null,
+      backgroundJobId: input.jobId ?? null,
+      startedAt: this.now(),
+      completedAt: null,
+      sourceRunId: input.sourceRunId?.toLowerCase() ?? null,
+    };
+    this.state.runs.set(id, row);
+    this.state.active.add(id);
+    return runRecord(row);
+  }
+
+  async getDerivedRuns(sourceRunId: string): Promise<FlowRunRecord[]> {
+    const source = sourceRunId.toLowerCase();
+    return this.sortNewestFirst([...this.state.runs.values()].filter((r) => r.sourceRunId === source)).map(
+      (r) => runRecord(r),
+    );
+  }
+
+  async recordStepStart(input: StepStartInput): Promise<boolean> {
+    const data = this.state.runData(input.runId);
+    if (!holdsClaim(data, input.stepKey, input.owner)) return false;
+    const now = this.now();
+    const attempts = data.attempts.get(input.stepKey) ?? [];
+    const row = {
+      stepType: input.stepType,
+      status: 'Running' as const,
+      inputJson: input.inputJson ?? null,
+      outputJson: null,
+      errorMessage: null,
+      jobId: input.jobId ?? null,
+      startedAt: now,
+      completedAt: null,
+      evaluationTraceJson: null,
+    };
+    attempts.push({ ...row, attempt: attempts.length + 1 });
+    data.attempts.set(input.stepKey, attempts);
+    data.steps.set(input.stepKey, { ...row, stepKey: input.stepKey });
+    return true;
+  }
+
+  async recordStepComplete(input: StepCompleteInput): Promise<boolean> {
+    const data = this.state.peekRunData(input.runId);
+    const step = data?.steps.get(input.stepKey);
+    if (!data || !step) return false;
+    if (!holdsClaim(data, input.stepKey, input.owner)) return false;
+    const now = this.now();
+    const patch = {
+      status: input.status,
+      outputJson: input.outputJson ?? null,
+      errorMessage: input.errorMessage ?? null,
+      completedAt: now,
+    };
+    Object.assign(step, patch);
+    const attempts = data.attempts.get(input.stepKey);
+    const latest = attempts?.[attempts.length - 1];
+    if (latest) Object.assign(latest, patch);
+    return true;
+  }
+
+  async completeRun(runId: string, status: RunStatus): Promise<void> {
+    const run = this.state.runs.get(runId.toLowerCase());
+    if (!run) return;
+    this.state.setRunStatus(run, status);
+    run.completedAt = this.now();
+  }
+
+  async completeRunIfActive(runId: string, status: TerminalRunStatus): Promise<boolean> {
+    const run = this.state.runs.get(runId.toLowerCase());
+    if (!run || run.status !== 'Running') return false;
+    this.state.setRunStatus(run, status);
+    run.completedAt = this.now();
+    return true;
+  }
+
+  async getRuns(query?: RunQuery): Promise<FlowRunRecord[]> {
+    return [...(await this.getRunsPage(query)).runs];
+  }
+
+  async getRunsPage(query: RunQuery = {}): Promise<FlowRunPage> {
+    const { skip, take } = clampRunPage(query.skip, query.take);
+    const flowId = query.flowId?.toLowerCase();
+    const status = query.status?.trim() ? query.status.trim().toLowerCase() : null;
+    const search = query.search?.trim() ? query.search.trim().toLowerCase() : null;
+    const matches = [...this.state.runs.values()].filter(
+      (run) =>
+        (!flowId || run.flowId === flowId) &&
+        (!status || run.status.toLowerCase() === status) &&
+        (!search || this.matchesSearch(run, search)),
+    );
+    const page = this.sortNewestFirst(matches).slice(skip, skip + take);
+    return { runs: page.map((r) => runRecord(r)), totalCount: matches.length };
+  }
+
+  private matchesSearch(run: RunRow, needle: string): boolean {
+    if (
+      contains(run.id, needle) ||
+      contains(run.flowName, needle) ||
+      contains(run.triggerKey, needle) ||
+      contains(run.status, needle) ||
+      contains(run.backgroundJobId, needle)
+    ) {
+      return true;
+    }
+    const data = this.state.peekRunData(run.id);
+    if (!data) return false;
+    for (const step of data.steps.values()) {
+      if (
+        contains(step.stepKey, needle) ||
+        contains(step.errorMessage, needle) ||
+        contains(step.outputJson, needle)
+      ) {
+        return true;
+      }
+    }
+    for (const [stepKey, attempts] of data.attempts) {
+      if (contains(stepKey, needle)) return true;
+      for (const a of attempts) {
+        if (contains(a.errorMessage, needle) || contains(a.outputJson, needle)) return true;
+      }
+    }
+    return false;
+  }
+
+  private sortNewestFirst(rows: RunRow[]): RunRow[] {
+    return rows.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async getRunDetail(runId: string): Promise<FlowRunRecord | null> {
+    const run = this.state.runs.get(runId.toLowerCase());
+    if (!run) return null;
+    const data = this.state.peekRunData(run.id);
+    const steps = data
+      ? [...data.steps.values()]
+          .sort(
+            (a, b) =>
+              a.startedAt - b.startedAt || (a.stepKey < b.stepKey ? -1 : a.stepKey > b.stepKey ? 1 : 0),
+          )
+          .map((s) => stepRecord(run.id, s, data.attempts.get(s.stepKey)))
+      : [];
+    return runRecord(run, { steps, triggerHeaders: storedHeaders(data?.outputs) });
+  }
+
+  async getStatistics(): Promise<DashboardStatistics> {
+    const dayStart = startOfUtcDay(this.clock.now()).getTime();
+    const dayEnd = dayStart + DAY_MS;
+    let completedToday = 0;
+    let failedToday = 0;
+    for (const run of this.state.runs.values()) {
+      if (run.completedAt === null || run.completedAt < dayStart || run.completedAt >= dayEnd) continue;
+      if (run.status === 'Succeeded') completedToday++;
+      else if (run.status === 'Failed') failedToday++;
+    }
+    return {
+      totalFlows: this.state.flows.size,
+      activeRuns: this.state.active.size,
+      completedToday,
+      failedToday,
+    };
+  }
+
+  async getRunTimeseries(query: TimeseriesQuery): Promise<RunTimeseriesBucket[]> {
+    const flowId = query.flowId?.toLowerCase();
+    const rows = [...this.state.runs.values()]
+      .filter((r) => !flowId || r.flowId === flowId)
+      .map((r) => ({
+        startedAt: new Date(r.startedAt),
+        completedAt: r.completedAt === null ? null : new Date(r.completedAt),
+        status: r.status,
+      }));
+    return buildTimeseries(query, rows);
+  }
+
+  async getActiveRuns(limit?: number): Promise<FlowRunRecord[]> {
+    const rows = this.sortNewestFirst(
+      [...this.state.active].map((id) => this.state.runs.get(id)!).filter(Boolean),
+    );
+    const bounded = limit !== undefined && limit >= 0 ? rows.slice(0, limit) : rows;
+    return bounded.map((r) => runRecord(r));
+  }
+
+  async retryStep(runId: string, stepKey: string): Promise<void> {
+    const id = runId.toLowerCase();
+    const now = this.now();
+    const data = this.state.peekRunData(id);
+    const step = data?.steps.get(stepKey);
+    if (step) {
+      Object.assign(step, {
+        status: 'Running',
+        outputJson: null,
+        errorMessage: null,
+        completedAt: null,
+        startedAt: now,
+      });
+    }
+    const run = this.state.runs.get(id);
+    if (run) {
+      this.state.setRunStatus(run, 'Running');
+      run.completedAt = null;
+    }
+    data?.claims.delete(stepKey);
+    data?.dispatches.delete(stepKey);
+  }
+
+  async resetCascadeSkippedDependents(runId: string, stepKeys: readonly string[]): Promise<void> {
+    const data = this.state.peekRunData(runId.toLowerCase());
+    if (!data) return;
+    for (const key of stepKeys) {
+      const step = data.steps.get(key);
+      if (step?.status !== 'Skipped' || step.errorMessage !== SkipReasons.prerequisitesUnmet) continue;
+      data.steps.delete(key);
+      data.claims.delete(key);
+      data.dispatches.delete(key);
+    }
+  }
+
+  async tryRecordDispatch(runId: string, stepKey: string): Promise<boolean> {
+    const data = this.state.runData(runId.toLowerCase());
+    if (data.dispatches.has(stepKey)) return false;
+    data.dispatches.set(stepKey, { dispatchedAt: this.now(), jobId: null });
+    return true;
+  }
+
+  async annotateDispatch(runId: string, stepKey: string, jobId: string): Promise<void> {
+    const row = this.state.peekRunData(runId.toLowerCase())?.dispatches.get(stepKey);
+    if (row) row.jobId = jobId;
+  }
+
+  async releaseDispatch(runId: string, stepKey: string): Promise<void> {
+    this.state.peekRunData(runId.toLowerCase())?.dispatches.delete(stepKey);
+  }
+
+  async getDispatchedStepKeys(runId: string): Promise<Set<string>> {
+    return new Set(this.state.peekRunData(runId.toLowerCase())?.dispatches.keys() ?? []);
+  }
+}
