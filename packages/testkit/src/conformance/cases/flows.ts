@@ -1,0 +1,185 @@
+import { checkStorageCapabilities, STORAGE_CAPABILITIES } from '@floworch/core';
+import { expect } from 'vitest';
+import type { CaseGroup } from '../case.js';
+import { countTrue, fulfilled, pick, race, T0, uuid } from '../fixtures.js';
+
+/** Capability declaration and `FlowStore` cases (storage.md §10.3). */
+export const flowCases: CaseGroup[] = [
+  {
+    name: 'capabilities',
+    cases: [
+      {
+        id: 'capabilities.declared-match-implemented',
+        title: 'declared capabilities equal the contracts present, both ways',
+        run: async ({ storage }) => {
+          expect(checkStorageCapabilities(storage)).toEqual([]);
+          for (const c of storage.capabilities) expect(STORAGE_CAPABILITIES).toContain(c);
+        },
+      },
+      {
+        id: 'capabilities.required-contracts-present',
+        title: 'flows, runs, outputs and the clock are always present',
+        run: async ({ storage, clock }) => {
+          expect(typeof storage.flows.save).toBe('function');
+          expect(typeof storage.runs.startRun).toBe('function');
+          expect(typeof storage.outputs.saveStepOutput).toBe('function');
+          expect(storage.clock.now().getTime()).toBe(clock.now().getTime());
+          expect(typeof storage.name).toBe('string');
+        },
+      },
+    ],
+  },
+  {
+    name: 'flows',
+    cases: [
+      {
+        id: 'flows.save.roundtrip',
+        title: 'save then get returns every field with store-stamped times (FS1)',
+        run: async ({ storage }) => {
+          const id = uuid();
+          await storage.flows.save({ id, name: 'Orders', version: '2.1', manifestJson: '{"steps":{}}', isEnabled: false });
+          const got = await storage.flows.getById(id);
+          expect(got).toMatchObject({ id, name: 'Orders', version: '2.1', manifestJson: '{"steps":{}}', isEnabled: false });
+          expect(got!.createdAt.getTime()).toBe(T0);
+          expect(got!.updatedAt.getTime()).toBe(T0);
+        },
+      },
+      {
+        id: 'flows.get.unknown-null',
+        title: 'get of an unknown id returns null (FS2)',
+        run: async ({ storage }) => {
+          expect(await storage.flows.getById(uuid())).toBeNull();
+        },
+      },
+      {
+        id: 'flows.save.overwrite-keeps-created-at',
+        title: 'saving an existing id overwrites fields, keeps createdAt, advances updatedAt (FS3)',
+        run: async ({ storage, clock }) => {
+          const id = uuid();
+          await storage.flows.save({ id, name: 'A', version: '1.0', manifestJson: null, isEnabled: true });
+          clock.advance(60_000);
+          await storage.flows.save({ id, name: 'B', version: '3.0', manifestJson: '{"x":1}', isEnabled: false });
+          const got = await storage.flows.getById(id);
+          expect(got).toMatchObject({ name: 'B', version: '3.0', manifestJson: '{"x":1}', isEnabled: false });
+          expect(got!.createdAt.getTime()).toBe(T0);
+          expect(got!.updatedAt.getTime()).toBe(T0 + 60_000);
+          expect(await storage.flows.getAll()).toHaveLength(1);
+        },
+      },
+      {
+        id: 'flows.save.returns-persisted-with-defaults',
+        title: 'save returns the persisted record; version defaults to "1.0" and isEnabled to true (FS4)',
+        run: async ({ storage }) => {
+          const id = uuid();
+          const saved = await storage.flows.save({ id, name: 'Defaults' });
+          expect(saved).toMatchObject({ id, name: 'Defaults', version: '1.0', isEnabled: true, manifestJson: null });
+          expect(saved.createdAt.getTime()).toBe(T0);
+          expect(await storage.flows.getById(id)).toEqual(saved);
+        },
+      },
+      {
+        id: 'flows.set-enabled.toggles',
+        title: 'setEnabled returns the updated record, persists it and advances updatedAt (FS5)',
+        run: async ({ storage, clock }) => {
+          const id = uuid();
+          await storage.flows.save({ id, name: 'Toggle' });
+          clock.advance(5_000);
+          const off = await storage.flows.setEnabled(id, false);
+          expect(off.isEnabled).toBe(false);
+          expect(off.updatedAt.getTime()).toBe(T0 + 5_000);
+          expect((await storage.flows.getById(id))!.isEnabled).toBe(false);
+          clock.advance(5_000);
+          const on = await storage.flows.setEnabled(id, true);
+          expect(on.isEnabled).toBe(true);
+          expect(on.createdAt.getTime()).toBe(T0);
+          expect((await storage.flows.getById(id))!.updatedAt.getTime()).toBe(T0 + 10_000);
+        },
+      },
+      {
+        id: 'flows.set-enabled.unknown-throws-not-found',
+        title: 'setEnabled of an unknown id throws FLOW_NOT_FOUND and creates nothing (FS6)',
+        run: async ({ storage }) => {
+          const id = uuid();
+          await expect(storage.flows.setEnabled(id, false)).rejects.toMatchObject({ code: 'FLOW_NOT_FOUND' });
+          expect(await storage.flows.getById(id)).toBeNull();
+        },
+      },
+      {
+        id: 'flows.delete.removes',
+        title: 'delete removes the definition; other definitions stay (FS7)',
+        run: async ({ storage }) => {
+          const a = uuid();
+          const b = uuid();
+          await storage.flows.save({ id: a, name: 'A' });
+          await storage.flows.save({ id: b, name: 'B' });
+          await storage.flows.delete(a);
+          expect(await storage.flows.getById(a)).toBeNull();
+          expect(await storage.flows.getById(b)).not.toBeNull();
+        },
+      },
+      {
+        id: 'flows.delete.unknown-noop',
+        title: 'delete of an unknown id is a no-op (FS7)',
+        run: async ({ storage }) => {
+          await storage.flows.save({ id: uuid(), name: 'Keep' });
+          await expect(storage.flows.delete(uuid())).resolves.toBeUndefined();
+          expect(await storage.flows.getAll()).toHaveLength(1);
+        },
+      },
+      {
+        id: 'flows.get-all.ordered-by-name',
+        title: 'getAll orders by name ascending (FS8)',
+        run: async ({ storage }) => {
+          for (const name of ['Charlie', 'alpha-ish', 'Bravo', 'Delta']) await storage.flows.save({ id: uuid(), name });
+          const names = (await storage.flows.getAll()).map((f) => f.name);
+          expect(names).toHaveLength(4);
+          expect(names.indexOf('Bravo')).toBeLessThan(names.indexOf('Charlie'));
+          expect(names.indexOf('Charlie')).toBeLessThan(names.indexOf('Delta'));
+        },
+      },
+      {
+        id: 'flows.reads-are-copies',
+        title: 'mutating a returned definition does not change the store',
+        run: async ({ storage }) => {
+          const id = uuid();
+          await storage.flows.save({ id, name: 'Original' });
+          const got = (await storage.flows.getById(id)) as { name: string; createdAt: Date };
+          got.name = 'Mutated';
+          got.createdAt.setTime(0);
+          const again = await storage.flows.getById(id);
+          expect(again!.name).toBe('Original');
+          expect(again!.createdAt.getTime()).toBe(T0);
+        },
+      },
+      {
+        id: 'flows.health-probe',
+        title: 'getAll succeeds on a healthy store and returns the definitions (FS10)',
+        run: async ({ storage }) => {
+          expect(await storage.flows.getAll()).toEqual([]);
+          await storage.flows.save({ id: uuid(), name: 'One' });
+          expect(await storage.flows.getAll()).toHaveLength(1);
+        },
+      },
+      {
+        id: 'race.flows.concurrent-first-save',
+        title: 'concurrent first saves of one new id from many connections: no error, one row (FS9)',
+        needsPeers: true,
+        run: async ({ instances, raceWidth }) => {
+          const stores = await instances(3);
+          const id = uuid();
+          const results = fulfilled(
+            await race(
+              Array.from({ length: Math.min(raceWidth, 32) }, (_, i) => () =>
+                pick(stores, i).flows.save({ id, name: `Racer ${i}` }),
+              ),
+            ),
+          );
+          expect(results).toHaveLength(Math.min(raceWidth, 32));
+          const all = await stores[0]!.flows.getAll();
+          expect(all.filter((f) => f.id === id)).toHaveLength(1);
+          expect(countTrue(all.map((f) => f.name.startsWith('Racer')))).toBe(1);
+        },
+      },
+    ],
+  },
+];
