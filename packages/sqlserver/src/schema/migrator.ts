@@ -1,0 +1,174 @@
+import { StorageError } from '@floworch/core';
+import { type Kysely, sql } from 'kysely';
+import { KEY_COLLATION, type SqlNames } from '../sql/names.js';
+import { ADDED_COLUMNS, INDEXES, KEY_COLUMNS, PRIMARY_KEYS, tableDefinitions } from './tables.js';
+
+/** Version written to `FlowSchemaVersion` by this release. */
+export const CURRENT_SCHEMA_VERSION = 1;
+
+const VERSION_DESCRIPTION = 'floworch baseline: reference 1.26 tables + leases, control CreatedAt, BIN2 keys';
+
+/** How long a migrator waits for another replica's migration before failing (ms). */
+export const MIGRATION_LOCK_TIMEOUT_MS = 120_000;
+
+/** One T-SQL batch of the migration, with a label for error messages. */
+export interface MigrationBatch {
+  /** What the batch does, e.g. `create table FlowRuns`. */
+  readonly label: string;
+  /** The batch text (no parameters; every name is a validated identifier). */
+  readonly sql: string;
+}
+
+/** Doubles single quotes for embedding in an `N'…'` literal. */
+function literal(text: string): string {
+  return `N'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * The applock batch. `@LockOwner = 'Transaction'` ties the lock to the migration transaction, so
+ * it is released by the commit or rollback and never leaks on a pooled session.
+ */
+export function applockBatch(n: SqlNames): MigrationBatch {
+  const resource = literal(`floworch:migrate:${n.schema}`);
+  return {
+    label: 'acquire migration lock',
+    sql: `DECLARE @result INT;
+EXEC @result = sys.sp_getapplock @Resource = ${resource}, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = ${MIGRATION_LOCK_TIMEOUT_MS};
+IF @result < 0 THROW 51000, N'floworch: could not acquire the migration lock (another replica is migrating, or it timed out).', 1;`,
+  };
+}
+
+function collationBatch(n: SqlNames, table: string, column: string, type: string): string {
+  const qualified = `[${n.schema}].[${table}]`;
+  const pkColumns = PRIMARY_KEYS[table as keyof typeof PRIMARY_KEYS]!.map((c) => `[${c}]`).join(', ');
+  // Index and PK drops/re-creates run through sp_executesql so that the batch compiles even when
+  // the objects do not exist; the secondary indexes are re-created by the index batches later.
+  return `DECLARE @obj INT = OBJECT_ID(${literal(qualified)}, N'U');
+DECLARE @name SYSNAME, @pk SYSNAME, @sql NVARCHAR(MAX);
+IF @obj IS NOT NULL AND EXISTS (SELECT 1 FROM sys.columns WHERE object_id = @obj AND name = ${literal(column)} AND ISNULL(collation_name, N'') <> N'${KEY_COLLATION}')
+BEGIN
+  WHILE 1 = 1
+  BEGIN
+    SET @name = NULL;
+    SELECT TOP (1) @name = i.name
+      FROM sys.indexes AS i
+      JOIN sys.index_columns AS ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id
+      JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+      WHERE i.object_id = @obj AND c.name = ${literal(column)} AND i.is_primary_key = 0
+      ORDER BY i.name;
+    IF @name IS NULL BREAK;
+    SET @sql = N'DROP INDEX ' + QUOTENAME(@name) + N' ON ${qualified}';
+    EXEC sys.sp_executesql @sql;
+  END;
+  SET @pk = NULL;
+  SELECT @pk = kc.name
+    FROM sys.key_constraints AS kc
+    JOIN sys.index_columns AS ic ON ic.object_id = kc.parent_object_id AND ic.index_id = kc.unique_index_id
+    JOIN sys.columns AS c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+    WHERE kc.parent_object_id = @obj AND kc.type = 'PK' AND c.name = ${literal(column)};
+  IF @pk IS NOT NULL
+  BEGIN
+    SET @sql = N'ALTER TABLE ${qualified} DROP CONSTRAINT ' + QUOTENAME(@pk);
+    EXEC sys.sp_executesql @sql;
+  END;
+  EXEC sys.sp_executesql N'ALTER TABLE ${qualified} ALTER COLUMN [${column}] ${type.replace(
+    /^(\S+)/,
+    `$1 COLLATE ${KEY_COLLATION}`,
+  )}';
+  IF @pk IS NOT NULL
+  BEGIN
+    SET @sql = N'ALTER TABLE ${qualified} ADD CONSTRAINT ' + QUOTENAME(@pk) + N' PRIMARY KEY (${pkColumns})';
+    EXEC sys.sp_executesql @sql;
+  END;
+END;`;
+}
+
+/**
+ * Every batch after the lock, in order. Each is idempotent (guarded by catalog checks by schema and
+ * name), so running them on an up-to-date database changes nothing. Statements that name a column
+ * which an earlier batch may have just added go through dynamic SQL: SQL Server resolves names when
+ * it compiles a batch, and the reference's 1.17 upgrade failed exactly there.
+ */
+export function migrationBatches(n: SqlNames): MigrationBatch[] {
+  const batches: MigrationBatch[] = [];
+  batches.push({
+    label: `create schema ${n.schema}`,
+    sql: `IF SCHEMA_ID(${literal(n.schema)}) IS NULL EXEC(N'CREATE SCHEMA [${n.schema}]');`,
+  });
+  for (const { table, ddl } of tableDefinitions(n)) {
+    batches.push({
+      label: `create table ${table}`,
+      sql: `IF OBJECT_ID(${literal(n.text(table))}, N'U') IS NULL\nBEGIN\n${ddl};\nEND;`,
+    });
+  }
+  for (const { table, column, definition } of ADDED_COLUMNS) {
+    batches.push({
+      label: `add column ${table}.${column}`,
+      sql: `IF COL_LENGTH(${literal(n.text(table))}, ${literal(column)}) IS NULL\n  ALTER TABLE ${n.text(table)} ADD [${column}] ${definition};`,
+    });
+  }
+  for (const { table, column, type } of KEY_COLUMNS) {
+    batches.push({
+      label: `binary collation on ${table}.${column}`,
+      sql: collationBatch(n, table, column, type),
+    });
+  }
+  for (const index of INDEXES) {
+    const create = `CREATE INDEX [${index.name}] ON ${n.text(index.table)} ${index.body}`;
+    batches.push({
+      label: `create index ${index.name}`,
+      sql: `IF NOT EXISTS (SELECT 1 FROM sys.indexes WHERE object_id = OBJECT_ID(${literal(
+        n.text(index.table),
+      )}) AND name = ${literal(index.name)})\n  EXEC sys.sp_executesql ${literal(create)};`,
+    });
+  }
+  return batches;
+}
+
+/** Result of {@link migrate}. */
+export interface MigrationResult {
+  /** Schema version before the run (0 = no version table or no row). */
+  readonly fromVersion: number;
+  /** Schema version after the run. */
+  readonly toVersion: number;
+}
+
+/**
+ * Creates or upgrades the schema, serialised across replicas by `sp_getapplock` inside one
+ * transaction (SQL Server DDL is transactional, so a failure leaves the previous schema intact).
+ * @throws StorageError when the database carries a newer schema version than this release knows
+ */
+export async function migrate(db: Kysely<unknown>, n: SqlNames, now: Date): Promise<MigrationResult> {
+  return db.transaction().execute(async (trx) => {
+    await sql.raw(applockBatch(n).sql).execute(trx);
+    const versionTable = n.text('FlowSchemaVersion');
+    const existing = await sql<{ v: number | null }>`SELECT CASE WHEN OBJECT_ID(${versionTable}, N'U') IS NULL THEN NULL ELSE 1 END AS v;`.execute(
+      trx,
+    );
+    let fromVersion = 0;
+    if (existing.rows[0]?.v === 1) {
+      const row = await sql<{ v: number | null }>`SELECT MAX([Version]) AS v FROM ${n.table('FlowSchemaVersion')};`.execute(trx);
+      fromVersion = row.rows[0]?.v ?? 0;
+    }
+    if (fromVersion > CURRENT_SCHEMA_VERSION) {
+      throw new StorageError(
+        'SCHEMA_TOO_NEW',
+        `Schema [${n.schema}] is at version ${fromVersion}, newer than this @floworch/sqlserver release knows (${CURRENT_SCHEMA_VERSION}). Upgrade the package.`,
+      );
+    }
+    for (const batch of migrationBatches(n)) {
+      try {
+        await sql.raw(batch.sql).execute(trx);
+      } catch (error) {
+        throw new StorageError('MIGRATION_FAILED', `SQL Server migration step '${batch.label}' failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    }
+    await sql`IF NOT EXISTS (SELECT 1 FROM ${n.table('FlowSchemaVersion')} WHERE [Version] = ${CURRENT_SCHEMA_VERSION})
+  INSERT INTO ${n.table('FlowSchemaVersion')} ([Version], [Description], [AppliedAt]) VALUES (${CURRENT_SCHEMA_VERSION}, ${VERSION_DESCRIPTION}, ${now});`.execute(
+      trx,
+    );
+    return { fromVersion, toVersion: CURRENT_SCHEMA_VERSION };
+  });
+}
