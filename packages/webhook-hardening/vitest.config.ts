@@ -1,6 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { floworchProject } from '../../vitest.shared.js';
 
-export default defineProject({
-  resolve: { conditions: ['@floworch/source'] },
-  test: { name: 'webhook-hardening', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
-});
+export default floworchProject('webhook-hardening');

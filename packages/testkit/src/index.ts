@@ -1,1 +1,12 @@
-export {};
+/**
+ * @floworch/testkit — the storage conformance suite every backend runs, and the helpers it is
+ * built from.
+ */
+export type { CaseContext, CaseGroup, ConformanceCase } from './conformance/case.js';
+export { T0 } from './conformance/fixtures.js';
+export type { ConformanceContext, ConformanceFixture, StorageConformanceOptions } from './conformance/harness.js';
+export {
+  defineStorageConformance,
+  STORAGE_CONFORMANCE_CASES,
+  STORAGE_CONFORMANCE_GROUPS,
+} from './conformance/suite.js';

@@ -35,6 +35,11 @@ export interface StorageConformanceOptions {
    * in the report (e.g. `{ 'race.*': 'PGlite has a single connection' }`).
    */
   readonly skip?: Readonly<Record<string, string>>;
+  /**
+   * Whether `setup` returns `openPeer` (default `true`). When `false`, cases that need several
+   * independent instances are reported skipped with that reason.
+   */
+  readonly peers?: boolean;
   /** Concurrent callers in race cases (default 64). */
   readonly raceWidth?: number;
   /** Per-test timeout in ms (default 30 000). */

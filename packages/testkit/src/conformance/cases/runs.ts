@@ -252,9 +252,10 @@ export const runCases: CaseGroup[] = [
           clock.advance(10);
           await finishStep(storage, run.id, 'alpha', 'Failed');
           clock.advance(10);
-          await finishStep(storage, run.id, 'alpha', 'Succeeded');
-          clock.advance(10);
           await finishStep(storage, run.id, 'mid', 'Succeeded');
+          clock.advance(10);
+          // A restart moves the step's startedAt (RS6), so 'alpha' now sorts last.
+          await finishStep(storage, run.id, 'alpha', 'Succeeded');
           const steps = (await storage.runs.getRunDetail(run.id))!.steps!;
           expect(steps.map((s) => s.stepKey)).toEqual(['zeta', 'mid', 'alpha']);
           const alpha = steps.find((s) => s.stepKey === 'alpha')!;

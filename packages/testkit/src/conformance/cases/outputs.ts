@@ -1,0 +1,233 @@
+import { expect } from 'vitest';
+import { type CaseGroup, need } from '../case.js';
+import { fulfilled, pick, race, T0, uuid } from '../fixtures.js';
+
+/** Outputs repository and run events (storage.md §10.8 + DECISIONS 7). */
+export const outputCases: CaseGroup[] = [
+  {
+    name: 'outputs',
+    cases: [
+      {
+        id: 'outputs.trigger-data-roundtrip',
+        title: 'trigger data round-trips with key casing preserved (OU1)',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          const data = { OrderId: 42, customerName: 'Zoë', Lines: [{ SKU: 'a-1', qty: 2 }] };
+          await storage.outputs.saveTriggerData(runId, data);
+          expect(await storage.outputs.getTriggerData(runId)).toEqual(data);
+        },
+      },
+      {
+        id: 'outputs.unknown-run-null',
+        title: 'unknown run: trigger data, headers, step output and input all read null (OU2)',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          expect(await storage.outputs.getTriggerData(runId)).toBeNull();
+          expect(await storage.outputs.getTriggerHeaders(runId)).toBeNull();
+          expect(await storage.outputs.getStepOutput(runId, 'a')).toBeNull();
+          expect(await storage.outputs.getStepInput(runId, 'a')).toBeNull();
+        },
+      },
+      {
+        id: 'outputs.headers-roundtrip-case-insensitive',
+        title: 'headers round-trip; names come back lowercased so lookups ignore case (OU3)',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.saveTriggerHeaders(runId, { 'X-Request-Id': 'abc', 'Content-Type': 'application/json' });
+          const headers = await storage.outputs.getTriggerHeaders(runId);
+          expect(headers).toEqual({ 'x-request-id': 'abc', 'content-type': 'application/json' });
+        },
+      },
+      {
+        id: 'outputs.null-headers-store-nothing',
+        title: 'saving null headers stores nothing and keeps earlier headers (OU3)',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.saveTriggerHeaders(runId, null);
+          expect(await storage.outputs.getTriggerHeaders(runId)).toBeNull();
+          await storage.outputs.saveTriggerHeaders(runId, { A: '1' });
+          await storage.outputs.saveTriggerHeaders(runId, null);
+          expect(await storage.outputs.getTriggerHeaders(runId)).toEqual({ a: '1' });
+        },
+      },
+      {
+        id: 'outputs.step-output-overwrite',
+        title: 'step output round-trips; a second save overwrites (OU4)',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.saveStepOutput(runId, 'fetch', { n: 1 });
+          expect(await storage.outputs.getStepOutput(runId, 'fetch')).toEqual({ n: 1 });
+          await storage.outputs.saveStepOutput(runId, 'fetch', [1, 2, 3]);
+          expect(await storage.outputs.getStepOutput(runId, 'fetch')).toEqual([1, 2, 3]);
+        },
+      },
+      {
+        id: 'outputs.step-input-independent',
+        title: 'step input is stored apart from the output of the same step (OU5)',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.saveStepInput(runId, 'send', { to: 'x@example.com' });
+          expect(await storage.outputs.getStepOutput(runId, 'send')).toBeNull();
+          await storage.outputs.saveStepOutput(runId, 'send', { ok: true });
+          expect(await storage.outputs.getStepInput(runId, 'send')).toEqual({ to: 'x@example.com' });
+          expect(await storage.outputs.getStepOutput(runId, 'send')).toEqual({ ok: true });
+        },
+      },
+      {
+        id: 'outputs.null-output-reads-null',
+        title: 'a stored null or undefined output reads back as null (OU6)',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.saveStepOutput(runId, 'a', null);
+          await storage.outputs.saveStepOutput(runId, 'b', undefined);
+          expect(await storage.outputs.getStepOutput(runId, 'a')).toBeNull();
+          expect(await storage.outputs.getStepOutput(runId, 'b')).toBeNull();
+        },
+      },
+      {
+        id: 'outputs.isolated-per-run',
+        title: 'outputs of one run are invisible to another (OU7)',
+        run: async ({ storage }) => {
+          const a = uuid();
+          const b = uuid();
+          await storage.outputs.saveStepOutput(a, 'step', 'from-a');
+          await storage.outputs.saveTriggerData(a, { run: 'a' });
+          expect(await storage.outputs.getStepOutput(b, 'step')).toBeNull();
+          expect(await storage.outputs.getTriggerData(b)).toBeNull();
+        },
+      },
+      {
+        id: 'outputs.step-keys-case-sensitive',
+        title: "step keys are case-sensitive: 'Fetch' and 'fetch' are different outputs (DECISIONS 10)",
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.saveStepOutput(runId, 'Fetch', 'upper');
+          await storage.outputs.saveStepOutput(runId, 'fetch', 'lower');
+          expect(await storage.outputs.getStepOutput(runId, 'Fetch')).toBe('upper');
+          expect(await storage.outputs.getStepOutput(runId, 'fetch')).toBe('lower');
+        },
+      },
+      {
+        id: 'outputs.reads-are-copies',
+        title: 'mutating a value read back does not change what is stored',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.saveStepOutput(runId, 'a', { list: [1] });
+          const first = (await storage.outputs.getStepOutput(runId, 'a')) as { list: number[] };
+          first.list.push(2);
+          expect(await storage.outputs.getStepOutput(runId, 'a')).toEqual({ list: [1] });
+        },
+      },
+      {
+        id: 'outputs.unserialisable-rejected',
+        title: 'a value JSON cannot hold (BigInt, cycle) is rejected with a clear error; the old value survives',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.saveStepOutput(runId, 'a', { ok: 1 });
+          await expect(storage.outputs.saveStepOutput(runId, 'a', { n: 10n })).rejects.toThrow(/output of step 'a'/);
+          const cyclic: Record<string, unknown> = {};
+          cyclic.self = cyclic;
+          await expect(storage.outputs.saveStepOutput(runId, 'a', cyclic)).rejects.toThrow(/JSON/);
+          expect(await storage.outputs.getStepOutput(runId, 'a')).toEqual({ ok: 1 });
+        },
+      },
+    ],
+  },
+  {
+    name: 'events',
+    cases: [
+      {
+        id: 'events.record-and-read',
+        title: 'recordEvent then getRunEvents returns type, message, timestamp and step key (EV1)',
+        requires: ['events'],
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.recordEvent(runId, { type: 'StepStarted', stepKey: 'fetch', message: 'go' });
+          await storage.outputs.recordEvent(runId, { type: 'RunStarted', timestamp: new Date(T0 - 5) });
+          const events = await need(storage.events, 'events').getRunEvents(runId);
+          expect(events).toHaveLength(2);
+          expect(events[0]).toMatchObject({ runId, type: 'StepStarted', stepKey: 'fetch', message: 'go' });
+          expect(events[0]!.timestamp.getTime()).toBe(T0);
+          expect(events[1]).toMatchObject({ type: 'RunStarted', stepKey: null, message: null });
+          expect(events[1]!.timestamp.getTime()).toBe(T0 - 5);
+        },
+      },
+      {
+        id: 'events.default-step-key',
+        title: "an event without a step key takes the caller's default step key (EV1)",
+        requires: ['events'],
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await storage.outputs.recordEvent(runId, { type: 'Log' }, 'poll');
+          await storage.outputs.recordEvent(runId, { type: 'Log', stepKey: 'own' }, 'poll');
+          const events = await need(storage.events, 'events').getRunEvents(runId);
+          expect(events.map((e) => e.stepKey)).toEqual(['poll', 'own']);
+        },
+      },
+      {
+        id: 'events.ordered-by-sequence',
+        title: 'events come back in append order with strictly increasing sequences (EV2)',
+        requires: ['events'],
+        run: async ({ storage, clock }) => {
+          const runId = uuid();
+          for (let i = 0; i < 12; i++) {
+            await storage.outputs.recordEvent(runId, { type: `E${i}` });
+            if (i % 3 === 0) clock.advance(-1); // timestamps going backwards must not reorder
+          }
+          const events = await need(storage.events, 'events').getRunEvents(runId, { take: 100 });
+          expect(events.map((e) => e.type)).toEqual(Array.from({ length: 12 }, (_, i) => `E${i}`));
+          for (let i = 1; i < events.length; i++) expect(events[i]!.sequence).toBeGreaterThan(events[i - 1]!.sequence);
+        },
+      },
+      {
+        id: 'events.paging-clamps',
+        title: 'skip/take paging; skip<0 → 0, take<1 → 1, default take 200 (EV3)',
+        requires: ['events'],
+        run: async ({ storage }) => {
+          const reader = need(storage.events, 'events');
+          const runId = uuid();
+          for (let i = 0; i < 205; i++) await storage.outputs.recordEvent(runId, { type: `E${i}` });
+          expect(await reader.getRunEvents(runId)).toHaveLength(200);
+          expect((await reader.getRunEvents(runId, { skip: 200, take: 10 })).map((e) => e.type)).toEqual([
+            'E200',
+            'E201',
+            'E202',
+            'E203',
+            'E204',
+          ]);
+          expect((await reader.getRunEvents(runId, { skip: -4, take: 2 })).map((e) => e.type)).toEqual(['E0', 'E1']);
+          expect((await reader.getRunEvents(runId, { skip: 3, take: 0 })).map((e) => e.type)).toEqual(['E3']);
+        },
+      },
+      {
+        id: 'events.isolated-per-run',
+        title: 'events are isolated per run; an unknown run has none (EV4)',
+        requires: ['events'],
+        run: async ({ storage }) => {
+          const a = uuid();
+          await storage.outputs.recordEvent(a, { type: 'X' });
+          expect(await need(storage.events, 'events').getRunEvents(uuid())).toEqual([]);
+        },
+      },
+      {
+        id: 'race.events.concurrent-appends',
+        title: '100 concurrent recordEvent on one run across connections: 100 distinct sequences, none lost (EV5)',
+        requires: ['events'],
+        needsPeers: true,
+        run: async ({ instances }) => {
+          const stores = await instances(3);
+          const runId = uuid();
+          fulfilled(
+            await race(
+              Array.from({ length: 100 }, (_, i) => () => pick(stores, i).outputs.recordEvent(runId, { type: `E${i}` })),
+            ),
+          );
+          const events = await need(stores[0]!.events, 'events').getRunEvents(runId, { take: 1000 });
+          expect(events).toHaveLength(100);
+          expect(new Set(events.map((e) => e.sequence)).size).toBe(100);
+          expect(new Set(events.map((e) => e.type)).size).toBe(100);
+        },
+      },
+    ],
+  },
+];

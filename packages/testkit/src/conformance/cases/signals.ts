@@ -1,0 +1,274 @@
+import { expect } from 'vitest';
+import { type CaseGroup, need } from '../case.js';
+import { fulfilled, pick, race, T0, uuid } from '../fixtures.js';
+
+/** Signal waiters and delivery (storage.md §10.10 + DECISIONS 8). */
+export const signalCases: CaseGroup[] = [
+  {
+    name: 'signals',
+    cases: [
+      {
+        id: 'signals.register-get',
+        title: 'registerWaiter then getWaiter: fields, createdAt = now, not delivered (SG1)',
+        requires: ['signals'],
+        run: async ({ storage }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'approve', 'manager-approval', new Date(T0 + 3_600_000));
+          const waiter = await signals.getWaiter(runId, 'approve');
+          expect(waiter).toMatchObject({
+            runId,
+            stepKey: 'approve',
+            signalName: 'manager-approval',
+            deliveredAt: null,
+            payloadJson: null,
+          });
+          expect(waiter!.createdAt.getTime()).toBe(T0);
+          expect(waiter!.expiresAt!.getTime()).toBe(T0 + 3_600_000);
+        },
+      },
+      {
+        id: 'signals.reregister-keeps-created-and-delivery',
+        title: 'registering the same (run, step) again updates name and expiry, keeps createdAt and delivery (SG2)',
+        requires: ['signals'],
+        run: async ({ storage, clock }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'wait', 'first', null);
+          expect((await signals.deliverSignal(runId, 'first', '{"v":1}')).status).toBe('Delivered');
+          clock.advance(5_000);
+          await signals.registerWaiter(runId, 'wait', 'second', new Date(T0 + 99));
+          const waiter = await signals.getWaiter(runId, 'wait');
+          expect(waiter).toMatchObject({ signalName: 'second', payloadJson: '{"v":1}' });
+          expect(waiter!.createdAt.getTime()).toBe(T0);
+          expect(waiter!.deliveredAt!.getTime()).toBe(T0);
+          expect(waiter!.expiresAt!.getTime()).toBe(T0 + 99);
+        },
+      },
+      {
+        id: 'signals.deliver-stores-payload',
+        title: 'deliver returns Delivered with step key and time; payload stored verbatim (SG3)',
+        requires: ['signals'],
+        run: async ({ storage, clock }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'approve', 'ok', null);
+          clock.advance(250);
+          const payload = '{ "Approved" : true,  "by":"Ünal" }';
+          const result = await signals.deliverSignal(runId, 'ok', payload);
+          expect(result.status).toBe('Delivered');
+          expect(result.stepKey).toBe('approve');
+          expect(result.deliveredAt!.getTime()).toBe(T0 + 250);
+          const waiter = await signals.getWaiter(runId, 'approve');
+          expect(waiter!.payloadJson).toBe(payload);
+          expect(waiter!.deliveredAt!.getTime()).toBe(T0 + 250);
+        },
+      },
+      {
+        id: 'signals.second-deliver-already-delivered',
+        title: 'a second delivery reports AlreadyDelivered with the first time; the payload is unchanged (SG4)',
+        requires: ['signals'],
+        run: async ({ storage, clock }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'approve', 'ok', null);
+          await signals.deliverSignal(runId, 'ok', '"first"');
+          clock.advance(1_000);
+          const again = await signals.deliverSignal(runId, 'ok', '"second"');
+          expect(again.status).toBe('AlreadyDelivered');
+          expect(again.stepKey).toBe('approve');
+          expect(again.deliveredAt!.getTime()).toBe(T0);
+          expect((await signals.getWaiter(runId, 'approve'))!.payloadJson).toBe('"first"');
+        },
+      },
+      {
+        id: 'signals.not-found',
+        title: 'no waiter with that name in that run: NotFound with null fields; other runs never match (SG5)',
+        requires: ['signals'],
+        run: async ({ storage }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'approve', 'ok', null);
+          expect(await signals.deliverSignal(uuid(), 'ok', '1')).toEqual({
+            status: 'NotFound',
+            stepKey: null,
+            deliveredAt: null,
+          });
+          expect((await signals.deliverSignal(runId, 'other', '1')).status).toBe('NotFound');
+          expect((await signals.getWaiter(runId, 'approve'))!.deliveredAt).toBeNull();
+        },
+      },
+      {
+        id: 'race.signals.deliver-exactly-once',
+        title: 'N concurrent deliveries to one waiter across connections: one Delivered, the rest AlreadyDelivered (SG6)',
+        requires: ['signals'],
+        needsPeers: true,
+        run: async ({ instances, raceWidth }) => {
+          const stores = await instances(3);
+          const runId = uuid();
+          await need(stores[0]!.signals, 'signals').registerWaiter(runId, 'approve', 'ok', null);
+          const results = fulfilled(
+            await race(
+              Array.from(
+                { length: raceWidth },
+                (_, i) => () => need(pick(stores, i).signals, 'signals').deliverSignal(runId, 'ok', `{"caller":${i}}`),
+              ),
+            ),
+          );
+          expect(results.filter((r) => r.status === 'Delivered')).toHaveLength(1);
+          expect(results.filter((r) => r.status === 'AlreadyDelivered')).toHaveLength(raceWidth - 1);
+          const winner = results.findIndex((r) => r.status === 'Delivered');
+          const waiter = await need(stores[0]!.signals, 'signals').getWaiter(runId, 'approve');
+          expect(waiter!.payloadJson).toBe(`{"caller":${winner}}`);
+        },
+      },
+      {
+        id: 'signals.names-route-to-own-waiter',
+        title: 'two waiters with different names in one run each receive only their own signal (SG7)',
+        requires: ['signals'],
+        run: async ({ storage }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'a', 'alpha', null);
+          await signals.registerWaiter(runId, 'b', 'beta', null);
+          expect((await signals.deliverSignal(runId, 'beta', '"B"')).stepKey).toBe('b');
+          expect((await signals.getWaiter(runId, 'a'))!.deliveredAt).toBeNull();
+          expect((await signals.deliverSignal(runId, 'alpha', '"A"')).stepKey).toBe('a');
+          expect((await signals.getWaiter(runId, 'b'))!.payloadJson).toBe('"B"');
+        },
+      },
+      {
+        id: 'signals.same-name-oldest-undelivered',
+        title: 'two waiters with one name: oldest undelivered first, then the next; AlreadyDelivered only when all are (SG8)',
+        requires: ['signals'],
+        run: async ({ storage, clock }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'second', 'go', null);
+          // Registered later, but the same instant: registration order breaks the tie.
+          await signals.registerWaiter(runId, 'first-key-later', 'go', null);
+          clock.advance(10);
+          const one = await signals.deliverSignal(runId, 'go', '1');
+          const two = await signals.deliverSignal(runId, 'go', '2');
+          const three = await signals.deliverSignal(runId, 'go', '3');
+          expect([one.status, two.status, three.status]).toEqual(['Delivered', 'Delivered', 'AlreadyDelivered']);
+          expect([one.stepKey, two.stepKey]).toEqual(['second', 'first-key-later']);
+        },
+      },
+      {
+        id: 'signals.names-trimmed-case-sensitive',
+        title: "names are trimmed and case-sensitive: ' ok ' reaches 'ok', 'OK' does not (SG9)",
+        requires: ['signals'],
+        run: async ({ storage }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'w', ' ok ', null);
+          expect((await signals.getWaiter(runId, 'w'))!.signalName).toBe('ok');
+          expect((await signals.deliverSignal(runId, 'OK', '1')).status).toBe('NotFound');
+          expect((await signals.deliverSignal(runId, '  ok', '1')).status).toBe('Delivered');
+        },
+      },
+      {
+        id: 'signals.remove',
+        title: 'removeWaiter deletes; removing an absent waiter is a no-op (SG10)',
+        requires: ['signals'],
+        run: async ({ storage }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'w', 'ok', null);
+          await signals.removeWaiter(runId, 'w');
+          await signals.removeWaiter(runId, 'w');
+          await signals.removeWaiter(uuid(), 'x');
+          expect(await signals.getWaiter(runId, 'w')).toBeNull();
+          expect((await signals.deliverSignal(runId, 'ok', '1')).status).toBe('NotFound');
+        },
+      },
+      {
+        id: 'signals.expiry-not-enforced',
+        title: 'the store does not enforce expiry: delivery after expiresAt is still Delivered (SG11)',
+        requires: ['signals'],
+        run: async ({ storage, clock }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'w', 'ok', new Date(T0 + 1_000));
+          clock.advance(60_000);
+          expect((await signals.deliverSignal(runId, 'ok', '1')).status).toBe('Delivered');
+        },
+      },
+      {
+        id: 'signals.step-keys-case-sensitive',
+        title: "waiters 'Wait' and 'wait' are distinct rows (DECISIONS 10)",
+        requires: ['signals'],
+        run: async ({ storage }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          await signals.registerWaiter(runId, 'Wait', 'a', null);
+          await signals.registerWaiter(runId, 'wait', 'b', null);
+          expect((await signals.getWaiter(runId, 'Wait'))!.signalName).toBe('a');
+          expect((await signals.getWaiter(runId, 'wait'))!.signalName).toBe('b');
+        },
+      },
+    ],
+  },
+  {
+    name: 'schedules',
+    cases: [
+      {
+        id: 'schedules.save-get',
+        title: 'save then get round-trips; updatedAt = now; defaults not paused, no override (SC1, SC5)',
+        requires: ['schedules'],
+        run: async ({ storage }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          const flowId = uuid();
+          const saved = await schedules.save({ jobId: 'flow:nightly', flowId, triggerKey: 'nightly' });
+          const read = await schedules.get('flow:nightly');
+          expect(read).toEqual(saved);
+          expect(read).toMatchObject({ jobId: 'flow:nightly', flowId, flowName: '', triggerKey: 'nightly', isPaused: false, cronOverride: null });
+          expect(read!.updatedAt.getTime()).toBe(T0);
+        },
+      },
+      {
+        id: 'schedules.save-overwrites',
+        title: 'saving an existing job id overwrites every field and advances updatedAt (SC2)',
+        requires: ['schedules'],
+        run: async ({ storage, clock }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          await schedules.save({ jobId: 'j', flowId: uuid(), flowName: 'A', triggerKey: 't', isPaused: true, cronOverride: '0 * * * *' });
+          clock.advance(3_000);
+          const flowId = uuid();
+          await schedules.save({ jobId: 'j', flowId, flowName: 'B', triggerKey: 'u', isPaused: false, cronOverride: null });
+          const read = await schedules.get('j');
+          expect(read).toMatchObject({ flowId, flowName: 'B', triggerKey: 'u', isPaused: false, cronOverride: null });
+          expect(read!.updatedAt.getTime()).toBe(T0 + 3_000);
+        },
+      },
+      {
+        id: 'schedules.get-all-ordinal',
+        title: 'getAll is ordered by job id, ordinal (uppercase before lowercase) (SC3)',
+        requires: ['schedules'],
+        run: async ({ storage }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          for (const jobId of ['b', 'a', 'B', '_x', 'a10', 'a2']) {
+            await schedules.save({ jobId, flowId: uuid(), triggerKey: 't' });
+          }
+          expect((await schedules.getAll()).map((s) => s.jobId)).toEqual(['B', '_x', 'a', 'a10', 'a2', 'b']);
+        },
+      },
+      {
+        id: 'schedules.delete',
+        title: 'get of an unknown job is null; delete removes; deleting an absent job is a no-op (SC4)',
+        requires: ['schedules'],
+        run: async ({ storage }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          expect(await schedules.get('missing')).toBeNull();
+          await schedules.save({ jobId: 'j', flowId: uuid(), triggerKey: 't', cronOverride: '*/5 * * * *' });
+          expect((await schedules.get('j'))!.cronOverride).toBe('*/5 * * * *');
+          await schedules.delete('j');
+          await schedules.delete('j');
+          expect(await schedules.get('j')).toBeNull();
+          expect(await schedules.getAll()).toEqual([]);
+        },
+      },
+    ],
+  },
+];

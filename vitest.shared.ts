@@ -1,0 +1,15 @@
+import { defineProject, type TestProjectConfiguration } from 'vitest/config';
+
+// Workspace packages resolve each other's TypeScript sources through the "@floworch/source"
+// export condition, so tests never need a prior build. Vite replaces (not extends) its default
+// conditions when these are set, so the usual Node ones are listed again.
+const conditions = ['@floworch/source', 'node', 'import', 'module', 'default'];
+
+/** The vitest project config every package uses; `name` is the package folder. */
+export function floworchProject(name: string, test: { testTimeout?: number; fileParallelism?: boolean } = {}): TestProjectConfiguration {
+  return defineProject({
+    resolve: { conditions },
+    ssr: { resolve: { conditions, externalConditions: conditions } },
+    test: { name, include: ['src/**/*.test.ts', 'test/**/*.test.ts'], ...test },
+  });
+}
