@@ -6,7 +6,10 @@ import { defineProject, type TestProjectConfiguration } from 'vitest/config';
 const conditions = ['@floworch/source', 'node', 'import', 'module', 'default'];
 
 /** The vitest project config every package uses; `name` is the package folder. */
-export function floworchProject(name: string, test: { testTimeout?: number; fileParallelism?: boolean } = {}): TestProjectConfiguration {
+export function floworchProject(
+  name: string,
+  test: { testTimeout?: number; fileParallelism?: boolean } = {},
+): TestProjectConfiguration {
   return defineProject({
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: conditions } },

@@ -31,7 +31,7 @@ export function holdsClaim(data: RunData | undefined, stepKey: string, owner: st
 }
 
 function contains(value: string | null | undefined, needle: string): boolean {
-  return value != null && value.toLowerCase().includes(needle);
+  return value?.toLowerCase().includes(needle) ?? false;
 }
 
 /** In-memory {@link FlowRunStore}: runs, steps, attempts, queries and the dispatch ledger. */
@@ -124,7 +124,7 @@ export class InMemoryRunStore implements FlowRunStore {
 
   async completeRunIfActive(runId: string, status: TerminalRunStatus): Promise<boolean> {
     const run = this.state.runs.get(runId.toLowerCase());
-    if (!run || run.status !== 'Running') return false;
+    if (run?.status !== 'Running') return false;
     this.state.setRunStatus(run, status);
     run.completedAt = this.now();
     return true;

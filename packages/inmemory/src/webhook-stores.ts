@@ -94,7 +94,7 @@ export class InMemoryWebhookRejectionStore implements WebhookRejectionStore {
     const search = query.search?.trim() ? query.search.trim().toLowerCase() : null;
     const includeAccepted = query.includeAccepted ?? true;
     const includeRejected = query.includeRejected ?? true;
-    const has = (v: string | null, needle: string) => v !== null && v.toLowerCase().includes(needle);
+    const has = (v: string | null, needle: string) => v?.toLowerCase().includes(needle);
     const matches = this.memory.rejections
       .filter(
         (r) =>

@@ -4,7 +4,11 @@
  */
 export type { CaseContext, CaseGroup, ConformanceCase } from './conformance/case.js';
 export { T0 } from './conformance/fixtures.js';
-export type { ConformanceContext, ConformanceFixture, StorageConformanceOptions } from './conformance/harness.js';
+export type {
+  ConformanceContext,
+  ConformanceFixture,
+  StorageConformanceOptions,
+} from './conformance/harness.js';
 export {
   defineStorageConformance,
   STORAGE_CONFORMANCE_CASES,

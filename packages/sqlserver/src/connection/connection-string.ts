@@ -79,7 +79,8 @@ function splitAdoPairs(text: string): Array<[string, string]> {
 
 function parseBool(key: string, value: string): boolean {
   const v = value.trim().toLowerCase();
-  if (v === 'true' || v === 'yes' || v === '1' || v === 'mandatory' || v === 'strict' || v === 'sspi') return true;
+  if (v === 'true' || v === 'yes' || v === '1' || v === 'mandatory' || v === 'strict' || v === 'sspi')
+    return true;
   if (v === 'false' || v === 'no' || v === '0' || v === 'optional') return false;
   return fail(`'${key}' must be true or false, got '${value}'`);
 }
@@ -226,7 +227,8 @@ function parseUrl(text: string): SqlServerConnectionOptions {
     'instancename',
   ]);
   for (const key of params.keys()) if (!known.has(key)) fail(`unknown URL parameter '${key}'`);
-  const instanceName = params.get('instancename') || (instancePart ? decode(instancePart, 'instance') : undefined);
+  const instanceName =
+    params.get('instancename') || (instancePart ? decode(instancePart, 'instance') : undefined);
   if (instanceName && url.port) fail('the URL names both an instance and a port; use one');
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   return {

@@ -142,12 +142,14 @@ export async function migrate(db: Kysely<unknown>, n: SqlNames, now: Date): Prom
   return db.transaction().execute(async (trx) => {
     await sql.raw(applockBatch(n).sql).execute(trx);
     const versionTable = n.text('FlowSchemaVersion');
-    const existing = await sql<{ v: number | null }>`SELECT CASE WHEN OBJECT_ID(${versionTable}, N'U') IS NULL THEN NULL ELSE 1 END AS v;`.execute(
-      trx,
-    );
+    const existing = await sql<{
+      v: number | null;
+    }>`SELECT CASE WHEN OBJECT_ID(${versionTable}, N'U') IS NULL THEN NULL ELSE 1 END AS v;`.execute(trx);
     let fromVersion = 0;
     if (existing.rows[0]?.v === 1) {
-      const row = await sql<{ v: number | null }>`SELECT MAX([Version]) AS v FROM ${n.table('FlowSchemaVersion')};`.execute(trx);
+      const row = await sql<{
+        v: number | null;
+      }>`SELECT MAX([Version]) AS v FROM ${n.table('FlowSchemaVersion')};`.execute(trx);
       fromVersion = row.rows[0]?.v ?? 0;
     }
     if (fromVersion > CURRENT_SCHEMA_VERSION) {
@@ -160,9 +162,13 @@ export async function migrate(db: Kysely<unknown>, n: SqlNames, now: Date): Prom
       try {
         await sql.raw(batch.sql).execute(trx);
       } catch (error) {
-        throw new StorageError('MIGRATION_FAILED', `SQL Server migration step '${batch.label}' failed: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw new StorageError(
+          'MIGRATION_FAILED',
+          `SQL Server migration step '${batch.label}' failed: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
       }
     }
     await sql`IF NOT EXISTS (SELECT 1 FROM ${n.table('FlowSchemaVersion')} WHERE [Version] = ${CURRENT_SCHEMA_VERSION})

@@ -39,6 +39,7 @@ export interface CaseGroup {
 
 /** Narrows an optional contract that a case declared in `requires` (throws if the suite is misused). */
 export function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined || value === null) throw new Error(`conformance case used '${what}' without requiring it`);
+  if (value === undefined || value === null)
+    throw new Error(`conformance case used '${what}' without requiring it`);
   return value;
 }

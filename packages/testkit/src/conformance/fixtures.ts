@@ -8,7 +8,10 @@ export const uuid = (): string => randomUUID();
 export const T0 = Date.UTC(2031, 2, 4, 10, 17, 23, 456);
 
 /** Starts a run with sensible defaults. */
-export async function startRun(storage: FlowStorage, input: Partial<StartRunInput> = {}): Promise<FlowRunRecord> {
+export async function startRun(
+  storage: FlowStorage,
+  input: Partial<StartRunInput> = {},
+): Promise<FlowRunRecord> {
   return storage.runs.startRun({
     runId: input.runId ?? uuid(),
     flowId: input.flowId ?? uuid(),
@@ -26,7 +29,12 @@ export async function finishStep(
   runId: string,
   stepKey: string,
   status: 'Succeeded' | 'Failed' | 'Pending' | 'Skipped' | 'Running',
-  extra: { outputJson?: string | null; errorMessage?: string | null; inputJson?: string | null; stepType?: string } = {},
+  extra: {
+    outputJson?: string | null;
+    errorMessage?: string | null;
+    inputJson?: string | null;
+    stepType?: string;
+  } = {},
 ): Promise<void> {
   await storage.runs.recordStepStart({
     runId,

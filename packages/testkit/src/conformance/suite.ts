@@ -35,7 +35,11 @@ export const STORAGE_CONFORMANCE_CASES: readonly ConformanceCase[] = Object.free
 );
 
 /** Why a case cannot run against this backend, or `null` when it can. */
-function skipReason(c: ConformanceCase, options: StorageConformanceOptions, hasPeers: boolean): string | null {
+function skipReason(
+  c: ConformanceCase,
+  options: StorageConformanceOptions,
+  hasPeers: boolean,
+): string | null {
   for (const [pattern, reason] of Object.entries(options.skip ?? {})) {
     const matches = pattern.endsWith('*') ? c.id.startsWith(pattern.slice(0, -1)) : c.id === pattern;
     if (matches) return reason;
@@ -90,7 +94,11 @@ export function defineStorageConformance(options: StorageConformanceOptions): vo
 }
 
 /** Runs one case on a fresh fixture, always tearing down what it opened. */
-async function runCase(c: ConformanceCase, options: StorageConformanceOptions, raceWidth: number): Promise<void> {
+async function runCase(
+  c: ConformanceCase,
+  options: StorageConformanceOptions,
+  raceWidth: number,
+): Promise<void> {
   const clock = new ManualClock(T0);
   const testId = randomBytes(6).toString('hex');
   const fixture: ConformanceFixture = await options.setup({ clock, testId });

@@ -18,7 +18,13 @@ export const controlCases: CaseGroup[] = [
           const runId = uuid();
           const flowId = uuid();
           const deadline = new Date(T0 + 60_000);
-          await ctl.configureRun({ runId, flowId, triggerKey: 'webhook', idempotencyKey: 'Key-1', timeoutAt: deadline });
+          await ctl.configureRun({
+            runId,
+            flowId,
+            triggerKey: 'webhook',
+            idempotencyKey: 'Key-1',
+            timeoutAt: deadline,
+          });
           const row = await ctl.getRunControl(runId);
           expect(row).toMatchObject({
             runId,
@@ -53,9 +59,21 @@ export const controlCases: CaseGroup[] = [
           await ctl.requestCancel(runId, 'user asked');
           await ctl.markTimedOut(runId);
           const flowId = uuid();
-          await ctl.configureRun({ runId, flowId, triggerKey: 'b', idempotencyKey: 'k', timeoutAt: new Date(T0 + 5) });
+          await ctl.configureRun({
+            runId,
+            flowId,
+            triggerKey: 'b',
+            idempotencyKey: 'k',
+            timeoutAt: new Date(T0 + 5),
+          });
           const row = await ctl.getRunControl(runId);
-          expect(row).toMatchObject({ flowId, triggerKey: 'b', idempotencyKey: 'k', cancelRequested: true, cancelReason: 'user asked' });
+          expect(row).toMatchObject({
+            flowId,
+            triggerKey: 'b',
+            idempotencyKey: 'k',
+            cancelRequested: true,
+            cancelReason: 'user asked',
+          });
           expect(row!.timedOutAt!.getTime()).toBe(T0);
           expect(row!.timeoutAt!.getTime()).toBe(T0 + 5);
         },
@@ -95,7 +113,8 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.timeout-guarded',
-        title: 'markTimedOut: first true, later false; timedOutAt kept; cancel flag forced (DECISIONS 6, RC5)',
+        title:
+          'markTimedOut: first true, later false; timedOutAt kept; cancel flag forced (DECISIONS 6, RC5)',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -176,7 +195,12 @@ export const controlCases: CaseGroup[] = [
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
           const runId = uuid();
-          await ctl.configureRun({ runId, flowId: uuid(), triggerKey: 'manual', timeoutAt: new Date(T0 + 1000) });
+          await ctl.configureRun({
+            runId,
+            flowId: uuid(),
+            triggerKey: 'manual',
+            timeoutAt: new Date(T0 + 1000),
+          });
           expect(await ctl.extendDeadline(runId, new Date(T0 + 99_000))).toBe(true);
           expect((await ctl.getRunControl(runId))!.timeoutAt!.getTime()).toBe(T0 + 99_000);
           expect(await ctl.extendDeadline(uuid(), new Date(T0))).toBe(false);
@@ -194,7 +218,12 @@ export const controlCases: CaseGroup[] = [
           clock.advance(1000);
           expect(await ctl.extendDeadline(runId, new Date(T0 + 60_000))).toBe(true);
           const row = await ctl.getRunControl(runId);
-          expect(row).toMatchObject({ timedOutAt: null, cancelRequested: false, cancelReason: null, cancelRequestedAt: null });
+          expect(row).toMatchObject({
+            timedOutAt: null,
+            cancelRequested: false,
+            cancelReason: null,
+            cancelRequestedAt: null,
+          });
           expect(await ctl.markTimedOut(runId)).toBe(true);
         },
       },
@@ -216,7 +245,8 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.past-deadline-query',
-        title: 'getRunsPastDeadline lists Running runs whose deadline passed, earliest first, bounded (DECISIONS 5)',
+        title:
+          'getRunsPastDeadline lists Running runs whose deadline passed, earliest first, bounded (DECISIONS 5)',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -224,10 +254,30 @@ export const controlCases: CaseGroup[] = [
           const later = await startRun(storage);
           const future = await startRun(storage);
           const finished = await startRun(storage);
-          await ctl.configureRun({ runId: late.id, flowId: late.flowId, triggerKey: 'm', timeoutAt: new Date(T0 + 1000) });
-          await ctl.configureRun({ runId: later.id, flowId: later.flowId, triggerKey: 'm', timeoutAt: new Date(T0 + 2000) });
-          await ctl.configureRun({ runId: future.id, flowId: future.flowId, triggerKey: 'm', timeoutAt: new Date(T0 + 99_000) });
-          await ctl.configureRun({ runId: finished.id, flowId: finished.flowId, triggerKey: 'm', timeoutAt: new Date(T0) });
+          await ctl.configureRun({
+            runId: late.id,
+            flowId: late.flowId,
+            triggerKey: 'm',
+            timeoutAt: new Date(T0 + 1000),
+          });
+          await ctl.configureRun({
+            runId: later.id,
+            flowId: later.flowId,
+            triggerKey: 'm',
+            timeoutAt: new Date(T0 + 2000),
+          });
+          await ctl.configureRun({
+            runId: future.id,
+            flowId: future.flowId,
+            triggerKey: 'm',
+            timeoutAt: new Date(T0 + 99_000),
+          });
+          await ctl.configureRun({
+            runId: finished.id,
+            flowId: finished.flowId,
+            triggerKey: 'm',
+            timeoutAt: new Date(T0),
+          });
           await storage.runs.completeRun(finished.id, 'Succeeded');
           clock.advance(2000);
           const overdue = await ctl.getRunsPastDeadline(10);
@@ -304,12 +354,15 @@ export const controlCases: CaseGroup[] = [
         title: 'find of an unknown key returns null (IK5)',
         requires: ['control'],
         run: async ({ storage }) => {
-          expect(await need(storage.control, 'control').findRunIdByIdempotencyKey(uuid(), 'manual', 'nope')).toBeNull();
+          expect(
+            await need(storage.control, 'control').findRunIdByIdempotencyKey(uuid(), 'manual', 'nope'),
+          ).toBeNull();
         },
       },
       {
         id: 'race.idempotency.exclusive-under-contention',
-        title: 'N concurrent registrations with distinct run ids: one true, find returns the winner, no errors (IK2)',
+        title:
+          'N concurrent registrations with distinct run ids: one true, find returns the winner, no errors (IK2)',
         requires: ['control'],
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
@@ -318,14 +371,22 @@ export const controlCases: CaseGroup[] = [
           const runIds = Array.from({ length: raceWidth }, () => uuid());
           const results = fulfilled(
             await race(
-              runIds.map((runId, i) => () =>
-                need(pick(stores, i).control, 'control').tryRegisterIdempotencyKey(flowId, 'webhook', 'dup-key', runId),
+              runIds.map(
+                (runId, i) => () =>
+                  need(pick(stores, i).control, 'control').tryRegisterIdempotencyKey(
+                    flowId,
+                    'webhook',
+                    'dup-key',
+                    runId,
+                  ),
               ),
             ),
           );
           expect(countTrue(results)).toBe(1);
           const winner = runIds[results.indexOf(true)];
-          expect(await need(stores[1]!.control, 'control').findRunIdByIdempotencyKey(flowId, 'webhook', 'DUP-KEY')).toBe(winner);
+          expect(
+            await need(stores[1]!.control, 'control').findRunIdByIdempotencyKey(flowId, 'webhook', 'DUP-KEY'),
+          ).toBe(winner);
         },
       },
     ],

@@ -37,9 +37,21 @@ export const flowCases: CaseGroup[] = [
         title: 'save then get returns every field with store-stamped times (FS1)',
         run: async ({ storage }) => {
           const id = uuid();
-          await storage.flows.save({ id, name: 'Orders', version: '2.1', manifestJson: '{"steps":{}}', isEnabled: false });
+          await storage.flows.save({
+            id,
+            name: 'Orders',
+            version: '2.1',
+            manifestJson: '{"steps":{}}',
+            isEnabled: false,
+          });
           const got = await storage.flows.getById(id);
-          expect(got).toMatchObject({ id, name: 'Orders', version: '2.1', manifestJson: '{"steps":{}}', isEnabled: false });
+          expect(got).toMatchObject({
+            id,
+            name: 'Orders',
+            version: '2.1',
+            manifestJson: '{"steps":{}}',
+            isEnabled: false,
+          });
           expect(got!.createdAt.getTime()).toBe(T0);
           expect(got!.updatedAt.getTime()).toBe(T0);
         },
@@ -58,7 +70,13 @@ export const flowCases: CaseGroup[] = [
           const id = uuid();
           await storage.flows.save({ id, name: 'A', version: '1.0', manifestJson: null, isEnabled: true });
           clock.advance(60_000);
-          await storage.flows.save({ id, name: 'B', version: '3.0', manifestJson: '{"x":1}', isEnabled: false });
+          await storage.flows.save({
+            id,
+            name: 'B',
+            version: '3.0',
+            manifestJson: '{"x":1}',
+            isEnabled: false,
+          });
           const got = await storage.flows.getById(id);
           expect(got).toMatchObject({ name: 'B', version: '3.0', manifestJson: '{"x":1}', isEnabled: false });
           expect(got!.createdAt.getTime()).toBe(T0);
@@ -72,7 +90,13 @@ export const flowCases: CaseGroup[] = [
         run: async ({ storage }) => {
           const id = uuid();
           const saved = await storage.flows.save({ id, name: 'Defaults' });
-          expect(saved).toMatchObject({ id, name: 'Defaults', version: '1.0', isEnabled: true, manifestJson: null });
+          expect(saved).toMatchObject({
+            id,
+            name: 'Defaults',
+            version: '1.0',
+            isEnabled: true,
+            manifestJson: null,
+          });
           expect(saved.createdAt.getTime()).toBe(T0);
           expect(await storage.flows.getById(id)).toEqual(saved);
         },
@@ -130,7 +154,8 @@ export const flowCases: CaseGroup[] = [
         id: 'flows.get-all.ordered-by-name',
         title: 'getAll orders by name ascending (FS8)',
         run: async ({ storage }) => {
-          for (const name of ['Charlie', 'alpha-ish', 'Bravo', 'Delta']) await storage.flows.save({ id: uuid(), name });
+          for (const name of ['Charlie', 'alpha-ish', 'Bravo', 'Delta'])
+            await storage.flows.save({ id: uuid(), name });
           const names = (await storage.flows.getAll()).map((f) => f.name);
           expect(names).toHaveLength(4);
           expect(names.indexOf('Bravo')).toBeLessThan(names.indexOf('Charlie'));
@@ -169,8 +194,9 @@ export const flowCases: CaseGroup[] = [
           const id = uuid();
           const results = fulfilled(
             await race(
-              Array.from({ length: Math.min(raceWidth, 32) }, (_, i) => () =>
-                pick(stores, i).flows.save({ id, name: `Racer ${i}` }),
+              Array.from(
+                { length: Math.min(raceWidth, 32) },
+                (_, i) => () => pick(stores, i).flows.save({ id, name: `Racer ${i}` }),
               ),
             ),
           );

@@ -33,7 +33,10 @@ export const outputCases: CaseGroup[] = [
         title: 'headers round-trip; names come back lowercased so lookups ignore case (OU3)',
         run: async ({ storage }) => {
           const runId = uuid();
-          await storage.outputs.saveTriggerHeaders(runId, { 'X-Request-Id': 'abc', 'Content-Type': 'application/json' });
+          await storage.outputs.saveTriggerHeaders(runId, {
+            'X-Request-Id': 'abc',
+            'Content-Type': 'application/json',
+          });
           const headers = await storage.outputs.getTriggerHeaders(runId);
           expect(headers).toEqual({ 'x-request-id': 'abc', 'content-type': 'application/json' });
         },
@@ -120,11 +123,14 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.unserialisable-rejected',
-        title: 'a value JSON cannot hold (BigInt, cycle) is rejected with a clear error; the old value survives',
+        title:
+          'a value JSON cannot hold (BigInt, cycle) is rejected with a clear error; the old value survives',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveStepOutput(runId, 'a', { ok: 1 });
-          await expect(storage.outputs.saveStepOutput(runId, 'a', { n: 10n })).rejects.toThrow(/output of step 'a'/);
+          await expect(storage.outputs.saveStepOutput(runId, 'a', { n: 10n })).rejects.toThrow(
+            /output of step 'a'/,
+          );
           const cyclic: Record<string, unknown> = {};
           cyclic.self = cyclic;
           await expect(storage.outputs.saveStepOutput(runId, 'a', cyclic)).rejects.toThrow(/JSON/);
@@ -176,7 +182,8 @@ export const outputCases: CaseGroup[] = [
           }
           const events = await need(storage.events, 'events').getRunEvents(runId, { take: 100 });
           expect(events.map((e) => e.type)).toEqual(Array.from({ length: 12 }, (_, i) => `E${i}`));
-          for (let i = 1; i < events.length; i++) expect(events[i]!.sequence).toBeGreaterThan(events[i - 1]!.sequence);
+          for (let i = 1; i < events.length; i++)
+            expect(events[i]!.sequence).toBeGreaterThan(events[i - 1]!.sequence);
         },
       },
       {
@@ -195,7 +202,10 @@ export const outputCases: CaseGroup[] = [
             'E203',
             'E204',
           ]);
-          expect((await reader.getRunEvents(runId, { skip: -4, take: 2 })).map((e) => e.type)).toEqual(['E0', 'E1']);
+          expect((await reader.getRunEvents(runId, { skip: -4, take: 2 })).map((e) => e.type)).toEqual([
+            'E0',
+            'E1',
+          ]);
           expect((await reader.getRunEvents(runId, { skip: 3, take: 0 })).map((e) => e.type)).toEqual(['E3']);
         },
       },
@@ -211,7 +221,8 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'race.events.concurrent-appends',
-        title: '100 concurrent recordEvent on one run across connections: 100 distinct sequences, none lost (EV5)',
+        title:
+          '100 concurrent recordEvent on one run across connections: 100 distinct sequences, none lost (EV5)',
         requires: ['events'],
         needsPeers: true,
         run: async ({ instances }) => {
@@ -219,7 +230,10 @@ export const outputCases: CaseGroup[] = [
           const runId = uuid();
           fulfilled(
             await race(
-              Array.from({ length: 100 }, (_, i) => () => pick(stores, i).outputs.recordEvent(runId, { type: `E${i}` })),
+              Array.from(
+                { length: 100 },
+                (_, i) => () => pick(stores, i).outputs.recordEvent(runId, { type: `E${i}` }),
+              ),
             ),
           );
           const events = await need(stores[0]!.events, 'events').getRunEvents(runId, { take: 1000 });

@@ -61,8 +61,12 @@ export const queryCases: CaseGroup[] = [
           const b = await startRun(storage);
           await storage.runs.completeRun(a.id, 'Failed');
           await storage.runs.completeRun(b.id, 'Succeeded');
-          expect((await storage.runs.getRunsPage({ status: 'failed' })).runs.map((r) => r.id)).toEqual([a.id]);
-          expect((await storage.runs.getRunsPage({ status: 'SUCCEEDED' })).runs.map((r) => r.id)).toEqual([b.id]);
+          expect((await storage.runs.getRunsPage({ status: 'failed' })).runs.map((r) => r.id)).toEqual([
+            a.id,
+          ]);
+          expect((await storage.runs.getRunsPage({ status: 'SUCCEEDED' })).runs.map((r) => r.id)).toEqual([
+            b.id,
+          ]);
           expect((await storage.runs.getRunsPage({ status: 'Running' })).totalCount).toBe(0);
         },
       },
@@ -86,7 +90,8 @@ export const queryCases: CaseGroup[] = [
           const byJob = await startRun(storage, { jobId: 'hangfire-7781' });
           const byStatus = await startRun(storage);
           await storage.runs.completeRun(byStatus.id, 'TimedOut');
-          const ids = async (search: string) => (await storage.runs.getRunsPage({ search })).runs.map((r) => r.id);
+          const ids = async (search: string) =>
+            (await storage.runs.getRunsPage({ search })).runs.map((r) => r.id);
           expect(await ids('invoiceappro')).toEqual([byName.id]);
           expect(await ids('NIGHTLY')).toEqual([byTrigger.id]);
           expect(await ids('7781')).toEqual([byJob.id]);
@@ -104,7 +109,8 @@ export const queryCases: CaseGroup[] = [
           await finishStep(storage, b.id, 's', 'Failed', { errorMessage: 'Card declined by issuer' });
           const c = await startRun(storage);
           await finishStep(storage, c.id, 's', 'Succeeded', { outputJson: '{"tracking":"ZX-991"}' });
-          const ids = async (search: string) => (await storage.runs.getRunsPage({ search })).runs.map((r) => r.id);
+          const ids = async (search: string) =>
+            (await storage.runs.getRunsPage({ search })).runs.map((r) => r.id);
           expect(await ids('Reserve-Inv')).toEqual([a.id]);
           expect(await ids('declined')).toEqual([b.id]);
           expect(await ids('zx-991')).toEqual([c.id]);
@@ -118,7 +124,9 @@ export const queryCases: CaseGroup[] = [
           await finishStep(storage, run.id, 's', 'Failed', { errorMessage: 'transient-gateway-hiccup' });
           await finishStep(storage, run.id, 's', 'Succeeded');
           await startRun(storage);
-          expect((await storage.runs.getRunsPage({ search: 'gateway-hiccup' })).runs.map((r) => r.id)).toEqual([run.id]);
+          expect(
+            (await storage.runs.getRunsPage({ search: 'gateway-hiccup' })).runs.map((r) => r.id),
+          ).toEqual([run.id]);
         },
       },
       {
@@ -140,7 +148,8 @@ export const queryCases: CaseGroup[] = [
           const slash = await startRun(storage, { flowName: 'path\\to' });
           const bracket = await startRun(storage, { flowName: 'arr[0]' });
           await startRun(storage, { flowName: 'plain name' });
-          const ids = async (search: string) => (await storage.runs.getRunsPage({ search })).runs.map((r) => r.id);
+          const ids = async (search: string) =>
+            (await storage.runs.getRunsPage({ search })).runs.map((r) => r.id);
           expect(await ids('%')).toEqual([pct.id]);
           expect(await ids('_')).toEqual([under.id]);
           expect(await ids('\\')).toEqual([slash.id]);
@@ -163,7 +172,13 @@ export const queryCases: CaseGroup[] = [
           const wrongStatus = await startRun(storage, { flowId, flowName: 'Shipping' });
           await startRun(storage, { flowName: 'Shipping' });
           await startRun(storage, { flowId, flowName: 'Billing' });
-          const page = await storage.runs.getRunsPage({ flowId, status: 'Failed', search: 'shipp', skip: 1, take: 2 });
+          const page = await storage.runs.getRunsPage({
+            flowId,
+            status: 'Failed',
+            search: 'shipp',
+            skip: 1,
+            take: 2,
+          });
           expect(page.totalCount).toBe(4);
           expect(page.runs.map((r) => r.id)).toEqual(hits.slice(1, 3));
           expect(page.runs.map((r) => r.id)).not.toContain(wrongStatus.id);
@@ -207,7 +222,8 @@ export const queryCases: CaseGroup[] = [
     cases: [
       {
         id: 'stats.counts',
-        title: 'active runs, succeeded/failed today and flow definitions are counted exactly (RQ11, DECISIONS 10)',
+        title:
+          'active runs, succeeded/failed today and flow definitions are counted exactly (RQ11, DECISIONS 10)',
         run: async ({ storage }) => {
           await storage.flows.save({ id: uuid(), name: 'A' });
           await storage.flows.save({ id: uuid(), name: 'B' });
@@ -272,9 +288,21 @@ export const queryCases: CaseGroup[] = [
             until: new Date(h0 + 3 * HOUR),
           });
           expect(buckets).toHaveLength(3);
-          expect(buckets[0]).toMatchObject({ total: 2, succeeded: 1, failed: 1, running: 0, p50DurationMs: 200, p95DurationMs: 290 });
+          expect(buckets[0]).toMatchObject({
+            total: 2,
+            succeeded: 1,
+            failed: 1,
+            running: 0,
+            p50DurationMs: 200,
+            p95DurationMs: 290,
+          });
           expect(buckets[0]!.timestamp.getTime()).toBe(h0);
-          expect(buckets[1]).toMatchObject({ total: 1, running: 1, p50DurationMs: null, p95DurationMs: null });
+          expect(buckets[1]).toMatchObject({
+            total: 1,
+            running: 1,
+            p50DurationMs: null,
+            p95DurationMs: null,
+          });
           expect(buckets[2]).toMatchObject({ total: 0, succeeded: 0, failed: 0, running: 0 });
         },
       },
@@ -308,7 +336,9 @@ export const queryCases: CaseGroup[] = [
             until: new Date(since.getTime() + 24 * HOUR),
           });
           expect(buckets).toHaveLength(24);
-          expect(buckets.every((b) => b.total === 0 && b.p50DurationMs === null && b.p95DurationMs === null)).toBe(true);
+          expect(
+            buckets.every((b) => b.total === 0 && b.p50DurationMs === null && b.p95DurationMs === null),
+          ).toBe(true);
           expect(buckets[23]!.timestamp.getTime()).toBe(since.getTime() + 23 * HOUR);
         },
       },
@@ -338,7 +368,11 @@ export const queryCases: CaseGroup[] = [
         run: async ({ storage }) => {
           const since = new Date(Date.UTC(2031, 0, 1, 5, 30));
           expect(
-            await storage.runs.getRunTimeseries({ granularity: 'Hour', since, until: new Date(Date.UTC(2031, 0, 1, 5, 0)) }),
+            await storage.runs.getRunTimeseries({
+              granularity: 'Hour',
+              since,
+              until: new Date(Date.UTC(2031, 0, 1, 5, 0)),
+            }),
           ).toEqual([]);
         },
       },
@@ -360,7 +394,14 @@ export const queryCases: CaseGroup[] = [
             since: new Date(h0),
             until: new Date(h0 + HOUR),
           });
-          expect(bucket).toMatchObject({ total: 3, timedOut: 1, skipped: 1, cancelled: 1, running: 0, p50DurationMs: 40 });
+          expect(bucket).toMatchObject({
+            total: 3,
+            timedOut: 1,
+            skipped: 1,
+            cancelled: 1,
+            running: 0,
+            p50DurationMs: 40,
+          });
         },
       },
       {
@@ -392,8 +433,18 @@ export const queryCases: CaseGroup[] = [
           clock.advance(1500);
           await storage.runs.completeRun(a.id, 'Succeeded');
           await startRun(storage);
-          const [bucket] = await storage.runs.getRunTimeseries({ granularity: 'Hour', since: new Date(h0), until: new Date(h0 + HOUR) });
-          expect(bucket).toMatchObject({ total: 2, succeeded: 1, running: 1, p50DurationMs: 1500, p95DurationMs: 1500 });
+          const [bucket] = await storage.runs.getRunTimeseries({
+            granularity: 'Hour',
+            since: new Date(h0),
+            until: new Date(h0 + HOUR),
+          });
+          expect(bucket).toMatchObject({
+            total: 2,
+            succeeded: 1,
+            running: 1,
+            p50DurationMs: 1500,
+            p95DurationMs: 1500,
+          });
           expect(T0).toBeGreaterThan(0);
         },
       },

@@ -41,7 +41,8 @@ export const retentionCases: CaseGroup[] = [
     cases: [
       {
         id: 'retention.deletes-everything-of-old-runs',
-        title: 'runs finished before the cutoff go with steps, outputs, events, claims, ledger, control, keys, waiters (RT1)',
+        title:
+          'runs finished before the cutoff go with steps, outputs, events, claims, ledger, control, keys, waiters (RT1)',
         requires: ['retention'],
         run: async ({ storage, clock }) => {
           const flowId = uuid();
@@ -116,7 +117,9 @@ export const retentionCases: CaseGroup[] = [
           }
           const cutoff = new Date(T0 + 1);
           const results = fulfilled(
-            await race(stores.map((s) => () => need(s.retention, 'retention').cleanup(cutoff, { batchSize: 7 }))),
+            await race(
+              stores.map((s) => () => need(s.retention, 'retention').cleanup(cutoff, { batchSize: 7 })),
+            ),
           );
           expect(results.reduce((sum, r) => sum + r.runsDeleted, 0)).toBe(40);
           for (const id of ids) expect(await stores[0]!.runs.getRunDetail(id)).toBeNull();
@@ -127,7 +130,9 @@ export const retentionCases: CaseGroup[] = [
         title: 'cleanup of an empty store deletes nothing and does not fail (RT6)',
         requires: ['retention'],
         run: async ({ storage }) => {
-          expect(await need(storage.retention, 'retention').cleanup(new Date(T0 + 1e9))).toEqual({ runsDeleted: 0 });
+          expect(await need(storage.retention, 'retention').cleanup(new Date(T0 + 1e9))).toEqual({
+            runsDeleted: 0,
+          });
         },
       },
       {
@@ -139,14 +144,17 @@ export const retentionCases: CaseGroup[] = [
             const run = await startRun(storage);
             await storage.runs.completeRun(run.id, i % 2 === 0 ? 'Succeeded' : 'Failed');
           }
-          const result = await need(storage.retention, 'retention').cleanup(new Date(T0 + 1), { batchSize: 100 });
+          const result = await need(storage.retention, 'retention').cleanup(new Date(T0 + 1), {
+            batchSize: 100,
+          });
           expect(result.runsDeleted).toBe(1200);
           expect((await storage.runs.getRunsPage({ take: 10 })).totalCount).toBe(0);
         },
       },
       {
         id: 'retention.abort-between-batches',
-        title: 'an aborted signal stops the sweep with an error; runs already deleted stay deleted, the rest stay whole',
+        title:
+          'an aborted signal stops the sweep with an error; runs already deleted stay deleted, the rest stay whole',
         requires: ['retention'],
         run: async ({ storage }) => {
           for (let i = 0; i < 30; i++) {
@@ -156,7 +164,10 @@ export const retentionCases: CaseGroup[] = [
           const controller = new AbortController();
           controller.abort(new Error('shutting down'));
           await expect(
-            need(storage.retention, 'retention').cleanup(new Date(T0 + 1), { batchSize: 10, signal: controller.signal }),
+            need(storage.retention, 'retention').cleanup(new Date(T0 + 1), {
+              batchSize: 10,
+              signal: controller.signal,
+            }),
           ).rejects.toThrow(/shutting down/);
           const remaining = (await storage.runs.getRunsPage({ take: 100 })).totalCount;
           expect(remaining % 10).toBe(0);

@@ -36,7 +36,11 @@ export const runCases: CaseGroup[] = [
             sourceRunId: source,
           });
           expect(run.startedAt.getTime()).toBe(T0);
-          expect(await storage.runs.getRunDetail(runId)).toMatchObject({ id: runId, status: 'Running', sourceRunId: source });
+          expect(await storage.runs.getRunDetail(runId)).toMatchObject({
+            id: runId,
+            status: 'Running',
+            sourceRunId: source,
+          });
         },
       },
       {
@@ -46,7 +50,9 @@ export const runCases: CaseGroup[] = [
           const runId = uuid();
           await startRun(storage, { runId, flowName: 'First' });
           clock.advance(1000);
-          await expect(startRun(storage, { runId, flowName: 'Second' })).rejects.toMatchObject({ code: 'DUPLICATE_RUN' });
+          await expect(startRun(storage, { runId, flowName: 'Second' })).rejects.toMatchObject({
+            code: 'DUPLICATE_RUN',
+          });
           const detail = await storage.runs.getRunDetail(runId);
           expect(detail!.flowName).toBe('First');
           expect(detail!.startedAt.getTime()).toBe(T0);
@@ -78,12 +84,18 @@ export const runCases: CaseGroup[] = [
             attemptCount: 1,
           });
           expect(step.startedAt.getTime()).toBe(T0);
-          expect(step.attempts[0]).toMatchObject({ attempt: 1, status: 'Running', stepType: 'ChargeCard', jobId: 'j-9' });
+          expect(step.attempts[0]).toMatchObject({
+            attempt: 1,
+            status: 'Running',
+            stepType: 'ChargeCard',
+            jobId: 'j-9',
+          });
         },
       },
       {
         id: 'runs.step-complete.updates-step-and-latest-attempt',
-        title: 'recordStepComplete sets status, output, error and completedAt on step and latest attempt (RS4)',
+        title:
+          'recordStepComplete sets status, output, error and completedAt on step and latest attempt (RS4)',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T' });
@@ -97,15 +109,24 @@ export const runCases: CaseGroup[] = [
           });
           expect(ok).toBe(true);
           const step = (await storage.runs.getRunDetail(run.id))!.steps![0]!;
-          expect(step).toMatchObject({ status: 'Failed', outputJson: '{"partial":true}', errorMessage: 'boom' });
+          expect(step).toMatchObject({
+            status: 'Failed',
+            outputJson: '{"partial":true}',
+            errorMessage: 'boom',
+          });
           expect(step.completedAt!.getTime()).toBe(T0 + 250);
-          expect(step.attempts[0]).toMatchObject({ status: 'Failed', outputJson: '{"partial":true}', errorMessage: 'boom' });
+          expect(step.attempts[0]).toMatchObject({
+            status: 'Failed',
+            outputJson: '{"partial":true}',
+            errorMessage: 'boom',
+          });
           expect(step.attempts[0]!.completedAt!.getTime()).toBe(T0 + 250);
         },
       },
       {
         id: 'runs.attempts.numbered-sequentially',
-        title: 'repeated start/complete gives attempts 1..N with their own statuses; the step shows the latest (RS5)',
+        title:
+          'repeated start/complete gives attempts 1..N with their own statuses; the step shows the latest (RS5)',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 'poll', 'Pending');
@@ -133,7 +154,12 @@ export const runCases: CaseGroup[] = [
           clock.advance(3_000);
           await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T' });
           const step = (await storage.runs.getRunDetail(run.id))!.steps![0]!;
-          expect(step).toMatchObject({ status: 'Running', outputJson: null, errorMessage: null, completedAt: null });
+          expect(step).toMatchObject({
+            status: 'Running',
+            outputJson: null,
+            errorMessage: null,
+            completedAt: null,
+          });
           expect(step.startedAt.getTime()).toBe(T0 + 3_000);
           expect(step.evaluationTraceJson).toBeNull();
         },
@@ -143,7 +169,11 @@ export const runCases: CaseGroup[] = [
         title: 'recordStepComplete for a never-started step returns false and creates nothing (RS7)',
         run: async ({ storage }) => {
           const run = await startRun(storage);
-          const ok = await storage.runs.recordStepComplete({ runId: run.id, stepKey: 'ghost', status: 'Succeeded' });
+          const ok = await storage.runs.recordStepComplete({
+            runId: run.id,
+            stepKey: 'ghost',
+            status: 'Succeeded',
+          });
           expect(ok).toBe(false);
           expect((await storage.runs.getRunDetail(run.id))!.steps).toEqual([]);
           expect((await need(storage.runtime, 'runtime').getStepStatuses(run.id)).size).toBe(0);
@@ -157,7 +187,9 @@ export const runCases: CaseGroup[] = [
         run: async ({ storage }) => {
           const runId = uuid();
           expect(await storage.runs.recordStepStart({ runId, stepKey: 'a', stepType: 'T' })).toBe(true);
-          expect(await need(storage.runtime, 'runtime').getStepStatuses(runId)).toEqual(new Map([['a', 'Running']]));
+          expect(await need(storage.runtime, 'runtime').getStepStatuses(runId)).toEqual(
+            new Map([['a', 'Running']]),
+          );
         },
       },
       {
@@ -225,8 +257,9 @@ export const runCases: CaseGroup[] = [
           const statuses = ['Succeeded', 'Failed', 'Cancelled', 'TimedOut'] as const;
           const results = fulfilled(
             await race(
-              Array.from({ length: raceWidth }, (_, i) => () =>
-                pick(stores, i).runs.completeRunIfActive(run.id, pick(statuses, i)),
+              Array.from(
+                { length: raceWidth },
+                (_, i) => () => pick(stores, i).runs.completeRunIfActive(run.id, pick(statuses, i)),
               ),
             ),
           );
@@ -277,7 +310,10 @@ export const runCases: CaseGroup[] = [
         title: 'run detail includes the trigger headers with lower-cased names (DECISIONS 12)',
         run: async ({ storage }) => {
           const run = await startRun(storage);
-          await storage.outputs.saveTriggerHeaders(run.id, { 'Content-Type': 'application/json', 'X-Trace': 'abc' });
+          await storage.outputs.saveTriggerHeaders(run.id, {
+            'Content-Type': 'application/json',
+            'X-Trace': 'abc',
+          });
           const detail = await storage.runs.getRunDetail(run.id);
           expect(detail!.triggerHeaders).toEqual({ 'content-type': 'application/json', 'x-trace': 'abc' });
           const other = await startRun(storage);
@@ -363,7 +399,12 @@ export const runCases: CaseGroup[] = [
           await storage.runs.retryStep(run.id, 's');
           const detail = await storage.runs.getRunDetail(run.id);
           expect(detail).toMatchObject({ status: 'Running', completedAt: null });
-          expect(detail!.steps![0]).toMatchObject({ status: 'Running', outputJson: null, errorMessage: null, completedAt: null });
+          expect(detail!.steps![0]).toMatchObject({
+            status: 'Running',
+            outputJson: null,
+            errorMessage: null,
+            completedAt: null,
+          });
           expect(detail!.steps![0]!.startedAt.getTime()).toBe(T0 + 500);
           expect(detail!.steps![0]!.attempts).toHaveLength(1);
           expect(detail!.steps![0]!.attempts[0]!.status).toBe('Failed');
@@ -408,7 +449,8 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.reset-cascade.removes-prerequisite-skips',
-        title: 'resetCascadeSkippedDependents deletes prerequisite-unmet skips and their gates, keeps attempts (RS20)',
+        title:
+          'resetCascadeSkippedDependents deletes prerequisite-unmet skips and their gates, keeps attempts (RS20)',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -429,7 +471,8 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.reset-cascade.keeps-other-rows',
-        title: 'resetCascadeSkippedDependents leaves other skips and non-skipped rows, and their gates, untouched (RS21)',
+        title:
+          'resetCascadeSkippedDependents leaves other skips and non-skipped rows, and their gates, untouched (RS21)',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -478,8 +521,15 @@ export const runCases: CaseGroup[] = [
           const n = Math.min(raceWidth, 32);
           fulfilled(
             await race(
-              Array.from({ length: n }, (_, i) => () =>
-                pick(stores, i).runs.recordStepStart({ runId: run.id, stepKey: 'hot', stepType: 'T', jobId: `j${i}` }),
+              Array.from(
+                { length: n },
+                (_, i) => () =>
+                  pick(stores, i).runs.recordStepStart({
+                    runId: run.id,
+                    stepKey: 'hot',
+                    stepType: 'T',
+                    jobId: `j${i}`,
+                  }),
               ),
             ),
           );

@@ -100,13 +100,19 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'race.ledger.exclusive-under-contention',
-        title: 'N concurrent tryRecordDispatch on one key across connections: exactly one true, no errors (DL4)',
+        title:
+          'N concurrent tryRecordDispatch on one key across connections: exactly one true, no errors (DL4)',
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
           const stores = await instances(3);
           const runId = uuid();
           const results = fulfilled(
-            await race(Array.from({ length: raceWidth }, (_, i) => () => pick(stores, i).runs.tryRecordDispatch(runId, 'join'))),
+            await race(
+              Array.from(
+                { length: raceWidth },
+                (_, i) => () => pick(stores, i).runs.tryRecordDispatch(runId, 'join'),
+              ),
+            ),
           );
           expect(countTrue(results)).toBe(1);
           expect(await stores[0]!.runs.getDispatchedStepKeys(runId)).toEqual(new Set(['join']));
@@ -228,9 +234,17 @@ export const runtimeCases: CaseGroup[] = [
           const rt = need(storage.runtime, 'runtime');
           const runId = uuid();
           await storage.runs.recordStepStart({ runId, stepKey: 'lower', stepType: 'T' });
-          await storage.runs.recordStepComplete({ runId, stepKey: 'lower', status: 'succeeded' as StepStatus });
+          await storage.runs.recordStepComplete({
+            runId,
+            stepKey: 'lower',
+            status: 'succeeded' as StepStatus,
+          });
           await storage.runs.recordStepStart({ runId, stepKey: 'bogus', stepType: 'T' });
-          await storage.runs.recordStepComplete({ runId, stepKey: 'bogus', status: 'Exploded' as StepStatus });
+          await storage.runs.recordStepComplete({
+            runId,
+            stepKey: 'bogus',
+            status: 'Exploded' as StepStatus,
+          });
           const statuses = await rt.getStepStatuses(runId);
           expect(statuses.get('lower')).toBe('Succeeded');
           expect(statuses.get('bogus')).toBe('Failed');
@@ -245,10 +259,19 @@ export const runtimeCases: CaseGroup[] = [
           const run = await startRun(storage);
           await rt.recordSkippedStep(run.id, 'b', 'Notify', 'Run is Cancelled.');
           const step = (await storage.runs.getRunDetail(run.id))!.steps![0]!;
-          expect(step).toMatchObject({ stepKey: 'b', stepType: 'Notify', status: 'Skipped', errorMessage: 'Run is Cancelled.' });
+          expect(step).toMatchObject({
+            stepKey: 'b',
+            stepType: 'Notify',
+            status: 'Skipped',
+            errorMessage: 'Run is Cancelled.',
+          });
           expect(step.completedAt!.getTime()).toBe(T0);
           expect(step.attempts).toHaveLength(1);
-          expect(step.attempts[0]).toMatchObject({ attempt: 1, status: 'Skipped', errorMessage: 'Run is Cancelled.' });
+          expect(step.attempts[0]).toMatchObject({
+            attempt: 1,
+            status: 'Skipped',
+            errorMessage: 'Run is Cancelled.',
+          });
           expect(step.evaluationTraceJson).toBeNull();
         },
       },
@@ -260,7 +283,13 @@ export const runtimeCases: CaseGroup[] = [
           const rt = need(storage.runtime, 'runtime');
           const run = await startRun(storage);
           const trace = '{"expression":"@triggerBody().x > 1","resolved":"0 > 1","result":false}';
-          await rt.recordSkippedStep(run.id, 'w', 'T', "When clause '@triggerBody().x > 1' evaluated to false (0 > 1).", trace);
+          await rt.recordSkippedStep(
+            run.id,
+            'w',
+            'T',
+            "When clause '@triggerBody().x > 1' evaluated to false (0 > 1).",
+            trace,
+          );
           const step = (await storage.runs.getRunDetail(run.id))!.steps![0]!;
           expect(step.evaluationTraceJson).toBe(trace);
           expect(step.attempts[0]!.evaluationTraceJson).toBe(trace);
@@ -305,8 +334,13 @@ export const runtimeCases: CaseGroup[] = [
           const runId = uuid();
           const results = fulfilled(
             await race(
-              Array.from({ length: raceWidth }, (_, i) => () =>
-                need(pick(stores, i).runtime, 'runtime').tryClaimStep(runId, 'hot', { owner: `w${i}`, ...LEASE }),
+              Array.from(
+                { length: raceWidth },
+                (_, i) => () =>
+                  need(pick(stores, i).runtime, 'runtime').tryClaimStep(runId, 'hot', {
+                    owner: `w${i}`,
+                    ...LEASE,
+                  }),
               ),
             ),
           );
@@ -448,11 +482,19 @@ export const runtimeCases: CaseGroup[] = [
           const rt = need(storage.runtime, 'runtime');
           const run = await startRun(storage);
           await rt.tryClaimStep(run.id, 's', { owner: 'old', durationMs: 1_000 });
-          expect(await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T', owner: 'old' })).toBe(true);
+          expect(
+            await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T', owner: 'old' }),
+          ).toBe(true);
           clock.advance(2_000);
           await rt.tryClaimStep(run.id, 's', { owner: 'new', ...LEASE });
           await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T', owner: 'new' });
-          await storage.runs.recordStepComplete({ runId: run.id, stepKey: 's', status: 'Succeeded', outputJson: '"new"', owner: 'new' });
+          await storage.runs.recordStepComplete({
+            runId: run.id,
+            stepKey: 's',
+            status: 'Succeeded',
+            outputJson: '"new"',
+            owner: 'new',
+          });
           const stale = await storage.runs.recordStepComplete({
             runId: run.id,
             stepKey: 's',
@@ -476,8 +518,12 @@ export const runtimeCases: CaseGroup[] = [
           await rt.tryClaimStep(run.id, 's', { owner: 'old', durationMs: 1_000 });
           clock.advance(2_000);
           await rt.tryClaimStep(run.id, 's', { owner: 'new', ...LEASE });
-          expect(await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T', owner: 'old' })).toBe(false);
-          expect(await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T', owner: 'new' })).toBe(true);
+          expect(
+            await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T', owner: 'old' }),
+          ).toBe(false);
+          expect(
+            await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T', owner: 'new' }),
+          ).toBe(true);
           expect((await storage.runs.getRunDetail(run.id))!.steps![0]!.attempts).toHaveLength(1);
         },
       },
@@ -487,7 +533,14 @@ export const runtimeCases: CaseGroup[] = [
         requires: ['runtime'],
         run: async ({ storage }) => {
           const run = await startRun(storage);
-          expect(await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T', owner: 'ghost' })).toBe(false);
+          expect(
+            await storage.runs.recordStepStart({
+              runId: run.id,
+              stepKey: 's',
+              stepType: 'T',
+              owner: 'ghost',
+            }),
+          ).toBe(false);
           expect((await storage.runs.getRunDetail(run.id))!.steps).toEqual([]);
         },
       },
@@ -502,14 +555,20 @@ export const runtimeCases: CaseGroup[] = [
           await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T', owner: 'slow' });
           clock.advance(5_000);
           expect(
-            await storage.runs.recordStepComplete({ runId: run.id, stepKey: 's', status: 'Succeeded', owner: 'slow' }),
+            await storage.runs.recordStepComplete({
+              runId: run.id,
+              stepKey: 's',
+              status: 'Succeeded',
+              owner: 'slow',
+            }),
           ).toBe(true);
           expect((await rt.getStepStatuses(run.id)).get('s')).toBe('Succeeded');
         },
       },
       {
         id: 'leases.expired-claims-listed',
-        title: 'getExpiredClaims lists lapsed leases of Running runs on non-terminal steps, oldest first, bounded',
+        title:
+          'getExpiredClaims lists lapsed leases of Running runs on non-terminal steps, oldest first, bounded',
         requires: ['runtime'],
         run: async ({ storage, clock }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -542,17 +601,27 @@ export const runtimeCases: CaseGroup[] = [
         run: async ({ storage, instances, clock, raceWidth }) => {
           const stores = await instances(3);
           const run = await startRun(storage);
-          await need(storage.runtime, 'runtime').tryClaimStep(run.id, 's', { owner: 'dead', durationMs: 1_000 });
+          await need(storage.runtime, 'runtime').tryClaimStep(run.id, 's', {
+            owner: 'dead',
+            durationMs: 1_000,
+          });
           clock.advance(5_000);
           const results = fulfilled(
             await race(
-              Array.from({ length: raceWidth }, (_, i) => () =>
-                need(pick(stores, i).runtime, 'runtime').tryClaimStep(run.id, 's', { owner: `r${i}`, ...LEASE }),
+              Array.from(
+                { length: raceWidth },
+                (_, i) => () =>
+                  need(pick(stores, i).runtime, 'runtime').tryClaimStep(run.id, 's', {
+                    owner: `r${i}`,
+                    ...LEASE,
+                  }),
               ),
             ),
           );
           expect(countTrue(results)).toBe(1);
-          expect((await need(storage.runtime, 'runtime').getStepClaim(run.id, 's'))!.owner).toBe(`r${results.indexOf(true)}`);
+          expect((await need(storage.runtime, 'runtime').getStepClaim(run.id, 's'))!.owner).toBe(
+            `r${results.indexOf(true)}`,
+          );
         },
       },
     ],

@@ -2,7 +2,8 @@ import { expect } from 'vitest';
 import type { CaseGroup } from '../case.js';
 import { finishStep, startRun, uuid } from '../fixtures.js';
 
-const UNICODE = 'Grüße, 世界! Emoji 🚀👩🏽‍💻, RTL שלום, combining é, zero-width \u200b, NUL-free "quotes" \\ back';
+const UNICODE =
+  'Grüße, 世界! Emoji 🚀👩🏽‍💻, RTL שלום, combining é, zero-width \u200b, NUL-free "quotes" \\ back';
 
 /** Builds a JSON value nested `depth` levels deep. */
 function nested(depth: number): unknown {
@@ -33,8 +34,14 @@ export const serialisationCases: CaseGroup[] = [
         id: 'serialisation.unicode-keys-and-records',
         title: 'unicode step keys, flow names, error messages and headers round-trip',
         run: async ({ storage }) => {
-          const run = await startRun(storage, { flowName: 'Flüsse 🚀', triggerDataJson: JSON.stringify({ t: UNICODE }) });
-          await finishStep(storage, run.id, 'schritt-ü-🚀', 'Failed', { errorMessage: UNICODE, outputJson: '"ok"' });
+          const run = await startRun(storage, {
+            flowName: 'Flüsse 🚀',
+            triggerDataJson: JSON.stringify({ t: UNICODE }),
+          });
+          await finishStep(storage, run.id, 'schritt-ü-🚀', 'Failed', {
+            errorMessage: UNICODE,
+            outputJson: '"ok"',
+          });
           await storage.outputs.saveTriggerHeaders(run.id, { 'X-Note': UNICODE });
           const detail = await storage.runs.getRunDetail(run.id);
           expect(detail!.flowName).toBe('Flüsse 🚀');
@@ -74,14 +81,29 @@ export const serialisationCases: CaseGroup[] = [
         title: 'null, booleans, numbers, strings, empty object and empty array each round-trip as themselves',
         run: async ({ storage }) => {
           const runId = uuid();
-          const values: unknown[] = [null, true, false, 0, -1.25, 9_007_199_254_740_991, '', 'null', {}, [], [null]];
-          for (const [i, value] of values.entries()) await storage.outputs.saveStepOutput(runId, `k${i}`, value);
-          for (const [i, value] of values.entries()) expect(await storage.outputs.getStepOutput(runId, `k${i}`)).toEqual(value);
+          const values: unknown[] = [
+            null,
+            true,
+            false,
+            0,
+            -1.25,
+            9_007_199_254_740_991,
+            '',
+            'null',
+            {},
+            [],
+            [null],
+          ];
+          for (const [i, value] of values.entries())
+            await storage.outputs.saveStepOutput(runId, `k${i}`, value);
+          for (const [i, value] of values.entries())
+            expect(await storage.outputs.getStepOutput(runId, `k${i}`)).toEqual(value);
         },
       },
       {
         id: 'serialisation.raw-json-verbatim',
-        title: 'JSON text columns (trigger data, step input/output) are kept verbatim, whitespace and key order included',
+        title:
+          'JSON text columns (trigger data, step input/output) are kept verbatim, whitespace and key order included',
         run: async ({ storage }) => {
           const raw = '{ "Z": 1,\n  "a" : [ 1.0, 2e3 ], "Ünï": "x" }';
           const run = await startRun(storage, { triggerDataJson: raw });

@@ -29,7 +29,8 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.reregister-keeps-created-and-delivery',
-        title: 'registering the same (run, step) again updates name and expiry, keeps createdAt and delivery (SG2)',
+        title:
+          'registering the same (run, step) again updates name and expiry, keeps createdAt and delivery (SG2)',
         requires: ['signals'],
         run: async ({ storage, clock }) => {
           const signals = need(storage.signals, 'signals');
@@ -66,7 +67,8 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.second-deliver-already-delivered',
-        title: 'a second delivery reports AlreadyDelivered with the first time; the payload is unchanged (SG4)',
+        title:
+          'a second delivery reports AlreadyDelivered with the first time; the payload is unchanged (SG4)',
         requires: ['signals'],
         run: async ({ storage, clock }) => {
           const signals = need(storage.signals, 'signals');
@@ -83,7 +85,8 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.not-found',
-        title: 'no waiter with that name in that run: NotFound with null fields; other runs never match (SG5)',
+        title:
+          'no waiter with that name in that run: NotFound with null fields; other runs never match (SG5)',
         requires: ['signals'],
         run: async ({ storage }) => {
           const signals = need(storage.signals, 'signals');
@@ -100,7 +103,8 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'race.signals.deliver-exactly-once',
-        title: 'N concurrent deliveries to one waiter across connections: one Delivered, the rest AlreadyDelivered (SG6)',
+        title:
+          'N concurrent deliveries to one waiter across connections: one Delivered, the rest AlreadyDelivered (SG6)',
         requires: ['signals'],
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
@@ -111,7 +115,8 @@ export const signalCases: CaseGroup[] = [
             await race(
               Array.from(
                 { length: raceWidth },
-                (_, i) => () => need(pick(stores, i).signals, 'signals').deliverSignal(runId, 'ok', `{"caller":${i}}`),
+                (_, i) => () =>
+                  need(pick(stores, i).signals, 'signals').deliverSignal(runId, 'ok', `{"caller":${i}}`),
               ),
             ),
           );
@@ -139,7 +144,8 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.same-name-oldest-undelivered',
-        title: 'two waiters with one name: oldest undelivered first, then the next; AlreadyDelivered only when all are (SG8)',
+        title:
+          'two waiters with one name: oldest undelivered first, then the next; AlreadyDelivered only when all are (SG8)',
         requires: ['signals'],
         run: async ({ storage, clock }) => {
           const signals = need(storage.signals, 'signals');
@@ -151,7 +157,11 @@ export const signalCases: CaseGroup[] = [
           const one = await signals.deliverSignal(runId, 'go', '1');
           const two = await signals.deliverSignal(runId, 'go', '2');
           const three = await signals.deliverSignal(runId, 'go', '3');
-          expect([one.status, two.status, three.status]).toEqual(['Delivered', 'Delivered', 'AlreadyDelivered']);
+          expect([one.status, two.status, three.status]).toEqual([
+            'Delivered',
+            'Delivered',
+            'AlreadyDelivered',
+          ]);
           expect([one.stepKey, two.stepKey]).toEqual(['second', 'first-key-later']);
         },
       },
@@ -223,7 +233,14 @@ export const signalCases: CaseGroup[] = [
           const saved = await schedules.save({ jobId: 'flow:nightly', flowId, triggerKey: 'nightly' });
           const read = await schedules.get('flow:nightly');
           expect(read).toEqual(saved);
-          expect(read).toMatchObject({ jobId: 'flow:nightly', flowId, flowName: '', triggerKey: 'nightly', isPaused: false, cronOverride: null });
+          expect(read).toMatchObject({
+            jobId: 'flow:nightly',
+            flowId,
+            flowName: '',
+            triggerKey: 'nightly',
+            isPaused: false,
+            cronOverride: null,
+          });
           expect(read!.updatedAt.getTime()).toBe(T0);
         },
       },
@@ -233,12 +250,32 @@ export const signalCases: CaseGroup[] = [
         requires: ['schedules'],
         run: async ({ storage, clock }) => {
           const schedules = need(storage.schedules, 'schedules');
-          await schedules.save({ jobId: 'j', flowId: uuid(), flowName: 'A', triggerKey: 't', isPaused: true, cronOverride: '0 * * * *' });
+          await schedules.save({
+            jobId: 'j',
+            flowId: uuid(),
+            flowName: 'A',
+            triggerKey: 't',
+            isPaused: true,
+            cronOverride: '0 * * * *',
+          });
           clock.advance(3_000);
           const flowId = uuid();
-          await schedules.save({ jobId: 'j', flowId, flowName: 'B', triggerKey: 'u', isPaused: false, cronOverride: null });
+          await schedules.save({
+            jobId: 'j',
+            flowId,
+            flowName: 'B',
+            triggerKey: 'u',
+            isPaused: false,
+            cronOverride: null,
+          });
           const read = await schedules.get('j');
-          expect(read).toMatchObject({ flowId, flowName: 'B', triggerKey: 'u', isPaused: false, cronOverride: null });
+          expect(read).toMatchObject({
+            flowId,
+            flowName: 'B',
+            triggerKey: 'u',
+            isPaused: false,
+            cronOverride: null,
+          });
           expect(read!.updatedAt.getTime()).toBe(T0 + 3_000);
         },
       },

@@ -56,7 +56,8 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'race.webhook-replay.one-winner',
-        title: 'N concurrent registrations of one nonce across connections: exactly one true, no errors (WR3)',
+        title:
+          'N concurrent registrations of one nonce across connections: exactly one true, no errors (WR3)',
         requires: ['webhookReplay'],
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
@@ -67,7 +68,13 @@ export const webhookCases: CaseGroup[] = [
             await race(
               Array.from(
                 { length: raceWidth },
-                (_, i) => () => need(pick(stores, i).webhookReplay, 'webhookReplay').tryRegister(flowId, 'orders', 'nonce', expires),
+                (_, i) => () =>
+                  need(pick(stores, i).webhookReplay, 'webhookReplay').tryRegister(
+                    flowId,
+                    'orders',
+                    'nonce',
+                    expires,
+                  ),
               ),
             ),
           );
@@ -127,7 +134,8 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'webhook-rejections.recent-filters',
-        title: 'queryRecent filters by flow, by reason ignoring case, and drops accepted rows on request (WD2)',
+        title:
+          'queryRecent filters by flow, by reason ignoring case, and drops accepted rows on request (WD2)',
         requires: ['webhookRejections'],
         run: async ({ storage }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
@@ -139,7 +147,9 @@ export const webhookCases: CaseGroup[] = [
           expect(await log.queryRecent(flowA, null, true, 0, 50)).toHaveLength(3);
           expect(await log.queryRecent(flowA, null, false, 0, 50)).toHaveLength(2);
           expect(await log.queryRecent(null, 'INVALID_Signature', true, 0, 50)).toHaveLength(2);
-          expect(await log.queryRecent(flowA.toUpperCase(), 'invalid_signature', false, 0, 50)).toHaveLength(1);
+          expect(await log.queryRecent(flowA.toUpperCase(), 'invalid_signature', false, 0, 50)).toHaveLength(
+            1,
+          );
         },
       },
       {
@@ -180,16 +190,22 @@ export const webhookCases: CaseGroup[] = [
           const accepted = await log.query({ includeRejected: false });
           expect(accepted.total).toBe(1);
           expect(accepted.items[0]!.isAccepted).toBe(true);
-          expect(await log.query({ includeRejected: false, includeAccepted: false })).toEqual({ items: [], total: 0 });
+          expect(await log.query({ includeRejected: false, includeAccepted: false })).toEqual({
+            items: [],
+            total: 0,
+          });
         },
       },
       {
         id: 'webhook-rejections.search',
-        title: 'search: case-insensitive substring of reason, trigger or IP; nulls never match; blank ignored; % and _ literal (WD6)',
+        title:
+          'search: case-insensitive substring of reason, trigger or IP; nulls never match; blank ignored; % and _ literal (WD6)',
         requires: ['webhookRejections'],
         run: async ({ storage }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
-          await log.write(rejection({ reason: 'invalid_signature', triggerKey: 'Orders', remoteIp: '10.0.0.1' }));
+          await log.write(
+            rejection({ reason: 'invalid_signature', triggerKey: 'Orders', remoteIp: '10.0.0.1' }),
+          );
           await log.write(rejection({ reason: 'ip_denied', triggerKey: null, remoteIp: '192.168.1.20' }));
           await log.write(rejection({ reason: 'rate_limited', triggerKey: '100%_done', remoteIp: null }));
           const total = async (search: string) => (await log.query({ search })).total;
@@ -214,14 +230,20 @@ export const webhookCases: CaseGroup[] = [
           await log.write(rejection({ flowId: flowA, reason: 'invalid_signature', remoteIp: '2.2.2.2' }));
           await log.write(rejection({ flowId: flowA, reason: 'rate_limited', remoteIp: '1.1.1.1' }));
           await log.write(rejection({ flowId: uuid(), reason: 'invalid_signature', remoteIp: '1.1.1.1' }));
-          const page = await log.query({ flowId: flowA, reason: 'invalid_signature', search: '1.1', includeAccepted: false });
+          const page = await log.query({
+            flowId: flowA,
+            reason: 'invalid_signature',
+            search: '1.1',
+            includeAccepted: false,
+          });
           expect(page.total).toBe(1);
           expect(page.items[0]!.remoteIp).toBe('1.1.1.1');
         },
       },
       {
         id: 'webhook-rejections.counts-by-reason',
-        title: 'countsByReason counts rejected rows with a reason inside the window, keyed case-insensitively (WD8)',
+        title:
+          'countsByReason counts rejected rows with a reason inside the window, keyed case-insensitively (WD8)',
         requires: ['webhookRejections'],
         run: async ({ storage, clock }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
