@@ -169,7 +169,8 @@ export function tableDefinitions(n: SqlNames): ReadonlyArray<{ table: TableName;
   [CreatedAt] DATETIMEOFFSET(7) NOT NULL,
   [ExpiresAt] DATETIMEOFFSET(7) NULL,
   [DeliveredAt] DATETIMEOFFSET(7) NULL,
-  [PayloadJson] NVARCHAR(MAX) NULL`,
+  [PayloadJson] NVARCHAR(MAX) NULL,
+  [RegisteredSeq] BIGINT IDENTITY(1,1) NOT NULL`,
     ),
     t(
       'FlowScheduleStates',
@@ -224,6 +225,8 @@ export const ADDED_COLUMNS: ReadonlyArray<{ table: TableName; column: string; de
     definition: `NVARCHAR(256) ${K} NOT NULL CONSTRAINT [DF_FlowStepClaims_Owner] DEFAULT (N'')`,
   },
   { table: 'FlowStepClaims', column: 'LeaseExpiresAt', definition: 'DATETIMEOFFSET(7) NULL' },
+  // Registration order breaks ties between waiters registered at the same instant.
+  { table: 'FlowSignalWaiters', column: 'RegisteredSeq', definition: 'BIGINT IDENTITY(1,1) NOT NULL' },
   {
     // Backfills rows of an upgraded database once; new rows always get the injected clock's time.
     table: 'FlowRunControls',

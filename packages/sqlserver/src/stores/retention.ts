@@ -1,0 +1,57 @@
+import { type CleanupOptions, type CleanupResult, clampLimit, type FlowRetentionStore } from '@floworch/core';
+import { type RawBuilder, sql } from 'kysely';
+import { queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
+import type { TableName } from '../sql/names.js';
+import { toNumber, ts } from '../sql/values.js';
+
+/** Tables holding per-run rows, each keyed by `RunId`. */
+const DEPENDENT_TABLES: readonly TableName[] = [
+  'FlowStepClaims',
+  'FlowStepDispatches',
+  'FlowRunControls',
+  'FlowIdempotencyKeys',
+  'FlowSignalWaiters',
+  'FlowOutputs',
+  'FlowEvents',
+  'FlowStepAttempts',
+  'FlowSteps',
+];
+
+/** SQL Server {@link FlowRetentionStore}: deletes finished runs batch by batch. */
+export class SqlServerRetentionStore implements FlowRetentionStore {
+  /** @param ctx connection, names and clock */
+  constructor(private readonly ctx: SqlContext) {}
+
+  /**
+   * One batch: claim up to `batchSize` expired runs by deleting their run rows, then delete
+   * everything that hangs off them, in one transaction. `READPAST` makes concurrent sweepers on
+   * other replicas skip the rows this one has locked, so each run is deleted (and counted) once.
+   */
+  batchStatement(cutoff: Date, batchSize: number): RawBuilder<{ deleted: number }> {
+    const { n } = this.ctx;
+    const dependents = DEPENDENT_TABLES.map(
+      (table) => sql`DELETE x FROM ${n.table(table)} AS x JOIN @ids AS i ON i.[Id] = x.[RunId];`,
+    );
+    return sql<{ deleted: number }>`SET XACT_ABORT ON;
+DECLARE @ids TABLE ([Id] UNIQUEIDENTIFIER NOT NULL PRIMARY KEY);
+BEGIN TRANSACTION;
+DELETE TOP (${batchSize}) FROM ${n.table('FlowRuns')} WITH (READPAST, ROWLOCK)
+  OUTPUT deleted.[Id] INTO @ids ([Id])
+  WHERE [Status] <> N'Running' AND [CompletedAt] IS NOT NULL AND [CompletedAt] < ${ts(cutoff)};
+${sql.join(dependents, sql`\n`)}
+COMMIT TRANSACTION;
+SELECT COUNT_BIG(*) AS deleted FROM @ids;`;
+  }
+
+  async cleanup(cutoff: Date, options: CleanupOptions = {}): Promise<CleanupResult> {
+    const batchSize = clampLimit(options.batchSize, 1, 100_000, 500);
+    let runsDeleted = 0;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const row = await retryOnDeadlock(() => queryFirst(this.ctx, this.batchStatement(cutoff, batchSize)));
+      const deleted = toNumber(row?.deleted ?? 0);
+      runsDeleted += deleted;
+      if (deleted < batchSize) return { runsDeleted };
+    }
+  }
+}
