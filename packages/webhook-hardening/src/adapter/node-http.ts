@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { jsonResponse } from '../decision.js';
+import type { WebhookReceiver } from './receiver.js';
+
+/**
+ * Converts a `node:http` request into a Fetch `Request` without buffering: the body streams, so
+ * the pipeline's cap stops an oversized upload early.
+ */
+export function toFetchRequest(req: IncomingMessage, origin?: string): Request {
+  const host = req.headers.host ?? 'localhost';
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const url = new URL(req.url ?? '/', origin ?? `${secure ? 'https' : 'http'}://${host}`);
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2)
+    headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  return new Request(url, {
+    method: req.method ?? 'GET',
+    headers,
+    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+  } as RequestInit);
+}
+
+/** Writes a Fetch `Response` to a `node:http` response. */
+export async function writeFetchResponse(res: ServerResponse, response: Response): Promise<void> {
+  res.statusCode = response.status;
+  response.headers.forEach((value, name) => {
+    res.setHeader(name, value);
+  });
+  const body = Buffer.from(await response.arrayBuffer());
+  res.end(body);
+}
+
+/** Options of {@link createNodeWebhookListener}. */
+export interface NodeWebhookListenerOptions {
+  /** Path prefix; deliveries go to `POST {basePath}/{idOrSlug}` (default `/webhooks`). */
+  readonly basePath?: string;
+  /** Public origin (`https://hooks.example.com`) used to rebuild the URL URL-signing dialects sign. */
+  readonly origin?: string;
+}
+
+/**
+ * A `node:http` request listener serving `POST {basePath}/{idOrSlug}`; other paths get 404 and
+ * other methods 405. Works with `http.createServer`, and with Express or Fastify's raw handlers.
+ */
+export function createNodeWebhookListener(
+  receiver: WebhookReceiver,
+  options: NodeWebhookListenerOptions = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const base = (options.basePath ?? '/webhooks').replace(/\/+$/, '');
+  return (req, res) => {
+    void (async () => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const match = path.startsWith(`${base}/`) ? path.slice(base.length + 1) : null;
+      let response: Response;
+      if (!match || match.includes('/')) {
+        response = jsonResponse(404, { error: 'Not found.' });
+      } else if (req.method !== 'POST') {
+        response = jsonResponse(405, { error: 'Use POST.' }, { allow: 'POST' });
+      } else {
+        const request = toFetchRequest(req, options.origin);
+        response = await receiver.handle(request, decodeURIComponent(match), {
+          remoteAddress: req.socket.remoteAddress ?? null,
+        });
+      }
+      await writeFetchResponse(res, response);
+    })().catch((error: unknown) => {
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+      req.emit('webhook-error', error);
+    });
+  };
+}

@@ -1,0 +1,113 @@
+import { type Clock, systemClock } from '@floworch/core';
+
+/** Limits applied to one key. */
+export interface RateLimitPolicy {
+  /** Sustained rate; tokens refill continuously at this many per second (fractions allowed). */
+  readonly permitsPerSecond: number;
+  /** Bucket size (default: `max(1, ceil(permitsPerSecond))`). */
+  readonly burst?: number | null;
+}
+
+/** Outcome of one acquisition. */
+export interface RateLimitDecision {
+  /** Whether a token was taken. */
+  readonly allowed: boolean;
+  /** When refused: milliseconds until one token is available. */
+  readonly retryAfterMs: number;
+}
+
+/**
+ * Swappable limiter (e.g. for a Redis-backed one shared by replicas); may be async.
+ */
+export interface WebhookRateLimiter {
+  /** Takes one token for `key` under `policy`. */
+  tryAcquire(key: string, policy: RateLimitPolicy): RateLimitDecision | Promise<RateLimitDecision>;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+  rate: number;
+  capacity: number;
+}
+
+/** Bucket capacity for a policy. */
+export function bucketCapacity(policy: RateLimitPolicy): number {
+  return policy.burst ?? Math.max(1, Math.ceil(policy.permitsPerSecond));
+}
+
+/** Options of {@link TokenBucketRateLimiter}. */
+export interface TokenBucketOptions {
+  /** Time source (default: system clock). */
+  readonly clock?: Clock;
+  /** How often, at most, idle buckets are swept (default 60 s). */
+  readonly sweepIntervalMs?: number;
+}
+
+/**
+ * In-process token buckets, one per key. Buckets start full, refill fractionally and continuously
+ * (0.5 permits/s really is one token every two seconds), and are rebuilt when a key's policy
+ * changes. A bucket that has refilled completely is indistinguishable from a new one, so the
+ * periodic sweep drops such idle buckets without changing any decision: memory stays bounded by
+ * the keys active within one refill period.
+ */
+export class TokenBucketRateLimiter implements WebhookRateLimiter {
+  readonly #buckets = new Map<string, Bucket>();
+  readonly #clock: Clock;
+  readonly #sweepIntervalMs: number;
+  #lastSweep: number;
+
+  /** @param options clock and sweep interval */
+  constructor(options: TokenBucketOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    this.#lastSweep = this.#clock.now().getTime();
+  }
+
+  /** Number of buckets currently held (for tests and diagnostics). */
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  /** @inheritdoc */
+  tryAcquire(key: string, policy: RateLimitPolicy): RateLimitDecision {
+    const now = this.#clock.now().getTime();
+    if (!(policy.permitsPerSecond > 0)) return { allowed: true, retryAfterMs: 0 };
+    this.#sweep(now);
+    const capacity = bucketCapacity(policy);
+    const rate = policy.permitsPerSecond;
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      bucket = { tokens: capacity, updatedAt: now, rate, capacity };
+      this.#buckets.set(key, bucket);
+    } else {
+      this.#refill(bucket, now);
+      if (bucket.rate !== rate || bucket.capacity !== capacity) {
+        // Policy changed: keep what was earned, within the new size.
+        bucket.rate = rate;
+        bucket.capacity = capacity;
+        bucket.tokens = Math.min(bucket.tokens, capacity);
+      }
+    }
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true, retryAfterMs: 0 };
+    }
+    return { allowed: false, retryAfterMs: Math.max(1, Math.ceil(((1 - bucket.tokens) * 1000) / rate)) };
+  }
+
+  #refill(bucket: Bucket, now: number): void {
+    const elapsed = Math.max(0, now - bucket.updatedAt);
+    bucket.tokens = Math.min(bucket.capacity, bucket.tokens + (elapsed * bucket.rate) / 1000);
+    bucket.updatedAt = now;
+  }
+
+  #sweep(now: number): void {
+    if (now - this.#lastSweep < this.#sweepIntervalMs) return;
+    this.#lastSweep = now;
+    for (const [key, bucket] of this.#buckets) {
+      this.#refill(bucket, now);
+      if (bucket.tokens >= bucket.capacity) this.#buckets.delete(key);
+    }
+  }
+}
