@@ -22,6 +22,7 @@ export {
 export type { SqlContext } from './sql/context.js';
 export { DEFAULT_SCHEMA, KEY_COLLATION, SqlNames, TABLES, type TableName } from './sql/names.js';
 export {
+  type AnyKysely,
   createSqlServerStorage,
   type SqlServerConnectionSource,
   type SqlServerOptions,

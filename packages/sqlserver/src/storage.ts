@@ -22,6 +22,10 @@ import { SqlServerScheduleStore } from './stores/schedule-store.js';
 import { SqlServerSignalStore } from './stores/signal-store.js';
 import { SqlServerWebhookRejectionStore, SqlServerWebhookReplayStore } from './stores/webhook-stores.js';
 
+/** A kysely instance typed with any database schema (callers bring their own). */
+// biome-ignore lint/suspicious/noExplicitAny: callers' Kysely instances carry their own table types.
+export type AnyKysely = Kysely<any>;
+
 /** Where a SQL Server backend gets its connections: exactly one of the two. */
 export type SqlServerConnectionSource =
   | {
@@ -34,7 +38,7 @@ export type SqlServerConnectionSource =
        * An existing kysely instance over `MssqlDialect`. The backend does not own it: `close()`
        * leaves it open.
        */
-      readonly kysely: Kysely<any>;
+      readonly kysely: AnyKysely;
       readonly connectionString?: undefined;
     };
 
@@ -58,7 +62,7 @@ export interface SqlServerStorage extends Required<FlowStorage> {
   /** The schema the tables live in. */
   readonly schema: string;
   /** The kysely instance the stores use. */
-  readonly db: Kysely<any>;
+  readonly db: AnyKysely;
   /** What the migrator did at creation (`null` when `migrate: false`). */
   readonly migration: MigrationResult | null;
 }
@@ -66,7 +70,7 @@ export interface SqlServerStorage extends Required<FlowStorage> {
 /** A kysely instance and whether this package must destroy it on close. */
 export interface OwnedKysely {
   /** The instance. */
-  readonly db: Kysely<any>;
+  readonly db: AnyKysely;
   /** True when created here from a connection string. */
   readonly owned: boolean;
 }
@@ -83,9 +87,9 @@ export function openKysely(
       'give exactly one of connectionString (ADO-style or mssql:// URL) or kysely (a Kysely instance over MssqlDialect)',
     );
   }
-  if (hasKysely) return { db: options.kysely as Kysely<any>, owned: false };
+  if (hasKysely) return { db: options.kysely as AnyKysely, owned: false };
   const parsed = parseConnectionString(options.connectionString as string);
-  return { db: new Kysely<any>({ dialect: createSqlServerDialect(parsed, options.pool) }), owned: true };
+  return { db: new Kysely<unknown>({ dialect: createSqlServerDialect(parsed, options.pool) }), owned: true };
 }
 
 /**

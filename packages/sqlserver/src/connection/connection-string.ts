@@ -41,7 +41,10 @@ function splitAdoPairs(text: string): Array<[string, string]> {
     while (i < text.length && (text[i] === ';' || /\s/.test(text[i]!))) i++;
     if (i >= text.length) break;
     const eq = text.indexOf('=', i);
-    if (eq < 0) fail(`segment '${text.slice(i).split(';')[0]!.trim()}' has no '='`);
+    const semi = text.indexOf(';', i);
+    // A segment ends at ';': an '=' further on belongs to the next key.
+    if (eq < 0 || (semi >= 0 && semi < eq))
+      fail(`segment '${text.slice(i).split(';')[0]!.trim()}' has no '='`);
     const key = text.slice(i, eq).trim();
     if (key === '') fail('a segment has an empty key before "="');
     i = eq + 1;

@@ -97,7 +97,7 @@ SELECT @changed AS changed;`,
     return (row?.changed ?? 0) > 0;
   }
 
-  requestCancel(runId: string, reason?: string | null): Promise<boolean> {
+  async requestCancel(runId: string, reason?: string | null): Promise<boolean> {
     return this.transition(
       runId,
       sql`UPDATE ${this.ctx.n.table('FlowRunControls')}
@@ -106,7 +106,7 @@ SELECT @changed AS changed;`,
     );
   }
 
-  markTimedOut(runId: string, reason?: string | null): Promise<boolean> {
+  async markTimedOut(runId: string, reason?: string | null): Promise<boolean> {
     return this.transition(
       runId,
       sql`UPDATE ${this.ctx.n.table('FlowRunControls')}
@@ -170,7 +170,7 @@ WHERE [FlowId] = ${uuid(flowId, 'flowId')} AND [TriggerKey] = ${normalized(trigg
     return row ? toUuid(row.RunId) : null;
   }
 
-  tryRegisterIdempotencyKey(
+  async tryRegisterIdempotencyKey(
     flowId: string,
     triggerKey: string,
     idemKey: string,

@@ -52,7 +52,7 @@ VALUES (${id}, ${uuid(input.flowId, 'flowId')}, ${input.flowName}, N'Running', $
     }
   }
 
-  getDerivedRuns(sourceRunId: string): Promise<FlowRunRecord[]> {
+  async getDerivedRuns(sourceRunId: string): Promise<FlowRunRecord[]> {
     return derivedRuns(this.ctx, uuid(sourceRunId, 'sourceRunId'));
   }
 
@@ -153,23 +153,23 @@ WHERE [Id] = ${uuid(runId, 'runId')} AND [Status] = N'Running';`,
     return [...(await runsPage(this.ctx, q ?? {})).runs];
   }
 
-  getRunsPage(q?: RunQuery): Promise<FlowRunPage> {
+  async getRunsPage(q?: RunQuery): Promise<FlowRunPage> {
     return runsPage(this.ctx, q ?? {});
   }
 
-  getRunDetail(runId: string): Promise<FlowRunRecord | null> {
+  async getRunDetail(runId: string): Promise<FlowRunRecord | null> {
     return runDetail(this.ctx, uuid(runId, 'runId'));
   }
 
-  getStatistics(): Promise<DashboardStatistics> {
+  async getStatistics(): Promise<DashboardStatistics> {
     return statistics(this.ctx);
   }
 
-  getRunTimeseries(q: TimeseriesQuery): Promise<RunTimeseriesBucket[]> {
+  async getRunTimeseries(q: TimeseriesQuery): Promise<RunTimeseriesBucket[]> {
     return runTimeseries(this.ctx, q);
   }
 
-  getActiveRuns(limit?: number): Promise<FlowRunRecord[]> {
+  async getActiveRuns(limit?: number): Promise<FlowRunRecord[]> {
     return activeRuns(this.ctx, limit);
   }
 
@@ -219,7 +219,7 @@ COMMIT TRANSACTION;`,
     }
   }
 
-  tryRecordDispatch(runId: string, stepKey: string): Promise<boolean> {
+  async tryRecordDispatch(runId: string, stepKey: string): Promise<boolean> {
     const { n } = this.ctx;
     const run = uuid(runId, 'runId');
     const k = key(stepKey, 'stepKey');

@@ -19,7 +19,7 @@ export class SqlServerWebhookReplayStore implements WebhookReplayStore {
   /** @param ctx connection, names and clock */
   constructor(private readonly ctx: SqlContext) {}
 
-  tryRegister(flowId: string, triggerKey: string, nonce: string, expiresAt: Date): Promise<boolean> {
+  async tryRegister(flowId: string, triggerKey: string, nonce: string, expiresAt: Date): Promise<boolean> {
     const table = this.ctx.n.table('WebhookReplayNonces');
     const flow = uuid(flowId, 'flowId');
     const trigger = key(triggerKey, 'triggerKey');

@@ -1,0 +1,118 @@
+import { InvalidArgumentError, StorageError } from '@floworch/core';
+import { describe, expect, it } from 'vitest';
+import { CURRENT_SCHEMA_VERSION, migrate, migrationBatches, SqlNames, TABLES } from '../src/index.js';
+import { applockBatch } from '../src/schema/migrator.js';
+import { KEY_COLUMNS, tableDefinitions } from '../src/schema/tables.js';
+import { recordingDb } from './support/recording-db.js';
+
+const n = new SqlNames('floworch');
+
+describe('schema and migrator', () => {
+  it('creates the reference table set plus the schema-version table, each behind an existence guard', () => {
+    const names = tableDefinitions(n).map((t) => t.table);
+    expect(names).toEqual([...TABLES]);
+    for (const table of [
+      'FlowDefinitions',
+      'FlowRuns',
+      'FlowSteps',
+      'FlowStepAttempts',
+      'FlowOutputs',
+      'FlowStepDispatches',
+      'FlowStepClaims',
+      'FlowRunControls',
+      'FlowIdempotencyKeys',
+      'FlowEvents',
+      'FlowSignalWaiters',
+      'FlowScheduleStates',
+      'WebhookReplayNonces',
+      'WebhookRejections',
+    ]) {
+      expect(names).toContain(table);
+    }
+    const creates = migrationBatches(n).filter((b) => b.label.startsWith('create table'));
+    for (const batch of creates)
+      expect(batch.sql).toMatch(/^IF OBJECT_ID\(N'\[floworch\]\.\[\w+\]', N'U'\) IS NULL/);
+  });
+
+  it('declares every key column with the binary collation (case-sensitive keys)', () => {
+    const ddl = tableDefinitions(n)
+      .map((t) => t.ddl)
+      .join('\n');
+    for (const { table, column } of KEY_COLUMNS) {
+      const body = tableDefinitions(n).find((t) => t.table === table)!.ddl;
+      expect(body, `${table}.${column}`).toMatch(
+        new RegExp(`\\[${column}\\] NVARCHAR\\(256\\) COLLATE Latin1_General_100_BIN2`),
+      );
+    }
+    expect(ddl).toMatch(/\[Owner\] NVARCHAR\(256\) COLLATE Latin1_General_100_BIN2/);
+    // Every key column listed for the upgrade path is re-collated by its own batch.
+    const collations = migrationBatches(n).filter((b) => b.label.startsWith('binary collation'));
+    expect(collations).toHaveLength(KEY_COLUMNS.length);
+  });
+
+  it('adds columns of later releases (1.17 SourceRunId/trace, leases, control CreatedAt, waiter order) idempotently', () => {
+    const adds = migrationBatches(n).filter((b) => b.label.startsWith('add column'));
+    const labels = adds.map((b) => b.label);
+    for (const col of [
+      'FlowRuns.SourceRunId',
+      'FlowSteps.EvaluationTraceJson',
+      'FlowStepAttempts.EvaluationTraceJson',
+      'FlowStepClaims.Owner',
+      'FlowStepClaims.LeaseExpiresAt',
+      'FlowRunControls.CreatedAt',
+      'FlowSignalWaiters.RegisteredSeq',
+    ]) {
+      expect(labels).toContain(`add column ${col}`);
+    }
+    for (const b of adds) expect(b.sql).toMatch(/^IF COL_LENGTH\(/);
+  });
+
+  it('creates indexes through sp_executesql so a batch compiles before a new column exists (the 1.17 trap)', () => {
+    const indexes = migrationBatches(n).filter((b) => b.label.startsWith('create index'));
+    expect(indexes.length).toBeGreaterThan(10);
+    for (const b of indexes)
+      expect(b.sql).toMatch(
+        /IF NOT EXISTS \(SELECT 1 FROM sys\.indexes[\s\S]+EXEC sys\.sp_executesql N'CREATE INDEX/,
+      );
+    const source = indexes.find((b) => b.label.includes('IX_FlowRuns_SourceRunId'))!;
+    expect(source.sql).toContain('WHERE [SourceRunId] IS NOT NULL');
+  });
+
+  it('serialises migrators with sp_getapplock owned by the transaction', () => {
+    const lock = applockBatch(n).sql;
+    expect(lock).toContain("sys.sp_getapplock @Resource = N'floworch:migrate:floworch'");
+    expect(lock).toContain("@LockOwner = N'Transaction'");
+    expect(lock).toMatch(/IF @result < 0 THROW/);
+  });
+
+  it('runs lock, version probe, every batch and the version row inside one transaction', async () => {
+    const { db, log } = recordingDb(() => [{ v: null }]);
+    const result = await migrate(db, n, new Date('2031-01-01T00:00:00Z'));
+    expect(result).toEqual({ fromVersion: 0, toVersion: CURRENT_SCHEMA_VERSION });
+    expect(log[0]!.sql).toBe('<driver: begin transaction>');
+    expect(log[1]!.sql).toContain('sp_getapplock');
+    expect(log.at(-1)!.sql).toBe('<driver: commit>');
+    expect(log.at(-2)!.sql).toContain('INSERT INTO [floworch].[FlowSchemaVersion]');
+    expect(log.length).toBe(migrationBatches(n).length + 5);
+  });
+
+  it('refuses a schema newer than this release, rolling back', async () => {
+    const { db, log } = recordingDb((s) => (/MAX\(\[Version\]\)/.test(s.sql) ? [{ v: 99 }] : [{ v: 1 }]));
+    await expect(migrate(db, n, new Date())).rejects.toBeInstanceOf(StorageError);
+    expect(log.at(-1)!.sql).toBe('<driver: rollback>');
+  });
+
+  it('names the failing step when a batch fails', async () => {
+    const { db } = recordingDb((s) =>
+      s.sql.includes('CREATE TABLE [floworch].[FlowRuns]') ? new Error('boom') : [{ v: null }],
+    );
+    await expect(migrate(db, n, new Date())).rejects.toThrow(/'create table FlowRuns' failed: boom/);
+  });
+
+  it('accepts only plain identifiers as schema names', () => {
+    expect(new SqlNames('tenant_01').text('FlowRuns')).toBe('[tenant_01].[FlowRuns]');
+    for (const bad of ['', 'a]b', 'x;DROP', '1abc', 'a b', 'a'.repeat(129)]) {
+      expect(() => new SqlNames(bad)).toThrow(InvalidArgumentError);
+    }
+  });
+});
