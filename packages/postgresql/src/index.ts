@@ -1,1 +1,11 @@
-export {};
+/**
+ * @floworch/postgresql — the PostgreSQL storage backend (kysely + pg), also runnable in-process
+ * on PGlite.
+ */
+export { createPgliteStorage, type PgliteStorageOptions } from './connection/pglite.js';
+export { createPostgresStorage, type PostgresStorageOptions } from './connection/postgres.js';
+export type { Database } from './schema/database.js';
+export { SCHEMA_VERSION } from './schema/ddl.js';
+export { type MigrationResult, migratePostgres, SchemaTooNewError } from './schema/migrator.js';
+export type { PostgresStorage } from './storage.js';
+export { type PostgresWebhookStores, postgresWebhookStores } from './webhook-hardening.js';

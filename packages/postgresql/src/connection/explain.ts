@@ -1,0 +1,43 @@
+import { StorageError } from '@floworch/core';
+import { sqlState } from '../sql/errors.js';
+
+/**
+ * Turns a failure to connect or migrate into a message that says what to do. Returns `null` for
+ * errors that are not about connectivity, credentials or privileges.
+ */
+export function explainConnectionError(error: unknown, where: string): StorageError | null {
+  const e = error as { code?: string; message?: string; errors?: unknown[] } | null;
+  const code = e?.code;
+  const message = e?.message ?? String(error);
+  const nested = Array.isArray(e?.errors) ? (e.errors[0] as { code?: string } | undefined)?.code : undefined;
+  if (code === 'ECONNREFUSED' || nested === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
+    return new StorageError(
+      'PG_UNREACHABLE',
+      `Cannot reach PostgreSQL at ${where} (${code ?? nested}). Is the server running and the host/port in the connection string right?`,
+      { cause: error },
+    );
+  }
+  switch (sqlState(error)) {
+    case '28P01':
+    case '28000':
+      return new StorageError(
+        'PG_AUTH_FAILED',
+        `PostgreSQL at ${where} rejected the credentials (${message}). Check the user and password in the connection string.`,
+        { cause: error },
+      );
+    case '3D000':
+      return new StorageError(
+        'PG_NO_DATABASE',
+        `The database named in the connection string does not exist at ${where} (${message}). Create it first.`,
+        { cause: error },
+      );
+    case '42501':
+      return new StorageError(
+        'PG_MIGRATION_PRIVILEGES',
+        `The PostgreSQL role may not create the floworch schema or tables (${message}). Grant CREATE on the database/schema, or run migratePostgres() once with a privileged role and start the app with { migrate: false }.`,
+        { cause: error },
+      );
+    default:
+      return null;
+  }
+}

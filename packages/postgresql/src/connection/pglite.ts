@@ -1,0 +1,48 @@
+import { PGlite } from '@electric-sql/pglite';
+import { type Clock, systemClock } from '@floworch/core';
+import { Kysely } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import type { Database } from '../schema/database.js';
+import { migratePostgres, validateSchemaName } from '../schema/migrator.js';
+import { assembleStorage, type PostgresStorage } from '../storage.js';
+
+/** Options of {@link createPgliteStorage}. */
+export interface PgliteStorageOptions {
+  /**
+   * Where PGlite keeps its files (a directory path, created if missing) — or `memory://` for a
+   * throw-away database. Ignored when `pglite` is given.
+   */
+  readonly dataDir?: string;
+  /** A PGlite instance you own (not closed by `close()`). */
+  readonly pglite?: PGlite;
+  /** Schema for the tables (default `public`). */
+  readonly schema?: string;
+  /** Time source for every timestamp the stores write (default: the system clock). */
+  readonly clock?: Clock;
+}
+
+/**
+ * The same backend on PGlite — PostgreSQL compiled to WebAssembly, running in this process with
+ * its data in a directory. Start durable and server-free; point `createPostgresStorage` at a real
+ * server later without changing anything else. PGlite has a single connection, so statements
+ * from concurrent callers queue.
+ *
+ * @example
+ * const storage = await createPgliteStorage({ dataDir: './.floworch/pgdata' });
+ */
+export async function createPgliteStorage(options: PgliteStorageOptions = {}): Promise<PostgresStorage> {
+  const schema = validateSchemaName(options.schema ?? 'public');
+  const pglite = options.pglite ?? (await PGlite.create(options.dataDir ?? 'memory://'));
+  const owned = options.pglite === undefined;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const close = async (): Promise<void> => {
+    if (owned) await db.destroy();
+  };
+  try {
+    await migratePostgres(db, { schema });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return assembleStorage('pglite', db, schema, options.clock ?? systemClock, close);
+}

@@ -1,0 +1,33 @@
+import type { Clock } from '@floworch/core';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
+import type { Database } from '../schema/database.js';
+
+/** What every store shares: the schema-bound kysely instance, the raw one, and the clock. */
+export interface PgContext {
+  /** Kysely bound to the backend's schema (builder queries need no qualification). */
+  readonly db: Kysely<Database>;
+  /** The backend's schema name. */
+  readonly schema: string;
+  /** Source of every "now" the stores write; never the server's `NOW()`, so tests can fake time. */
+  readonly clock: Clock;
+}
+
+/** A schema-qualified table reference for `sql` templates. */
+export function table(ctx: PgContext, name: keyof Database): RawBuilder<unknown> {
+  return sql.id(ctx.schema, name);
+}
+
+/** int8 / count values arrive as strings from pg and as numbers or bigints from PGlite. */
+export function toNumber(value: unknown): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+/** Timestamps arrive as `Date` from both drivers; copy defensively so callers own the value. */
+export function toDate(value: Date | string): Date {
+  return new Date(value instanceof Date ? value.getTime() : value);
+}
+
+/** Nullable variant of {@link toDate}. */
+export function toDateOrNull(value: Date | string | null): Date | null {
+  return value === null ? null : toDate(value);
+}
