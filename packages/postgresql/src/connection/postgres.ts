@@ -56,12 +56,10 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   if (options.kysely) {
     db = options.kysely as Kysely<Database>;
   } else {
-    const pool =
-      options.pool ??
-      (owned = new pg.Pool({
-        connectionString: options.connectionString,
-        max: options.maxConnections ?? 10,
-      }));
+    if (!options.pool) {
+      owned = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+    }
+    const pool = options.pool ?? (owned as pg.Pool);
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   const close = async (): Promise<void> => {

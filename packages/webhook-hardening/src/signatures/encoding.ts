@@ -4,10 +4,14 @@ import type { DigestEncoding } from './types.js';
 const HEX = /^[0-9a-fA-F]+$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Decodes standard base64 strictly (alphabet, padding, length); `null` when invalid. */
+/**
+ * Decodes standard base64 strictly: alphabet, padding, length, and canonical form (unused trailing
+ * bits must be zero), so one digest has exactly one accepted spelling. `null` when invalid.
+ */
 export function decodeBase64Strict(text: string): Buffer | null {
   if (text.length === 0 || text.length % 4 !== 0 || !BASE64.test(text)) return null;
-  return Buffer.from(text, 'base64');
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : null;
 }
 
 /**
