@@ -67,8 +67,9 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   };
   const storage = assembleStorage('postgresql', db, schema, options.clock ?? systemClock, close);
   try {
+    // Ping first so connection failures are explained with the server's address.
+    await storage.ping();
     if (options.migrate ?? true) await migratePostgres(db, { schema });
-    else await storage.ping();
   } catch (error) {
     await close();
     throw explainConnectionError(error, describeTarget(options.connectionString)) ?? error;
