@@ -1,7 +1,39 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import { jsonResponse } from '../decision.js';
 import type { WebhookReceiver } from './receiver.js';
+
+/**
+ * The request body as a web stream with back-pressure. Written by hand rather than with
+ * `Readable.toWeb` because cancelling that stream mid-upload (the body cap does) makes Node throw
+ * `ERR_INVALID_STATE` on the next chunk. After a cancel the rest of the upload is discarded.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on('data', (chunk: Buffer) => {
+        if (done) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.once('end', () => {
+        if (!done) controller.close();
+        done = true;
+      });
+      req.once('error', (error) => {
+        if (!done) controller.error(error);
+        done = true;
+      });
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      done = true;
+      req.resume();
+    },
+  });
+}
 
 /**
  * Converts a `node:http` request into a Fetch `Request` without buffering: the body streams, so
@@ -18,7 +50,7 @@ export function toFetchRequest(req: IncomingMessage, origin?: string): Request {
   return new Request(url, {
     method: req.method ?? 'GET',
     headers,
-    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+    ...(hasBody ? { body: bodyStream(req), duplex: 'half' } : {}),
   } as RequestInit);
 }
 
@@ -64,6 +96,8 @@ export function createNodeWebhookListener(
           remoteAddress: req.socket.remoteAddress ?? null,
         });
       }
+      // An unread upload (413) is not worth draining: close the connection after answering.
+      if (response.status === 413) res.setHeader('connection', 'close');
       await writeFetchResponse(res, response);
     })().catch((error: unknown) => {
       if (!res.headersSent) res.statusCode = 500;
