@@ -268,7 +268,14 @@ describe('bring-your-own verifier', () => {
   it('built-in schemes still use the HMAC verifier when custom verifiers exist', async () => {
     let calls = 0;
     const h = harness({
-      verifiers: { AcmeCorp: { verify: () => (calls++, { valid: false, reason: 'signature_invalid' }) } },
+      verifiers: {
+        AcmeCorp: {
+          verify: () => {
+            calls++;
+            return { valid: false, reason: 'signature_invalid' };
+          },
+        },
+      },
     });
     expect((await h.pipeline.evaluate(signedGithub('{}'), target(github()))).status).toBe(200);
     expect(calls).toBe(0);
