@@ -96,6 +96,13 @@ describe('trigger validation at start-up', () => {
     ).not.toThrow();
   });
 
+  it('allowMissingTimestamp needs a nonce header', () => {
+    const replayStore = createInMemoryWebhookReplayStore();
+    expect(() =>
+      compileWith({ replay: { toleranceSeconds: 60, allowMissingTimestamp: true } }, { replayStore }),
+    ).toThrow(/nonceHeader/);
+  });
+
   it('a custom payload strategy must be registered', () => {
     const custom = { headerName: 'X-Sig', payload: 'custom' as const, customStrategyName: 'mine' };
     expect(() => compileWith({ signature: { scheme: 'Custom', key: 'k', custom } })).toThrow(

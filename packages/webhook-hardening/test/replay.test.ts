@@ -37,6 +37,24 @@ describe('replay gate', () => {
     expect(h.logs.find((l) => l.eventId === 4002)?.fields).toMatchObject({ skewMs: 600_000 });
   });
 
+  it('allowMissingTimestamp: a delivery id alone is deduplicated (GitHub sends no timestamp)', async () => {
+    const h = harness();
+    const t = target({
+      replay: { toleranceSeconds: 300, nonceHeader: 'X-GitHub-Delivery', allowMissingTimestamp: true },
+    });
+    const delivery = (id: string) => post('{}', { 'X-GitHub-Delivery': id });
+    expect((await h.pipeline.evaluate(delivery('d-1'), t)).status).toBe(200);
+    expect(await h.pipeline.evaluate(delivery('d-1'), t)).toMatchObject({
+      status: 409,
+      reason: 'nonce_seen',
+    });
+    expect((await h.pipeline.evaluate(delivery('d-2'), t)).status).toBe(200);
+    expect(await h.pipeline.evaluate(post('{}'), t)).toMatchObject({ reason: 'missing_timestamp' });
+    // Remembered for two tolerances from receipt.
+    expect(await h.replayStore.purgeExpired(new Date((T0 + 599) * 1000))).toBe(0);
+    expect(await h.replayStore.purgeExpired(new Date((T0 + 600) * 1000))).toBe(2);
+  });
+
   it('a skew of exactly the tolerance passes, as does a future timestamp within it', async () => {
     const h = harness();
     expect((await h.pipeline.evaluate(stamped(T0 - 300), replayOnly(300))).status).toBe(200);

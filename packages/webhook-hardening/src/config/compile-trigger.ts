@@ -36,6 +36,7 @@ export interface CompiledTriggerSecurity {
     readonly toleranceSeconds: number;
     readonly timestampHeader: string | null;
     readonly nonceHeader: string | null;
+    readonly allowMissingTimestamp: boolean;
   } | null;
   /** Rate limit, or `null` when off. */
   readonly rateLimit: {
@@ -148,8 +149,12 @@ export function compileTriggerSecurity(
           toleranceSeconds: tolerance,
           timestampHeader: s.replay?.timestampHeader ?? options.replay?.timestampHeader ?? null,
           nonceHeader: s.replay?.nonceHeader ?? options.replay?.nonceHeader ?? null,
+          allowMissingTimestamp: s.replay?.allowMissingTimestamp ?? false,
         }
       : null;
+  if (replay?.allowMissingTimestamp && !replay.nonceHeader) {
+    problems.push('replay.allowMissingTimestamp: needs a nonceHeader to deduplicate on');
+  }
   if (replay && !options.replayStore)
     problems.push('replay: replay protection needs a replayStore in the options');
 

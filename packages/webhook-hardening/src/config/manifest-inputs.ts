@@ -123,11 +123,13 @@ export function webhookSettingsFromInputs(
   const tolerance = num(get('webhookReplayToleranceSeconds'));
   const timestampHeader = text(get('webhookTimestampHeader'));
   const nonceHeader = text(get('webhookNonceHeader'));
-  if (tolerance !== undefined || timestampHeader || nonceHeader) {
+  const allowMissingTimestamp = bool(get('webhookReplayAllowMissingTimestamp'));
+  if (tolerance !== undefined || timestampHeader || nonceHeader || allowMissingTimestamp !== undefined) {
     security.replay = {
       ...(tolerance !== undefined ? { toleranceSeconds: tolerance } : {}),
       ...(timestampHeader ? { timestampHeader } : {}),
       ...(nonceHeader ? { nonceHeader } : {}),
+      ...(allowMissingTimestamp !== undefined ? { allowMissingTimestamp } : {}),
     };
   }
 

@@ -25,6 +25,12 @@ export interface TriggerReplaySettings {
   readonly timestampHeader?: string;
   /** Header holding a delivery id used as the nonce. */
   readonly nonceHeader?: string;
+  /**
+   * Accept a delivery that carries a nonce but no timestamp (GitHub sends a delivery id and no
+   * timestamp): the nonce alone is checked, remembered for `2 × tolerance` from now. Weaker than a
+   * signed timestamp, since a replay after that window passes, so it is opt-in. Default false.
+   */
+  readonly allowMissingTimestamp?: boolean;
 }
 
 /** IP lists of one trigger. */
@@ -73,6 +79,7 @@ export const webhookTriggerSecuritySchema = z.strictObject({
       toleranceSeconds: z.number().int().min(0).optional(),
       timestampHeader: header.optional(),
       nonceHeader: header.optional(),
+      allowMissingTimestamp: z.boolean().optional(),
     })
     .optional(),
   rateLimit: z

@@ -56,28 +56,42 @@ export function createReplayGate(store: WebhookReplayStore | null): Gate {
       const replay = context.security.replay;
       if (!replay || !store) return null;
       const timestamp = findTimestamp(context);
-      if (timestamp === null) return reject(WebhookReason.missingTimestamp);
+      const deliveryId = replay.nonceHeader ? headerValue(context.rawHeaders, replay.nonceHeader) : null;
+      if (timestamp === null) {
+        if (!replay.allowMissingTimestamp || deliveryId === null)
+          return reject(WebhookReason.missingTimestamp);
+        const expiresAt = new Date(context.clock.now().getTime() + 2 * replay.toleranceSeconds * 1000);
+        return register(store, context, boundedNonce(deliveryId), expiresAt, {});
+      }
       if (!/^-?\d{1,15}$/.test(timestamp)) return reject(WebhookReason.invalidTimestamp);
       const seconds = Number(timestamp);
       const skewMs = Math.abs(context.clock.now().getTime() - seconds * 1000);
       if (skewMs > replay.toleranceSeconds * 1000) return reject(WebhookReason.skewExceeded, { skewMs });
-      const nonce = boundedNonce(
-        (replay.nonceHeader ? headerValue(context.rawHeaders, replay.nonceHeader) : null) ??
-          defaultNonce(timestamp, context.body),
-      );
+      const nonce = boundedNonce(deliveryId ?? defaultNonce(timestamp, context.body));
       const expiresAt = new Date((seconds + 2 * replay.toleranceSeconds) * 1000);
-      try {
-        const fresh = await store.tryRegister(context.flowId, context.triggerKey, nonce, expiresAt);
-        return fresh ? null : reject(WebhookReason.nonceSeen, { skewMs });
-      } catch (error) {
-        return {
-          status: 503,
-          reason: WebhookReason.replayStoreUnavailable,
-          headers: { 'Retry-After': '30' },
-          event: WebhookLogEvent.replayStoreFailed,
-          error,
-        };
-      }
+      return register(store, context, nonce, expiresAt, { skewMs });
     },
   };
+}
+
+/** Registers the nonce; a store failure fails closed with 503 so the publisher retries later. */
+async function register(
+  store: WebhookReplayStore,
+  context: GateContext,
+  nonce: string,
+  expiresAt: Date,
+  fields: Record<string, unknown>,
+): Promise<GateRejection | null> {
+  try {
+    const fresh = await store.tryRegister(context.flowId, context.triggerKey, nonce, expiresAt);
+    return fresh ? null : reject(WebhookReason.nonceSeen, fields);
+  } catch (error) {
+    return {
+      status: 503,
+      reason: WebhookReason.replayStoreUnavailable,
+      headers: { 'Retry-After': '30' },
+      event: WebhookLogEvent.replayStoreFailed,
+      error,
+    };
+  }
 }
