@@ -1,0 +1,78 @@
+import type { FlowDefinition } from '../../model/types.js';
+import type { FlowStorage } from '../../storage/backend.js';
+import { RUN_EVENT_STEP_KEY, type FlowEventType } from '../../storage/statuses.js';
+import type { EngineEventBus } from '../events.js';
+import type { HandlerRegistry } from '../handlers.js';
+import type { Logger } from '../logger.js';
+import type { StepDispatcher, Timers } from '../runtime/dispatcher.js';
+
+/** Engine settings after defaults were applied. */
+export interface EngineSettings {
+  /** Claim lease length; renewed every third of it while a handler runs. */
+  readonly leaseMs: number;
+  /** Delay of a Pending result that names none. */
+  readonly defaultPendingDelayMs: number;
+  /** Deadline of runs whose trigger names none (null: no deadline). */
+  readonly defaultRunTimeoutMs: number | null;
+  /** Header carrying the idempotency key. */
+  readonly idempotencyHeader: string;
+  /** Persist run events through the outputs repository. */
+  readonly persistEvents: boolean;
+}
+
+/** Everything the execution modules share. One per orchestrator instance. */
+export interface EngineContext {
+  /** The backend (must implement `runtime` and `control`). */
+  readonly storage: Required<Pick<FlowStorage, 'runtime' | 'control'>> & FlowStorage;
+  /** Registered flows by lower-cased id. */
+  readonly flows: ReadonlyMap<string, FlowDefinition>;
+  /** Step handlers. */
+  readonly handlers: HandlerRegistry;
+  /** The runtime. */
+  readonly dispatcher: StepDispatcher;
+  /** Settings. */
+  readonly settings: EngineSettings;
+  /** Logger. */
+  readonly logger: Logger;
+  /** In-process notifications. */
+  readonly bus: EngineEventBus;
+  /** Identity of this instance; claim owner of the steps it executes. */
+  readonly instanceId: string;
+  /** Timers (lease renewal). */
+  readonly timers: Timers;
+  /** Abort controllers of handlers running here, by run id. */
+  readonly running: Map<string, Set<AbortController>>;
+}
+
+/** The flow with this id, or undefined. */
+export function findFlow(ctx: EngineContext, flowId: string): FlowDefinition | undefined {
+  return ctx.flows.get(flowId.toLowerCase());
+}
+
+/**
+ * Persists (when enabled) and publishes one event. Failures are logged and swallowed: events
+ * are observability and must never fail a run.
+ */
+export async function emit(
+  ctx: EngineContext,
+  event: { type: FlowEventType; flowId: string; runId: string; stepKey: string | null; status?: string; message: string },
+): Promise<void> {
+  const at = ctx.storage.clock.now();
+  if (ctx.settings.persistEvents) {
+    try {
+      await ctx.storage.outputs.recordEvent(
+        event.runId,
+        { type: event.type, message: event.message, timestamp: at, stepKey: event.stepKey ?? RUN_EVENT_STEP_KEY },
+        RUN_EVENT_STEP_KEY,
+      );
+    } catch (error) {
+      ctx.logger.warn('could not persist run event', { runId: event.runId, eventType: event.type, error });
+    }
+  }
+  ctx.bus.publish({ ...event, at });
+}
+
+/** Aborts every handler of `runId` running in this process. */
+export function abortRun(ctx: EngineContext, runId: string, reason: string): void {
+  for (const controller of ctx.running.get(runId.toLowerCase()) ?? []) controller.abort(new Error(reason));
+}

@@ -1,0 +1,106 @@
+import type { FlowDefinition } from '../../model/types.js';
+import { SkipReasons, type TerminalRunStatus } from '../../storage/statuses.js';
+import { classifyRun, findStep, planRun } from '../model/index.js';
+import { type EngineContext, emit } from './context.js';
+import { scheduleStep } from './scheduling.js';
+import { loadTrigger, type TriggerSnapshot } from './scope.js';
+import { resolveTermination } from './termination.js';
+import { skipIfWhenFalse } from './when.js';
+
+const IN_FLIGHT = new Set(['Running', 'Pending']);
+
+/**
+ * Moves a run forward after a step finished (any non-Pending outcome): skips every step that can
+ * no longer run (the whole cascade, not one level), skips ready steps whose `when` is false,
+ * dispatches the ready rest, and closes the run when nothing is left.
+ *
+ * @param delayMs dispatch delay for the successors (a Succeeded result's `delayMs`)
+ * @param completingStepKey reported on the `run.completed` event
+ */
+export async function continueRun(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  runId: string,
+  delayMs: number | null,
+  completingStepKey: string | null,
+  trigger?: TriggerSnapshot,
+): Promise<void> {
+  const snapshot = trigger ?? (await loadTrigger(ctx, runId));
+  const termination = await resolveTermination(ctx, runId);
+  let enqueued = 0;
+  // Each pass may skip steps, which can block or unblock others; the graph bounds the passes.
+  const maxPasses = Object.keys(flow.steps).length * 2 + 4;
+  for (let pass = 0; pass < maxPasses; pass++) {
+    const statuses = await ctx.storage.runtime.getStepStatuses(runId);
+    const plan = planRun(flow, statuses);
+    let changed = false;
+    for (const key of plan.blocked) {
+      if (await skipBlocked(ctx, flow, runId, key)) changed = true;
+    }
+    if (!termination) {
+      const dispatched = await ctx.storage.runs.getDispatchedStepKeys(runId);
+      for (const key of plan.ready) {
+        if (dispatched.has(key)) continue; // When was evaluated when it was dispatched
+        if (await skipIfWhenFalse(ctx, flow, runId, key, snapshot)) {
+          changed = true;
+          continue;
+        }
+        if (await scheduleStep(ctx, flow.id, runId, key, delayMs)) enqueued++;
+      }
+    }
+    if (!changed) break;
+  }
+  if (enqueued > 0) return;
+  const statuses = await ctx.storage.runtime.getStepStatuses(runId);
+  for (const status of statuses.values()) if (IN_FLIGHT.has(status)) return;
+  const status: TerminalRunStatus = termination ?? classifyRun(flow, statuses);
+  await tryCompleteRun(ctx, flow, runId, status, completingStepKey);
+}
+
+/** Claims a step whose dependencies can never be satisfied and records it Skipped. */
+async function skipBlocked(ctx: EngineContext, flow: FlowDefinition, runId: string, key: string): Promise<boolean> {
+  if (!(await ctx.storage.runtime.tryClaimStep(runId, key))) return false;
+  const type = findStep(flow, key)?.type ?? 'Unknown';
+  await ctx.storage.runtime.recordSkippedStep(runId, key, type, SkipReasons.prerequisitesUnmet);
+  await emit(ctx, {
+    type: 'step.skipped',
+    flowId: flow.id,
+    runId,
+    stepKey: key,
+    status: 'Skipped',
+    message: `Step '${key}' skipped because dependencies did not match.`,
+  });
+  return true;
+}
+
+/**
+ * Closes the run with `status` if nothing is in flight, claimed-but-unrecorded or
+ * dispatched-but-unrecorded. Compare-and-set: exactly one caller wins and publishes
+ * `run.completed`. Returns whether this call closed the run.
+ */
+export async function tryCompleteRun(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  runId: string,
+  status: TerminalRunStatus,
+  completingStepKey: string | null,
+): Promise<boolean> {
+  const [statuses, claimed, dispatched] = await Promise.all([
+    ctx.storage.runtime.getStepStatuses(runId),
+    ctx.storage.runtime.getClaimedStepKeys(runId),
+    ctx.storage.runs.getDispatchedStepKeys(runId),
+  ]);
+  for (const s of statuses.values()) if (IN_FLIGHT.has(s)) return false;
+  for (const key of claimed) if (!statuses.has(key)) return false;
+  for (const key of dispatched) if (!statuses.has(key)) return false;
+  if (!(await ctx.storage.runs.completeRunIfActive(runId, status))) return false;
+  await emit(ctx, {
+    type: 'run.completed',
+    flowId: flow.id,
+    runId,
+    stepKey: completingStepKey,
+    status,
+    message: `Run completed with status ${status}.`,
+  });
+  return true;
+}

@@ -1,0 +1,198 @@
+import type { FlowDefinition, StepDefinition } from '../../model/types.js';
+import { toJsonText } from '../../storage/support/json.js';
+import { SkipReasons } from '../../storage/statuses.js';
+import { findStep } from '../model/index.js';
+import { retryDelayMs, shouldRetry } from '../retry.js';
+import type { StepMessage } from '../runtime/dispatcher.js';
+import { type EngineContext, emit, findFlow } from './context.js';
+import { continueRun } from './continuation.js';
+import { invokeHandler, type StepOutcome } from './invoke.js';
+import { startLease } from './lease.js';
+import { releaseStep, scheduleStep } from './scheduling.js';
+import { loadTrigger, runScope } from './scope.js';
+import { resolveTermination, type Termination, terminatedReason } from './termination.js';
+
+/** Reason a handler's signal fires when this process shuts down. */
+export const SHUTDOWN_REASON = 'Orchestrator is shutting down.';
+
+/**
+ * Executes one delivered step message: claim (with a lease), termination check, start record,
+ * handler, persistence, then Pending reschedule, automatic retry or graph continuation.
+ * Losing the claim at any point means another worker owns the step: return quietly.
+ */
+export async function executeStep(ctx: EngineContext, message: StepMessage, stopping: () => boolean): Promise<void> {
+  const flow = findFlow(ctx, message.flowId);
+  if (!flow) {
+    ctx.logger.warn('message for an unknown flow dropped', { ...message });
+    return;
+  }
+  const { runId, stepKey } = message;
+  const log = ctx.logger.child({ runId, flowId: flow.id, stepKey });
+  const claimed = await ctx.storage.runtime.tryClaimStep(runId, stepKey, {
+    owner: ctx.instanceId,
+    durationMs: ctx.settings.leaseMs,
+  });
+  if (!claimed) return;
+
+  const controller = new AbortController();
+  const runKey = runId.toLowerCase();
+  const mine = ctx.running.get(runKey) ?? new Set<AbortController>();
+  mine.add(controller);
+  ctx.running.set(runKey, mine);
+  const lease = startLease(ctx, runId, stepKey, controller);
+  try {
+    const termination = await resolveTermination(ctx, runId);
+    const step = findStep(flow, stepKey);
+    if (termination || !step) {
+      const reason = termination ? terminatedReason(termination) : SkipReasons.metadataNotFound;
+      await skipClaimed(ctx, flow, runId, stepKey, step?.type ?? 'Unknown', reason);
+      await continueRun(ctx, flow, runId, null, stepKey);
+      return;
+    }
+    const inputJson = toJsonText(step.inputs ?? {}, `inputs of step '${stepKey}'`);
+    const started = await ctx.storage.runs.recordStepStart({
+      runId,
+      stepKey,
+      stepType: step.type,
+      inputJson,
+      jobId: null,
+      owner: ctx.instanceId,
+    });
+    if (!started) return;
+    await emit(ctx, { type: 'step.started', flowId: flow.id, runId, stepKey, status: 'Running', message: `Step '${stepKey}' started.` });
+
+    const trigger = await loadTrigger(ctx, runId);
+    const attempt = message.attempt ?? 1;
+    const outcome = await invokeHandler(
+      ctx,
+      step,
+      {
+        flow,
+        runId,
+        stepKey,
+        stepType: step.type,
+        triggerData: trigger.data,
+        triggerHeaders: trigger.headers,
+        attempt,
+        signal: controller.signal,
+        logger: log,
+      },
+      runScope(ctx, flow, runId, trigger),
+    );
+    if (!lease.held()) return; // a lapsed lease means someone else may own the step now
+    if (stopping() && controller.signal.aborted) {
+      // Shutting down mid-handler: hand the step back for another replica (or our restart).
+      await releaseStep(ctx, runId, stepKey);
+      return;
+    }
+    const after = await resolveTermination(ctx, runId);
+    await finishStep(ctx, flow, step, runId, stepKey, attempt, outcome, after);
+  } catch (error) {
+    log.error('step execution failed', { error });
+  } finally {
+    lease.stop();
+    mine.delete(controller);
+    if (mine.size === 0) ctx.running.delete(runKey);
+  }
+}
+
+/** Persists the outcome and decides what happens next. */
+async function finishStep(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  step: StepDefinition,
+  runId: string,
+  stepKey: string,
+  attempt: number,
+  outcome: StepOutcome,
+  termination: Termination,
+): Promise<void> {
+  let { status, reason, output } = outcome;
+  if (termination && (status === 'Pending' || status === 'Failed')) {
+    // Work cut short by cancel/timeout is not a failure of the step.
+    status = 'Skipped';
+    reason = terminatedReason(termination);
+  }
+  let outputJson: string;
+  try {
+    outputJson = toJsonText(output ?? null, `output of step '${stepKey}'`);
+  } catch (error) {
+    status = 'Failed';
+    reason = (error as Error).message;
+    output = null;
+    outputJson = 'null';
+  }
+  await ctx.storage.outputs.saveStepOutput(runId, stepKey, output ?? null);
+
+  const retrying = status === 'Failed' && shouldRetry(step.retry, attempt, reason ?? '', outcome.cause);
+  if (retrying) {
+    const delay = retryDelayMs(step.retry!, attempt);
+    // Pending keeps the run open and its dependents waiting until the retry settles.
+    const note = `Attempt ${attempt} failed; retrying in ${delay} ms: ${reason ?? 'no reason given'}`;
+    if (!(await complete(ctx, runId, stepKey, 'Pending', outputJson, note))) return;
+    await emit(ctx, { type: 'step.failed', flowId: flow.id, runId, stepKey, status: 'Failed', message: note });
+    await releaseStep(ctx, runId, stepKey);
+    await scheduleStep(ctx, flow.id, runId, stepKey, delay, attempt + 1);
+    return;
+  }
+
+  if (!(await complete(ctx, runId, stepKey, status, outputJson, reason))) return;
+  if (status === 'Pending') {
+    const delay = outcome.delayMs ?? ctx.settings.defaultPendingDelayMs;
+    await releaseStep(ctx, runId, stepKey);
+    await scheduleStep(ctx, flow.id, runId, stepKey, delay, attempt);
+    await emit(ctx, {
+      type: 'step.pending',
+      flowId: flow.id,
+      runId,
+      stepKey,
+      status,
+      message: `Step '${stepKey}' pending for ${delay} ms.`,
+    });
+    return;
+  }
+  await emit(ctx, {
+    type: status === 'Failed' ? 'step.failed' : status === 'Skipped' ? 'step.skipped' : 'step.completed',
+    flowId: flow.id,
+    runId,
+    stepKey,
+    status,
+    message:
+      status === 'Failed' ? (reason ?? `Step '${stepKey}' failed.`) : `Step '${stepKey}' completed with status ${status}.`,
+  });
+  await continueRun(ctx, flow, runId, status === 'Succeeded' ? outcome.delayMs : null, stepKey);
+}
+
+/** Fenced completion: false when this instance no longer holds the claim. */
+async function complete(
+  ctx: EngineContext,
+  runId: string,
+  stepKey: string,
+  status: 'Succeeded' | 'Failed' | 'Skipped' | 'Pending',
+  outputJson: string,
+  errorMessage: string | null,
+): Promise<boolean> {
+  const ok = await ctx.storage.runs.recordStepComplete({
+    runId,
+    stepKey,
+    status,
+    outputJson,
+    errorMessage,
+    owner: ctx.instanceId,
+  });
+  if (!ok) ctx.logger.warn('step result discarded: claim lost to another worker', { runId, stepKey });
+  return ok;
+}
+
+/** Records a claimed step as Skipped (terminated run, unknown step). */
+async function skipClaimed(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  runId: string,
+  stepKey: string,
+  type: string,
+  reason: string,
+): Promise<void> {
+  await ctx.storage.runtime.recordSkippedStep(runId, stepKey, type, reason);
+  await emit(ctx, { type: 'step.skipped', flowId: flow.id, runId, stepKey, status: 'Skipped', message: reason });
+}

@@ -1,0 +1,49 @@
+import type { FlowDefinition } from '../../model/types.js';
+import type { ExpressionScope } from '../expressions/index.js';
+import { findStep } from '../model/index.js';
+import type { EngineContext } from './context.js';
+
+/** Trigger data and headers of a run, read once. */
+export interface TriggerSnapshot {
+  /** Parsed trigger payload. */
+  readonly data: unknown;
+  /** Lower-cased header map, or null. */
+  readonly headers: Readonly<Record<string, string>> | null;
+}
+
+/** Reads the trigger payload and headers of a run from the outputs repository. */
+export async function loadTrigger(ctx: EngineContext, runId: string): Promise<TriggerSnapshot> {
+  const [data, headers] = await Promise.all([
+    ctx.storage.outputs.getTriggerData(runId),
+    ctx.storage.outputs.getTriggerHeaders(runId),
+  ]);
+  return { data, headers };
+}
+
+/**
+ * An expression scope over one run. Step outputs and records are fetched lazily, at most once
+ * per scope, so an expression referring to the same step twice costs one read.
+ */
+export function runScope(ctx: EngineContext, flow: FlowDefinition, runId: string, trigger: TriggerSnapshot): ExpressionScope {
+  const outputs = new Map<string, Promise<unknown>>();
+  let records: Promise<Map<string, { status: string; errorMessage: string | null }>> | undefined;
+  return {
+    triggerData: trigger.data,
+    triggerHeaders: trigger.headers,
+    hasStep: (key) => findStep(flow, key) !== undefined,
+    getStepOutput: (key) => {
+      let value = outputs.get(key);
+      if (!value) {
+        value = ctx.storage.outputs.getStepOutput(runId, key);
+        outputs.set(key, value);
+      }
+      return value;
+    },
+    getStepRecord: async (key) => {
+      records ??= ctx.storage.runs.getRunDetail(runId).then(
+        (detail) => new Map((detail?.steps ?? []).map((s) => [s.stepKey, { status: s.status, errorMessage: s.errorMessage }])),
+      );
+      return (await records).get(key) ?? null;
+    },
+  };
+}

@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { FlowNotFoundError, FlowOrchError, InvalidArgumentError } from '../errors.js';
+import type { FlowDefinition } from '../model/types.js';
+import type { FlowStorage } from '../storage/backend.js';
+import { type EngineEventListener, EngineEventBus } from './events.js';
+import { type EngineContext, abortRun, emit, findFlow } from './execution/context.js';
+import { tryCompleteRun } from './execution/continuation.js';
+import { type RecoveryReport, recover } from './execution/recovery.js';
+import { executeStep } from './execution/run-step.js';
+import { scheduleStep } from './execution/scheduling.js';
+import { sweepDeadlines } from './execution/sweeper.js';
+import { type TriggerRequest, type TriggerResult, triggerRun } from './execution/trigger.js';
+import { HandlerRegistry, type StepHandler } from './handlers.js';
+import { consoleLogger, type Logger } from './logger.js';
+import { descendantsOf, findStep, toManifest } from './model/index.js';
+import { validateFlowDefinition } from './validation.js';
+import { type StepDispatcher, systemTimers, type Timers } from './runtime/dispatcher.js';
+import { createInProcessRuntime } from './runtime/in-process.js';
+
+/** Options of {@link createFlowOrchestrator}. */
+export interface FlowOrchestratorOptions {
+  /** The backend; it must implement the `runtime` and `control` contracts. */
+  readonly storage: FlowStorage;
+  /** Flows defined in code. */
+  readonly flows: readonly FlowDefinition[];
+  /** Step handlers by type name (matched case-insensitively). */
+  readonly handlers?: Readonly<Record<string, StepHandler>>;
+  /** The runtime (default: an in-process queue with `concurrency` workers). */
+  readonly runtime?: StepDispatcher;
+  /** Workers of the default in-process runtime (default 8). */
+  readonly concurrency?: number;
+  /** Claim lease in ms, renewed while a handler runs (default 30 000). */
+  readonly leaseMs?: number;
+  /** Delay of a Pending result that names none (default 10 000 ms). */
+  readonly defaultPendingDelayMs?: number;
+  /** Deadline for runs whose trigger names none (default: none). */
+  readonly defaultRunTimeoutMs?: number;
+  /** Header carrying an idempotency key (default `Idempotency-Key`). */
+  readonly idempotencyHeader?: string;
+  /** Persist run events through the outputs repository (default true). */
+  readonly persistEvents?: boolean;
+  /** How often recovery and the deadline sweeper run (default 15 000 ms; 0 disables). */
+  readonly maintenanceIntervalMs?: number;
+  /** How long `stop()` waits for running handlers before aborting them (default 30 000 ms). */
+  readonly shutdownGraceMs?: number;
+  /** Structured logger (default: warnings and errors to the console). */
+  readonly logger?: Logger;
+  /** Timer functions (default: the real ones); tests inject fakes. */
+  readonly timers?: Timers;
+  /** Identity of this instance (claim owner); default a random UUID. */
+  readonly instanceId?: string;
+}
+
+/** A running engine. Several instances on one database act as replicas. */
+export interface FlowOrchestrator {
+  /** This instance's id (the owner written on the claims it holds). */
+  readonly instanceId: string;
+  /** Validates and syncs flows, starts the runtime, recovers interrupted runs, starts maintenance. */
+  start(): Promise<void>;
+  /** Stops taking work, waits for running handlers (then aborts them), stops maintenance. */
+  stop(): Promise<void>;
+  /** Starts a run of `flowId`. */
+  trigger(flowId: string, request?: TriggerRequest): Promise<TriggerResult>;
+  /**
+   * Requests cancellation. Running handlers see their signal abort; the run closes as
+   * `Cancelled` once nothing is in flight (immediately when nothing is).
+   */
+  cancelRun(runId: string, reason?: string): Promise<{ accepted: boolean; closedImmediately: boolean }>;
+  /** Re-runs a step (normally a Failed one): resets it and its cascade-skipped descendants and dispatches it. */
+  retryStep(runId: string, stepKey: string): Promise<void>;
+  /** Moves a run's deadline; un-latches a timeout so the run can be retried. */
+  extendDeadline(runId: string, deadline: Date): Promise<boolean>;
+  /** Enables or disables a flow (disabled flows refuse triggers). */
+  setFlowEnabled(flowId: string, enabled: boolean): Promise<void>;
+  /** Subscribes to lifecycle events; returns the unsubscribe function. */
+  subscribe(listener: EngineEventListener): () => void;
+  /** Runs one recovery + deadline pass now (also runs periodically). */
+  runMaintenance(): Promise<RecoveryReport & { timedOut: number }>;
+  /** The registered flow with this id. */
+  getFlow(flowId: string): FlowDefinition | undefined;
+}
+
+/**
+ * Creates the engine over a storage backend.
+ *
+ * @example
+ * const orchestrator = createFlowOrchestrator({ storage, flows: [orderFlow], handlers: { ChargeCard: charge } });
+ * await orchestrator.start();
+ * const { runId } = await orchestrator.trigger(orderFlow.id, { data: { orderId: 42 } });
+ */
+export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOrchestrator {
+  const storage = options.storage;
+  if (!storage) throw new InvalidArgumentError('storage', 'a storage backend is required');
+  if (!storage.runtime || !storage.control) {
+    throw new InvalidArgumentError('storage', `backend '${storage.name}' must implement the runtime and control contracts`);
+  }
+  const logger = options.logger ?? consoleLogger({ component: 'floworch' });
+  const timers = options.timers ?? systemTimers;
+  const flows = new Map<string, FlowDefinition>();
+  for (const flow of options.flows) {
+    const key = flow.id?.toLowerCase();
+    if (!key) throw new InvalidArgumentError('flows', `flow '${flow.name}' has no id`);
+    if (flows.has(key)) throw new InvalidArgumentError('flows', `flow id '${flow.id}' is registered twice`);
+    flows.set(key, flow);
+  }
+  const ctx: EngineContext = {
+    storage: storage as EngineContext['storage'],
+    flows,
+    handlers: new HandlerRegistry(options.handlers ?? {}),
+    dispatcher: options.runtime ?? createInProcessRuntime({ concurrency: options.concurrency ?? 8, timers }),
+    settings: {
+      leaseMs: options.leaseMs ?? 30_000,
+      defaultPendingDelayMs: options.defaultPendingDelayMs ?? 10_000,
+      defaultRunTimeoutMs: options.defaultRunTimeoutMs ?? null,
+      idempotencyHeader: options.idempotencyHeader ?? 'Idempotency-Key',
+      persistEvents: options.persistEvents ?? true,
+    },
+    logger,
+    bus: new EngineEventBus(logger),
+    instanceId: options.instanceId ?? randomUUID(),
+    timers,
+    running: new Map(),
+  };
+  const maintenanceMs = options.maintenanceIntervalMs ?? 15_000;
+  let started = false;
+  let stopping = false;
+  let maintenanceTimer: unknown;
+  let maintenanceRunning: Promise<unknown> | undefined;
+
+  const requireStarted = (): void => {
+    if (!started || stopping) throw new FlowOrchError('NOT_STARTED', 'The orchestrator is not running; call start() first.');
+  };
+
+  const runMaintenance = async (orphans = false) => {
+    const report = await recover(ctx, { orphans });
+    const timedOut = await sweepDeadlines(ctx);
+    return { ...report, timedOut };
+  };
+
+  const scheduleMaintenance = (): void => {
+    if (maintenanceMs <= 0 || stopping) return;
+    maintenanceTimer = timers.setTimeout(() => {
+      maintenanceRunning = runMaintenance()
+        .catch((error: unknown) => logger.error('maintenance pass failed', { error }))
+        .finally(() => {
+          maintenanceRunning = undefined;
+          scheduleMaintenance();
+        });
+    }, maintenanceMs);
+  };
+
+  return {
+    instanceId: ctx.instanceId,
+    async start() {
+      if (started) return;
+      const unhandled: string[] = [];
+      const problems = [...flows.values()].flatMap((flow) => validateFlowDefinition(flow, ctx.handlers, unhandled));
+      if (problems.length > 0) throw new InvalidArgumentError('flows', problems.join('\n'));
+      for (const warning of unhandled) logger.warn(warning);
+      for (const flow of flows.values()) {
+        const existing = await storage.flows.getById(flow.id);
+        await storage.flows.save({
+          id: flow.id,
+          name: flow.name,
+          version: flow.version ?? '1.0',
+          manifestJson: JSON.stringify(toManifest(flow)),
+          isEnabled: existing?.isEnabled ?? true,
+        });
+      }
+      await ctx.dispatcher.start((message) => executeStep(ctx, message, () => stopping));
+      started = true;
+      await runMaintenance(true);
+      scheduleMaintenance();
+    },
+    async stop() {
+      if (!started || stopping) return;
+      stopping = true;
+      timers.clearTimeout(maintenanceTimer);
+      await maintenanceRunning;
+      const grace = options.shutdownGraceMs ?? 30_000;
+      const drained = ctx.dispatcher.stop(grace);
+      // After the grace period, abort whatever still runs; those steps are handed back.
+      const abortTimer = setTimeout(() => {
+        for (const runId of ctx.running.keys()) abortRun(ctx, runId, 'Orchestrator is shutting down.');
+      }, grace);
+      abortTimer.unref?.();
+      await drained;
+      for (const runId of ctx.running.keys()) abortRun(ctx, runId, 'Orchestrator is shutting down.');
+      await ctx.dispatcher.stop(1_000);
+      clearTimeout(abortTimer);
+      started = false;
+      stopping = false;
+    },
+    async trigger(flowId, request) {
+      requireStarted();
+      return triggerRun(ctx, flowId, request);
+    },
+    async cancelRun(runId, reason) {
+      requireStarted();
+      const accepted = await storage.control.requestCancel(runId, reason ?? null);
+      abortRun(ctx, runId, 'Run is Cancelled.');
+      const run = await storage.runs.getRunDetail(runId);
+      const flow = run && findFlow(ctx, run.flowId);
+      let closedImmediately = false;
+      if (run && run.status === 'Running') {
+        if (flow) closedImmediately = await tryCompleteRun(ctx, flow, runId, 'Cancelled', null);
+        else closedImmediately = await storage.runs.completeRunIfActive(runId, 'Cancelled');
+      }
+      return { accepted, closedImmediately };
+    },
+    async retryStep(runId, stepKey) {
+      requireStarted();
+      const run = await storage.runs.getRunDetail(runId);
+      if (!run) throw new InvalidArgumentError('runId', `run '${runId}' does not exist`);
+      const flow = findFlow(ctx, run.flowId);
+      if (!flow) throw new FlowNotFoundError(run.flowId);
+      if (!findStep(flow, stepKey)) throw new InvalidArgumentError('stepKey', `step '${stepKey}' is not in flow '${flow.name}'`);
+      await storage.runs.retryStep(runId, stepKey);
+      await storage.runs.resetCascadeSkippedDependents(runId, descendantsOf(flow, stepKey));
+      await emit(ctx, {
+        type: 'step.retried',
+        flowId: flow.id,
+        runId,
+        stepKey,
+        status: 'Running',
+        message: `Step '${stepKey}' retried.`,
+      });
+      await scheduleStep(ctx, flow.id, runId, stepKey);
+    },
+    async extendDeadline(runId, deadline) {
+      return storage.control.extendDeadline(runId, deadline);
+    },
+    async setFlowEnabled(flowId, enabled) {
+      const flow = findFlow(ctx, flowId);
+      if (!flow) throw new FlowNotFoundError(flowId);
+      await storage.flows.setEnabled(flow.id, enabled);
+    },
+    subscribe: (listener) => ctx.bus.subscribe(listener),
+    runMaintenance: () => runMaintenance(false),
+    getFlow: (flowId) => findFlow(ctx, flowId),
+  };
+}
