@@ -82,25 +82,42 @@ export interface WebhookSecurityOptions {
 
 /** Options after validation, with every default filled in. */
 export interface ResolvedWebhookOptions {
+  /** Enforcement mode. */
   readonly mode: EnforcementMode;
+  /** Whether SHA-1 dialects are honoured. */
   readonly allowLegacySha1: boolean;
+  /** Body cap in bytes. */
   readonly maxBodyBytes: number;
+  /** Global replay defaults, or `null` when off. */
   readonly replay: ReplayDefaults | null;
+  /** Global rate limit, or `null` when off. */
   readonly rateLimit: RateLimitSettings | null;
+  /** Trusted `X-Forwarded-For` depth. */
   readonly forwardedHeaderDepth: number;
+  /** Registered dialects by lower-cased name. */
   readonly schemes: ReadonlyMap<string, { readonly name: string; readonly spec: SignatureSpec }>;
+  /** Custom signed-payload strategies by name. */
   readonly customStrategies: ReadonlyMap<string, CustomSignedPayloadStrategy>;
+  /** Bring-your-own verifiers by lower-cased name. */
   readonly verifiers: ReadonlyMap<
     string,
     { readonly name: string; readonly verifier: WebhookSignatureVerifier }
   >;
+  /** Nonce ledger, or `null`. */
   readonly replayStore: WebhookReplayStore | null;
+  /** DLQ / recent-deliveries log, or `null`. */
   readonly rejectionStore: WebhookRejectionStore | null;
+  /** Whether accepted deliveries get a row. */
   readonly recordAccepted: boolean;
+  /** The limiter in use. */
   readonly rateLimiter: WebhookRateLimiter;
+  /** Time source. */
   readonly clock: Clock;
+  /** Log sink. */
   readonly logger: WebhookLogger;
+  /** Metrics sink. */
   readonly metrics: WebhookMetrics;
+  /** Public URL of a request. */
   readonly resolveUrl: (request: Request) => string;
 }
 

@@ -14,14 +14,23 @@ export function bodyExcerpt(body: Uint8Array): string | null {
 
 /** What the pipeline knows about a delivery when it records it. */
 export interface DeliveryRow {
+  /** Flow id. */
   readonly flowId: string;
+  /** Trigger key. */
   readonly triggerKey: string;
+  /** Arrival time (pipeline clock). */
   readonly receivedAt: Date;
+  /** Client address. */
   readonly remoteIp: string | null;
+  /** Body size (declared or streamed size for an over-cap body). */
   readonly bodyBytes: number;
+  /** Body bytes read (empty for an over-cap body). */
   readonly body: Uint8Array;
+  /** Filtered request headers. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Signature scheme name, or `null`. */
   readonly scheme: string | null;
+  /** Pipeline time so far. */
   readonly processingMs: number;
 }
 
