@@ -3,5 +3,8 @@
  * and the FlowOrchestrator engine.
  * @packageDocumentation
  */
+
+export * from './engine/index.js';
 export * from './errors.js';
+export * from './model/types.js';
 export * from './storage/index.js';

@@ -52,11 +52,21 @@ export const StepResults = Object.freeze({
     ...(options.delayMs === undefined ? {} : { delayMs: options.delayMs }),
   }),
   /** Failed with `reason` (retried if the step has a retry policy). */
-  failed: (reason: string, output?: unknown): StepResult => ({ [RESULT]: true, status: 'Failed', reason, output }),
+  failed: (reason: string, output?: unknown): StepResult => ({
+    [RESULT]: true,
+    status: 'Failed',
+    reason,
+    output,
+  }),
   /** Skipped with `reason`; dependents see `Skipped`. */
   skipped: (reason: string): StepResult => ({ [RESULT]: true, status: 'Skipped', reason }),
   /** Not done yet: run this step again after `delayMs` (polling, parking). */
-  pending: (delayMs = 10_000, output?: unknown): StepResult => ({ [RESULT]: true, status: 'Pending', delayMs, output }),
+  pending: (delayMs = 10_000, output?: unknown): StepResult => ({
+    [RESULT]: true,
+    status: 'Pending',
+    delayMs,
+    output,
+  }),
 });
 
 /** True when `value` is a {@link StepResult}. */
@@ -86,7 +96,9 @@ export type StepHandler = StepHandlerFn | TypedStepHandler;
  * @example
  * const sendEmail = defineHandler({ input: z.object({ to: z.string().email() }), execute: ({ inputs }) => send(inputs.to) });
  */
-export function defineHandler<TSchema extends z.ZodType>(handler: TypedStepHandler<TSchema>): TypedStepHandler<TSchema> {
+export function defineHandler<TSchema extends z.ZodType>(
+  handler: TypedStepHandler<TSchema>,
+): TypedStepHandler<TSchema> {
   return handler;
 }
 

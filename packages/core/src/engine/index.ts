@@ -1,4 +1,4 @@
-export { type EngineEvent, type EngineEventListener } from './events.js';
+export type { EngineEvent, EngineEventListener } from './events.js';
 export type { RecoveryReport } from './execution/recovery.js';
 export type { TriggerRequest, TriggerResult } from './execution/trigger.js';
 export {
@@ -12,7 +12,11 @@ export {
   type TypedStepHandler,
 } from './handlers.js';
 export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.js';
-export { createFlowOrchestrator, type FlowOrchestrator, type FlowOrchestratorOptions } from './orchestrator.js';
+export {
+  createFlowOrchestrator,
+  type FlowOrchestrator,
+  type FlowOrchestratorOptions,
+} from './orchestrator.js';
 export { retryDelayMs } from './retry.js';
 export type { StepDispatcher, StepExecutor, StepMessage, Timers } from './runtime/dispatcher.js';
 export { systemTimers } from './runtime/dispatcher.js';

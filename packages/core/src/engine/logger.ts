@@ -16,12 +16,17 @@ export interface Logger {
 }
 
 /** Writes warnings and errors to the console as JSON-ish lines; drops debug and info. */
-export function consoleLogger(base: LogFields = {}, level: 'debug' | 'info' | 'warn' | 'error' = 'warn'): Logger {
+export function consoleLogger(
+  base: LogFields = {},
+  level: 'debug' | 'info' | 'warn' | 'error' = 'warn',
+): Logger {
   const order = { debug: 0, info: 1, warn: 2, error: 3 } as const;
   const write = (lvl: keyof typeof order, message: string, fields?: LogFields) => {
     if (order[lvl] < order[level]) return;
     const line = { level: lvl, msg: message, ...base, ...fields };
-    (lvl === 'error' ? console.error : lvl === 'warn' ? console.warn : console.log)(JSON.stringify(line, safeReplacer));
+    (lvl === 'error' ? console.error : lvl === 'warn' ? console.warn : console.log)(
+      JSON.stringify(line, safeReplacer),
+    );
   };
   return {
     debug: (m, f) => write('debug', m, f),

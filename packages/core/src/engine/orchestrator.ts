@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { FlowNotFoundError, FlowOrchError, InvalidArgumentError } from '../errors.js';
 import type { FlowDefinition } from '../model/types.js';
 import type { FlowStorage } from '../storage/backend.js';
-import { type EngineEventListener, EngineEventBus } from './events.js';
-import { type EngineContext, abortRun, emit, findFlow } from './execution/context.js';
+import { EngineEventBus, type EngineEventListener } from './events.js';
+import { abortRun, type EngineContext, emit, findFlow } from './execution/context.js';
 import { tryCompleteRun } from './execution/continuation.js';
 import { type RecoveryReport, recover } from './execution/recovery.js';
 import { executeStep } from './execution/run-step.js';
@@ -13,9 +13,9 @@ import { type TriggerRequest, type TriggerResult, triggerRun } from './execution
 import { HandlerRegistry, type StepHandler } from './handlers.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { descendantsOf, findStep, toManifest } from './model/index.js';
-import { validateFlowDefinition } from './validation.js';
 import { type StepDispatcher, systemTimers, type Timers } from './runtime/dispatcher.js';
 import { createInProcessRuntime } from './runtime/in-process.js';
+import { validateFlowDefinition } from './validation.js';
 
 /** Options of {@link createFlowOrchestrator}. */
 export interface FlowOrchestratorOptions {
@@ -92,7 +92,10 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
   const storage = options.storage;
   if (!storage) throw new InvalidArgumentError('storage', 'a storage backend is required');
   if (!storage.runtime || !storage.control) {
-    throw new InvalidArgumentError('storage', `backend '${storage.name}' must implement the runtime and control contracts`);
+    throw new InvalidArgumentError(
+      'storage',
+      `backend '${storage.name}' must implement the runtime and control contracts`,
+    );
   }
   const logger = options.logger ?? consoleLogger({ component: 'floworch' });
   const timers = options.timers ?? systemTimers;
@@ -128,7 +131,8 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
   let maintenanceRunning: Promise<unknown> | undefined;
 
   const requireStarted = (): void => {
-    if (!started || stopping) throw new FlowOrchError('NOT_STARTED', 'The orchestrator is not running; call start() first.');
+    if (!started || stopping)
+      throw new FlowOrchError('NOT_STARTED', 'The orchestrator is not running; call start() first.');
   };
 
   const runMaintenance = async (orphans = false) => {
@@ -154,7 +158,9 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     async start() {
       if (started) return;
       const unhandled: string[] = [];
-      const problems = [...flows.values()].flatMap((flow) => validateFlowDefinition(flow, ctx.handlers, unhandled));
+      const problems = [...flows.values()].flatMap((flow) =>
+        validateFlowDefinition(flow, ctx.handlers, unhandled),
+      );
       if (problems.length > 0) throw new InvalidArgumentError('flows', problems.join('\n'));
       for (const warning of unhandled) logger.warn(warning);
       for (const flow of flows.values()) {
@@ -197,7 +203,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     },
     async cancelRun(runId, reason) {
       requireStarted();
-      const accepted = await storage.control.requestCancel(runId, reason ?? null);
+      const accepted = await ctx.storage.control.requestCancel(runId, reason ?? null);
       abortRun(ctx, runId, 'Run is Cancelled.');
       const run = await storage.runs.getRunDetail(runId);
       const flow = run && findFlow(ctx, run.flowId);
@@ -214,7 +220,8 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       if (!run) throw new InvalidArgumentError('runId', `run '${runId}' does not exist`);
       const flow = findFlow(ctx, run.flowId);
       if (!flow) throw new FlowNotFoundError(run.flowId);
-      if (!findStep(flow, stepKey)) throw new InvalidArgumentError('stepKey', `step '${stepKey}' is not in flow '${flow.name}'`);
+      if (!findStep(flow, stepKey))
+        throw new InvalidArgumentError('stepKey', `step '${stepKey}' is not in flow '${flow.name}'`);
       await storage.runs.retryStep(runId, stepKey);
       await storage.runs.resetCascadeSkippedDependents(runId, descendantsOf(flow, stepKey));
       await emit(ctx, {
@@ -228,7 +235,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       await scheduleStep(ctx, flow.id, runId, stepKey);
     },
     async extendDeadline(runId, deadline) {
-      return storage.control.extendDeadline(runId, deadline);
+      return ctx.storage.control.extendDeadline(runId, deadline);
     },
     async setFlowEnabled(flowId, enabled) {
       const flow = findFlow(ctx, flowId);

@@ -28,7 +28,9 @@ export function validateFlowDefinition(
       const type = step.type?.trim();
       if (type && type.toLowerCase() !== 'foreach' && !handlers.has(type)) {
         // Not fatal (the step is recorded Skipped at run time, as in the reference), but worth a warning.
-        unhandled.push(`Step '${fullKey}' of flow '${flow.name}' has type '${type}' but no handler is registered for it.`);
+        unhandled.push(
+          `Step '${fullKey}' of flow '${flow.name}' has type '${type}' but no handler is registered for it.`,
+        );
       }
       const children = (step as { steps?: FlowDefinition['steps'] }).steps;
       if (children && findStep(flow, fullKey)) visit(children, `${fullKey}.`);

@@ -1,6 +1,6 @@
 import type { FlowDefinition } from '../../model/types.js';
 import type { FlowStorage } from '../../storage/backend.js';
-import { RUN_EVENT_STEP_KEY, type FlowEventType } from '../../storage/statuses.js';
+import { type FlowEventType, RUN_EVENT_STEP_KEY } from '../../storage/statuses.js';
 import type { EngineEventBus } from '../events.js';
 import type { HandlerRegistry } from '../handlers.js';
 import type { Logger } from '../logger.js';
@@ -55,14 +55,26 @@ export function findFlow(ctx: EngineContext, flowId: string): FlowDefinition | u
  */
 export async function emit(
   ctx: EngineContext,
-  event: { type: FlowEventType; flowId: string; runId: string; stepKey: string | null; status?: string; message: string },
+  event: {
+    type: FlowEventType;
+    flowId: string;
+    runId: string;
+    stepKey: string | null;
+    status?: string;
+    message: string;
+  },
 ): Promise<void> {
   const at = ctx.storage.clock.now();
   if (ctx.settings.persistEvents) {
     try {
       await ctx.storage.outputs.recordEvent(
         event.runId,
-        { type: event.type, message: event.message, timestamp: at, stepKey: event.stepKey ?? RUN_EVENT_STEP_KEY },
+        {
+          type: event.type,
+          message: event.message,
+          timestamp: at,
+          stepKey: event.stepKey ?? RUN_EVENT_STEP_KEY,
+        },
         RUN_EVENT_STEP_KEY,
       );
     } catch (error) {

@@ -58,7 +58,12 @@ export async function continueRun(
 }
 
 /** Claims a step whose dependencies can never be satisfied and records it Skipped. */
-async function skipBlocked(ctx: EngineContext, flow: FlowDefinition, runId: string, key: string): Promise<boolean> {
+async function skipBlocked(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  runId: string,
+  key: string,
+): Promise<boolean> {
   if (!(await ctx.storage.runtime.tryClaimStep(runId, key))) return false;
   const type = findStep(flow, key)?.type ?? 'Unknown';
   await ctx.storage.runtime.recordSkippedStep(runId, key, type, SkipReasons.prerequisitesUnmet);

@@ -27,8 +27,12 @@ const failed = (reason: string, cause?: unknown): StepOutcome => ({
 });
 
 /** Formats a zod error as `field: problem; field: problem`. */
-function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
-  return issues.map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(inputs)'}: ${i.message}`).join('; ');
+function describeIssues(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+): string {
+  return issues
+    .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(inputs)'}: ${i.message}`)
+    .join('; ');
 }
 
 /**
@@ -42,7 +46,8 @@ export async function invokeHandler(
   scope: ExpressionScope,
 ): Promise<StepOutcome> {
   const handler: StepHandler | undefined = ctx.handlers.get(step.type);
-  if (!handler) return { status: 'Skipped', output: null, reason: SkipReasons.noHandler(step.type), delayMs: null };
+  if (!handler)
+    return { status: 'Skipped', output: null, reason: SkipReasons.noHandler(step.type), delayMs: null };
   let inputs: Record<string, unknown>;
   try {
     inputs = await resolveInputs(step.inputs ?? {}, scope);
@@ -67,7 +72,8 @@ export async function invokeHandler(
   }
   try {
     const value = await execute({ ...base, inputs: parsed } as StepContext<never>);
-    if (!isStepResult(value)) return { status: 'Succeeded', output: value ?? null, reason: null, delayMs: null };
+    if (!isStepResult(value))
+      return { status: 'Succeeded', output: value ?? null, reason: null, delayMs: null };
     return {
       status: value.status,
       output: value.output ?? null,

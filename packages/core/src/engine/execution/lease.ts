@@ -14,7 +14,12 @@ export interface LeaseHandle {
  * control row: a lost lease or a cancel/timeout (possibly requested on another replica) aborts
  * the handler's signal.
  */
-export function startLease(ctx: EngineContext, runId: string, stepKey: string, controller: AbortController): LeaseHandle {
+export function startLease(
+  ctx: EngineContext,
+  runId: string,
+  stepKey: string,
+  controller: AbortController,
+): LeaseHandle {
   let held = true;
   let stopped = false;
   let handle: unknown;
@@ -22,7 +27,12 @@ export function startLease(ctx: EngineContext, runId: string, stepKey: string, c
   const tick = async (): Promise<void> => {
     if (stopped) return;
     try {
-      const renewed = await ctx.storage.runtime.renewStepClaim(runId, stepKey, ctx.instanceId, ctx.settings.leaseMs);
+      const renewed = await ctx.storage.runtime.renewStepClaim(
+        runId,
+        stepKey,
+        ctx.instanceId,
+        ctx.settings.leaseMs,
+      );
       if (!renewed) {
         held = false;
         controller.abort(new Error(`Lease on step '${stepKey}' was lost.`));

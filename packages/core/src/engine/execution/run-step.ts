@@ -1,6 +1,6 @@
 import type { FlowDefinition, StepDefinition } from '../../model/types.js';
-import { toJsonText } from '../../storage/support/json.js';
 import { SkipReasons } from '../../storage/statuses.js';
+import { toJsonText } from '../../storage/support/json.js';
 import { findStep } from '../model/index.js';
 import { retryDelayMs, shouldRetry } from '../retry.js';
 import type { StepMessage } from '../runtime/dispatcher.js';
@@ -20,7 +20,11 @@ export const SHUTDOWN_REASON = 'Orchestrator is shutting down.';
  * handler, persistence, then Pending reschedule, automatic retry or graph continuation.
  * Losing the claim at any point means another worker owns the step: return quietly.
  */
-export async function executeStep(ctx: EngineContext, message: StepMessage, stopping: () => boolean): Promise<void> {
+export async function executeStep(
+  ctx: EngineContext,
+  message: StepMessage,
+  stopping: () => boolean,
+): Promise<void> {
   const flow = findFlow(ctx, message.flowId);
   if (!flow) {
     ctx.logger.warn('message for an unknown flow dropped', { ...message });
@@ -59,7 +63,14 @@ export async function executeStep(ctx: EngineContext, message: StepMessage, stop
       owner: ctx.instanceId,
     });
     if (!started) return;
-    await emit(ctx, { type: 'step.started', flowId: flow.id, runId, stepKey, status: 'Running', message: `Step '${stepKey}' started.` });
+    await emit(ctx, {
+      type: 'step.started',
+      flowId: flow.id,
+      runId,
+      stepKey,
+      status: 'Running',
+      message: `Step '${stepKey}' started.`,
+    });
 
     const trigger = await loadTrigger(ctx, runId);
     const attempt = message.attempt ?? 1;
@@ -130,7 +141,14 @@ async function finishStep(
     // Pending keeps the run open and its dependents waiting until the retry settles.
     const note = `Attempt ${attempt} failed; retrying in ${delay} ms: ${reason ?? 'no reason given'}`;
     if (!(await complete(ctx, runId, stepKey, 'Pending', outputJson, note))) return;
-    await emit(ctx, { type: 'step.failed', flowId: flow.id, runId, stepKey, status: 'Failed', message: note });
+    await emit(ctx, {
+      type: 'step.failed',
+      flowId: flow.id,
+      runId,
+      stepKey,
+      status: 'Failed',
+      message: note,
+    });
     await releaseStep(ctx, runId, stepKey);
     await scheduleStep(ctx, flow.id, runId, stepKey, delay, attempt + 1);
     return;
@@ -158,7 +176,9 @@ async function finishStep(
     stepKey,
     status,
     message:
-      status === 'Failed' ? (reason ?? `Step '${stepKey}' failed.`) : `Step '${stepKey}' completed with status ${status}.`,
+      status === 'Failed'
+        ? (reason ?? `Step '${stepKey}' failed.`)
+        : `Step '${stepKey}' completed with status ${status}.`,
   });
   await continueRun(ctx, flow, runId, status === 'Succeeded' ? outcome.delayMs : null, stepKey);
 }
@@ -194,5 +214,12 @@ async function skipClaimed(
   reason: string,
 ): Promise<void> {
   await ctx.storage.runtime.recordSkippedStep(runId, stepKey, type, reason);
-  await emit(ctx, { type: 'step.skipped', flowId: flow.id, runId, stepKey, status: 'Skipped', message: reason });
+  await emit(ctx, {
+    type: 'step.skipped',
+    flowId: flow.id,
+    runId,
+    stepKey,
+    status: 'Skipped',
+    message: reason,
+  });
 }

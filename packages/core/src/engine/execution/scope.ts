@@ -24,7 +24,12 @@ export async function loadTrigger(ctx: EngineContext, runId: string): Promise<Tr
  * An expression scope over one run. Step outputs and records are fetched lazily, at most once
  * per scope, so an expression referring to the same step twice costs one read.
  */
-export function runScope(ctx: EngineContext, flow: FlowDefinition, runId: string, trigger: TriggerSnapshot): ExpressionScope {
+export function runScope(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  runId: string,
+  trigger: TriggerSnapshot,
+): ExpressionScope {
   const outputs = new Map<string, Promise<unknown>>();
   let records: Promise<Map<string, { status: string; errorMessage: string | null }>> | undefined;
   return {
@@ -40,9 +45,17 @@ export function runScope(ctx: EngineContext, flow: FlowDefinition, runId: string
       return value;
     },
     getStepRecord: async (key) => {
-      records ??= ctx.storage.runs.getRunDetail(runId).then(
-        (detail) => new Map((detail?.steps ?? []).map((s) => [s.stepKey, { status: s.status, errorMessage: s.errorMessage }])),
-      );
+      records ??= ctx.storage.runs
+        .getRunDetail(runId)
+        .then(
+          (detail) =>
+            new Map(
+              (detail?.steps ?? []).map((s) => [
+                s.stepKey,
+                { status: s.status, errorMessage: s.errorMessage },
+              ]),
+            ),
+        );
       return (await records).get(key) ?? null;
     },
   };

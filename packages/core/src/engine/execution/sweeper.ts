@@ -1,4 +1,4 @@
-import { type EngineContext, abortRun, findFlow } from './context.js';
+import { abortRun, type EngineContext, findFlow } from './context.js';
 import { tryCompleteRun } from './continuation.js';
 
 /**

@@ -55,7 +55,11 @@ function timeoutMs(ctx: EngineContext, request: TriggerRequest): number | null {
  * steps (each `when` evaluated first). Entry steps are dispatched after `run.started` is
  * published, so listeners always see it first.
  */
-export async function triggerRun(ctx: EngineContext, flowId: string, request: TriggerRequest = {}): Promise<TriggerResult> {
+export async function triggerRun(
+  ctx: EngineContext,
+  flowId: string,
+  request: TriggerRequest = {},
+): Promise<TriggerResult> {
   const flow = findFlow(ctx, flowId);
   if (!flow) throw new FlowNotFoundError(flowId);
   const triggerKey = request.triggerKey ?? 'manual';
@@ -68,7 +72,8 @@ export async function triggerRun(ctx: EngineContext, flowId: string, request: Tr
     return { runId: null, duplicate: false, disabled: true };
   }
   const headers = request.headers ? lowerCaseHeaders(request.headers) : null;
-  const idempotencyKey = (request.idempotencyKey ?? headers?.[ctx.settings.idempotencyHeader.toLowerCase()])?.trim() || null;
+  const idempotencyKey =
+    (request.idempotencyKey ?? headers?.[ctx.settings.idempotencyHeader.toLowerCase()])?.trim() || null;
   let runId = (request.runId ?? randomUUID()).toLowerCase();
   if (idempotencyKey) {
     const control = ctx.storage.control;

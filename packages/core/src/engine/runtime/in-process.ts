@@ -1,5 +1,11 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { type StepDispatcher, type StepExecutor, type StepMessage, systemTimers, type Timers } from './dispatcher.js';
+import {
+  type StepDispatcher,
+  type StepExecutor,
+  type StepMessage,
+  systemTimers,
+  type Timers,
+} from './dispatcher.js';
 
 /** Options of {@link createInProcessRuntime}. */
 export interface InProcessRuntimeOptions {
@@ -16,7 +22,10 @@ export interface InProcessRuntimeOptions {
 export function createInProcessRuntime(options: InProcessRuntimeOptions = {}): StepDispatcher {
   const concurrency = options.concurrency ?? 8;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new InvalidArgumentError('concurrency', `must be a positive integer, got ${String(options.concurrency)}`);
+    throw new InvalidArgumentError(
+      'concurrency',
+      `must be a positive integer, got ${String(options.concurrency)}`,
+    );
   }
   const timers = options.timers ?? systemTimers;
   const queue: StepMessage[] = [];

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { createInMemoryStorage, type InMemoryStorage } from '@floworch/inmemory';
+import type { FlowRunRecord } from '../../src/index.js';
+import {
+  createFlowOrchestrator,
+  type EngineEvent,
+  type FlowOrchestrator,
+  type FlowOrchestratorOptions,
+  silentLogger,
+} from '../../src/index.js';
+
+/** An orchestrator on a fresh in-memory store, started, with every event recorded. */
+export async function startEngine(
+  options: Omit<FlowOrchestratorOptions, 'storage'> & { storage?: FlowOrchestratorOptions['storage'] },
+): Promise<{ orchestrator: FlowOrchestrator; storage: InMemoryStorage; events: EngineEvent[] }> {
+  const storage = (options.storage as InMemoryStorage | undefined) ?? createInMemoryStorage();
+  const orchestrator = createFlowOrchestrator({
+    logger: silentLogger,
+    maintenanceIntervalMs: 0,
+    ...options,
+    storage,
+  });
+  const events: EngineEvent[] = [];
+  orchestrator.subscribe((e) => {
+    events.push(e);
+  });
+  await orchestrator.start();
+  return { orchestrator, storage, events };
+}
+
+/** Polls until the run leaves Running (or throws after `budgetMs`). */
+export async function waitForRun(
+  storage: { runs: { getRunDetail(id: string): Promise<FlowRunRecord | null> } },
+  runId: string,
+  budgetMs = 5_000,
+): Promise<FlowRunRecord> {
+  const deadline = Date.now() + budgetMs;
+  for (;;) {
+    const run = await storage.runs.getRunDetail(runId);
+    if (run && run.status !== 'Running') return run;
+    if (Date.now() > deadline)
+      throw new Error(`run ${runId} still ${run?.status ?? 'missing'} after ${budgetMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Step statuses of a run detail, by key. */
+export function statusesOf(run: FlowRunRecord): Record<string, string> {
+  return Object.fromEntries((run.steps ?? []).map((s) => [s.stepKey, s.status]));
+}
+
+/** A new flow id. */
+export const flowId = (): string => randomUUID();
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
