@@ -188,6 +188,14 @@ describe('manifest inputs', () => {
     expect(legacy).toMatchObject({ slug: 'orders', security: { sharedSecret: 's' } });
   });
 
+  it('maps the opt-in nonce-only replay flag', () => {
+    const { security } = webhookSettingsFromInputs({
+      webhookNonceHeader: 'X-GitHub-Delivery',
+      webhookReplayAllowMissingTimestamp: 'true',
+    });
+    expect(security).toEqual({ replay: { nonceHeader: 'X-GitHub-Delivery', allowMissingTimestamp: true } });
+  });
+
   it('maps replay, rate-limit and IP inputs with their coercions', () => {
     const { security } = webhookSettingsFromInputs({
       webhookReplayToleranceSeconds: '120',
