@@ -23,14 +23,20 @@ suite(`postgresql migrator (${pgSource})`, () => {
 
   /** A kysely instance with its own pool (an independent "replica"). */
   function replica(): Kysely<unknown> {
-    return new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: pgUrl, max: 2 }) }) });
+    return new Kysely<unknown>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: pgUrl, max: 2 }) }),
+    });
   }
 
   it('creates every table, and a second run changes nothing', async () => {
     const db = replica();
     try {
       expect(await migratePostgres(db, { schema })).toEqual({ from: 0, to: SCHEMA_VERSION, applied: true });
-      expect(await migratePostgres(db, { schema })).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION, applied: false });
+      expect(await migratePostgres(db, { schema })).toEqual({
+        from: SCHEMA_VERSION,
+        to: SCHEMA_VERSION,
+        applied: false,
+      });
       const tables = await admin.query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
         [schema],
@@ -108,7 +114,10 @@ suite(`postgresql migrator (${pgSource})`, () => {
       const detail = await storage.runs.getRunDetail(runId);
       expect(detail).toMatchObject({ flowName: 'Legacy', status: 'Running' });
       expect(detail!.steps![0]!.attempts.map((a) => a.attempt)).toEqual([1, 2]);
-      expect(await storage.runtime.getStepClaim(runId, 'fetch')).toMatchObject({ owner: '', leaseExpiresAt: null });
+      expect(await storage.runtime.getStepClaim(runId, 'fetch')).toMatchObject({
+        owner: '',
+        leaseExpiresAt: null,
+      });
       expect((await storage.control.getRunControl(runId))!.cancelRequested).toBe(true);
       // The attempt counter was backfilled, so the next attempt is #3, not a duplicate #1.
       await storage.runtime.releaseStepClaim(runId, 'fetch');
@@ -137,15 +146,15 @@ suite(`postgresql migrator (${pgSource})`, () => {
   });
 
   it('rejects a schema name that is not a plain identifier', async () => {
-    await expect(createPostgresStorage({ connectionString: pgUrl, schema: 'x"; DROP TABLE y; --' })).rejects.toThrow(
-      /schema/,
-    );
+    await expect(
+      createPostgresStorage({ connectionString: pgUrl, schema: 'x"; DROP TABLE y; --' }),
+    ).rejects.toThrow(/schema/);
   });
 
   it('explains an unreachable server', async () => {
-    const error = await createPostgresStorage({ connectionString: 'postgres://postgres@127.0.0.1:1/postgres' }).catch(
-      (e: unknown) => e,
-    );
+    const error = await createPostgresStorage({
+      connectionString: 'postgres://postgres@127.0.0.1:1/postgres',
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as StorageError).code).toBe('PG_UNREACHABLE');
     expect((error as Error).message).toMatch(/127\.0\.0\.1:1/);
@@ -165,7 +174,9 @@ suite(`postgresql migrator (${pgSource})`, () => {
       const url = new URL(pgUrl);
       url.username = role;
       url.password = 'pw';
-      const error = await createPostgresStorage({ connectionString: url.toString(), schema }).catch((e: unknown) => e);
+      const error = await createPostgresStorage({ connectionString: url.toString(), schema }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(StorageError);
       expect((error as StorageError).code).toBe('PG_MIGRATION_PRIVILEGES');
       expect((error as Error).message).toMatch(/migrate: false/);
