@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { validateFlow } from '../../src/engine/model/index.js';
-import type { FlowDefinition, StepStatus } from '../../src/model/types.js';
+import type { FlowDefinition } from '../../src/model/types.js';
+import type { StepStatus } from '../../src/storage/statuses.js';
 import { flow, step } from './fixtures.js';
 
 const CYCLE = 'Flow has a dependency cycle.';
