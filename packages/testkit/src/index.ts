@@ -14,3 +14,6 @@ export {
   STORAGE_CONFORMANCE_CASES,
   STORAGE_CONFORMANCE_GROUPS,
 } from './conformance/suite.js';
+export { ENGINE_SCENARIOS } from './engine/scenarios.js';
+export { defineEngineConformance, type EngineConformanceOptions } from './engine/suite.js';
+export type { EngineScenario, ScenarioContext } from './engine/support.js';
