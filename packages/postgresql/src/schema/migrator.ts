@@ -98,8 +98,11 @@ export async function migratePostgres<DB>(
       }
       // The version row decides who "applied" it: a replica that waited on the lock may still have
       // seen a stale catalog and re-run the (idempotent) DDL, but only one insert wins.
-      const inserted = await sql`INSERT INTO ${sql.id(schema, 'floworch_schema_version')} (version, description)
-        VALUES (${SCHEMA_VERSION}, ${SCHEMA_DESCRIPTION}) ON CONFLICT (version) DO NOTHING RETURNING version`.execute(trx);
+      const inserted =
+        await sql`INSERT INTO ${sql.id(schema, 'floworch_schema_version')} (version, description)
+        VALUES (${SCHEMA_VERSION}, ${SCHEMA_DESCRIPTION}) ON CONFLICT (version) DO NOTHING RETURNING version`.execute(
+          trx,
+        );
       return { from, to: SCHEMA_VERSION, applied: inserted.rows.length > 0 };
     });
   } catch (error) {
