@@ -110,8 +110,22 @@ export function aggregateLoopStatus(
   iterations: number,
   statuses: ReadonlyMap<string, StepStatus>,
 ): 'Succeeded' | 'Failed' {
+  // Group the iteration keys once, so large loops are not rescanned per iteration.
+  const head = `${loopKey.trim()}.`;
+  const byIteration = new Map<string, Map<string, StepStatus>>();
+  for (const [key, status] of statuses) {
+    if (!key.startsWith(head)) continue;
+    const dot = key.indexOf('.', head.length);
+    if (dot < 0) continue;
+    const prefix = key.slice(0, dot);
+    const group = byIteration.get(prefix) ?? new Map<string, StepStatus>();
+    group.set(key, status);
+    byIteration.set(prefix, group);
+  }
   for (let index = 0; index < iterations; index++) {
-    if (classifyIteration(flow, `${loopKey}.${index}`, statuses) === 'Failed') return 'Failed';
+    const prefix = `${head}${index}`;
+    const outcome = classifyIteration(flow, prefix, byIteration.get(prefix) ?? new Map());
+    if (outcome === 'Failed') return 'Failed';
   }
   return 'Succeeded';
 }
