@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { type Clock, systemClock } from '@floworch/core';
 import { Kysely } from 'kysely';
@@ -32,7 +33,10 @@ export interface PgliteStorageOptions {
  */
 export async function createPgliteStorage(options: PgliteStorageOptions = {}): Promise<PostgresStorage> {
   const schema = validateSchemaName(options.schema ?? 'public');
-  const pglite = options.pglite ?? (await PGlite.create(options.dataDir ?? 'memory://'));
+  const dataDir = options.dataDir ?? 'memory://';
+  // PGlite creates only the last path segment; make the parents so './.floworch/pgdata' works.
+  if (!options.pglite && !dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
+  const pglite = options.pglite ?? (await PGlite.create(dataDir));
   const owned = options.pglite === undefined;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   const close = async (): Promise<void> => {
