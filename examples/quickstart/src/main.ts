@@ -37,7 +37,8 @@ process.once('SIGINT', () => {
 // Runs left unfinished by an interrupted demo are picked up by start()'s recovery.
 const interrupted = (await storage.runs.getActiveRuns()).map((r) => r.id);
 await orchestrator.start();
-if (interrupted.length > 0) console.log(`Resuming ${interrupted.length} interrupted run(s) from the last session.`);
+if (interrupted.length > 0)
+  console.log(`Resuming ${interrupted.length} interrupted run(s) from the last session.`);
 
 orchestrator.subscribe((e) => {
   if (e.type === 'step.failed') console.log(`  ! ${e.stepKey}: ${e.message}`);

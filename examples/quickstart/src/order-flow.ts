@@ -54,7 +54,9 @@ export function orderHandlers(workMs = 150): Record<string, StepHandler> {
   return {
     ValidateOrder: defineHandler({
       input: z.object({
-        order: z.object({ items: z.array(z.object({ sku: z.string(), qty: z.number().int().positive(), price: z.number() })) }),
+        order: z.object({
+          items: z.array(z.object({ sku: z.string(), qty: z.number().int().positive(), price: z.number() })),
+        }),
       }),
       execute: async ({ inputs, signal }) => {
         await pause(workMs, signal);

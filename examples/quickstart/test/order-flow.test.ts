@@ -28,7 +28,11 @@ async function runOrder(data: unknown) {
 
 describe('quickstart order flow', () => {
   it('fulfils a gift-wrapped order, retrying the card charge once', async () => {
-    const run = await runOrder({ email: 'a@example.com', giftWrap: true, items: [{ sku: 'X', qty: 2, price: 5 }] });
+    const run = await runOrder({
+      email: 'a@example.com',
+      giftWrap: true,
+      items: [{ sku: 'X', qty: 2, price: 5 }],
+    });
     expect(run.status).toBe('Succeeded');
     const steps = Object.fromEntries(run.steps!.map((s) => [s.stepKey, s]));
     expect(steps.chargeCard!.attemptCount).toBe(2);
@@ -38,7 +42,11 @@ describe('quickstart order flow', () => {
   });
 
   it('skips gift wrapping when the order does not ask for it', async () => {
-    const run = await runOrder({ email: 'b@example.com', giftWrap: false, items: [{ sku: 'Y', qty: 1, price: 3 }] });
+    const run = await runOrder({
+      email: 'b@example.com',
+      giftWrap: false,
+      items: [{ sku: 'Y', qty: 1, price: 3 }],
+    });
     expect(run.status).toBe('Succeeded');
     expect(run.steps!.find((s) => s.stepKey === 'giftWrap')!.status).toBe('Skipped');
   });
