@@ -18,6 +18,7 @@ export {
   toFetchRequest,
   writeFetchResponse,
 } from './adapter/node-http.js';
+export { orchestratorTarget } from './adapter/orchestrator-target.js';
 export {
   createWebhookReceiver,
   type WebhookReceiver,
