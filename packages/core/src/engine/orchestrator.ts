@@ -15,6 +15,7 @@ import { consoleLogger, type Logger } from './logger.js';
 import { descendantsOf, findStep, toManifest } from './model/index.js';
 import { type StepDispatcher, systemTimers, type Timers } from './runtime/dispatcher.js';
 import { createInProcessRuntime } from './runtime/in-process.js';
+import { loadTelemetry, noopTelemetry } from './telemetry.js';
 import { validateFlowDefinition } from './validation.js';
 
 /** Options of {@link createFlowOrchestrator}. */
@@ -49,6 +50,8 @@ export interface FlowOrchestratorOptions {
   readonly timers?: Timers;
   /** Identity of this instance (claim owner); default a random UUID. */
   readonly instanceId?: string;
+  /** Emit OpenTelemetry spans and metrics when `@opentelemetry/api` is installed (default true). */
+  readonly telemetry?: boolean;
 }
 
 /** A running engine. Several instances on one database act as replicas. */
@@ -123,6 +126,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     instanceId: options.instanceId ?? randomUUID(),
     timers,
     running: new Map(),
+    telemetry: noopTelemetry,
   };
   const maintenanceMs = options.maintenanceIntervalMs ?? 15_000;
   let started = false;
@@ -173,6 +177,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
           isEnabled: existing?.isEnabled ?? true,
         });
       }
+      if (options.telemetry ?? true) ctx.telemetry = await loadTelemetry();
       await ctx.dispatcher.start((message) => executeStep(ctx, message, () => stopping));
       started = true;
       await runMaintenance(true);
@@ -222,6 +227,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       if (!flow) throw new FlowNotFoundError(run.flowId);
       if (!findStep(flow, stepKey))
         throw new InvalidArgumentError('stepKey', `step '${stepKey}' is not in flow '${flow.name}'`);
+      ctx.telemetry.count('flow_step_retries', { flow_id: flow.id, step_key: stepKey });
       await storage.runs.retryStep(runId, stepKey);
       await storage.runs.resetCascadeSkippedDependents(runId, descendantsOf(flow, stepKey));
       await emit(ctx, {

@@ -5,6 +5,7 @@ import type { EngineEventBus } from '../events.js';
 import type { HandlerRegistry } from '../handlers.js';
 import type { Logger } from '../logger.js';
 import type { StepDispatcher, Timers } from '../runtime/dispatcher.js';
+import type { Telemetry } from '../telemetry.js';
 
 /** Engine settings after defaults were applied. */
 export interface EngineSettings {
@@ -42,6 +43,8 @@ export interface EngineContext {
   readonly timers: Timers;
   /** Abort controllers of handlers running here, by run id. */
   readonly running: Map<string, Set<AbortController>>;
+  /** Spans and metrics (a no-op until `start()` finds `@opentelemetry/api`). */
+  telemetry: Telemetry;
 }
 
 /** The flow with this id, or undefined. */

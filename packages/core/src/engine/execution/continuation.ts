@@ -67,6 +67,11 @@ async function skipBlocked(
   if (!(await ctx.storage.runtime.tryClaimStep(runId, key))) return false;
   const type = findStep(flow, key)?.type ?? 'Unknown';
   await ctx.storage.runtime.recordSkippedStep(runId, key, type, SkipReasons.prerequisitesUnmet);
+  ctx.telemetry.count('flow_step_skipped', {
+    flow_id: flow.id,
+    step_key: key,
+    reason: 'prerequisites_unmet',
+  });
   await emit(ctx, {
     type: 'step.skipped',
     flowId: flow.id,
@@ -99,6 +104,7 @@ export async function tryCompleteRun(
   for (const key of claimed) if (!statuses.has(key)) return false;
   for (const key of dispatched) if (!statuses.has(key)) return false;
   if (!(await ctx.storage.runs.completeRunIfActive(runId, status))) return false;
+  ctx.telemetry.count('flow_runs_completed', { status });
   await emit(ctx, {
     type: 'run.completed',
     flowId: flow.id,

@@ -4,6 +4,7 @@ import { toJsonText } from '../../storage/support/json.js';
 import { findStep } from '../model/index.js';
 import { retryDelayMs, shouldRetry } from '../retry.js';
 import type { StepMessage } from '../runtime/dispatcher.js';
+import type { SpanHandle } from '../telemetry.js';
 import { type EngineContext, emit, findFlow } from './context.js';
 import { continueRun } from './continuation.js';
 import { invokeHandler, type StepOutcome } from './invoke.js';
@@ -25,6 +26,19 @@ export async function executeStep(
   message: StepMessage,
   stopping: () => boolean,
 ): Promise<void> {
+  await ctx.telemetry.span(
+    'flow.step',
+    { 'flow.id': message.flowId, 'run.id': message.runId, 'step.key': message.stepKey },
+    (span) => runStep(ctx, message, stopping, span),
+  );
+}
+
+async function runStep(
+  ctx: EngineContext,
+  message: StepMessage,
+  stopping: () => boolean,
+  span: SpanHandle,
+): Promise<void> {
   const flow = findFlow(ctx, message.flowId);
   if (!flow) {
     ctx.logger.warn('message for an unknown flow dropped', { ...message });
@@ -36,7 +50,10 @@ export async function executeStep(
     owner: ctx.instanceId,
     durationMs: ctx.settings.leaseMs,
   });
-  if (!claimed) return;
+  if (!claimed) {
+    span.set({ 'flow.step.claim_lost': true });
+    return;
+  }
 
   const controller = new AbortController();
   const runKey = runId.toLowerCase();
@@ -74,6 +91,10 @@ export async function executeStep(
 
     const trigger = await loadTrigger(ctx, runId);
     const attempt = message.attempt ?? 1;
+    const metricTags = { flow_id: flow.id, step_key: stepKey };
+    const began = ctx.storage.clock.now().getTime();
+    span.set({ 'step.type': step.type });
+    ctx.telemetry.record('flow_step_queue_delay_ms', Math.max(0, began - message.scheduledAt), metricTags);
     const outcome = await invokeHandler(
       ctx,
       step,
@@ -90,6 +111,10 @@ export async function executeStep(
       },
       runScope(ctx, flow, runId, trigger),
     );
+    const duration = ctx.storage.clock.now().getTime() - began;
+    ctx.telemetry.record('flow_step_duration_ms', duration, { ...metricTags, status: outcome.status });
+    ctx.telemetry.count('flow_steps_completed', { flow_id: flow.id, status: outcome.status });
+    if (outcome.status === 'Failed') span.fail(outcome.reason ?? 'step failed', outcome.cause);
     if (!lease.held()) return; // a lapsed lease means someone else may own the step now
     if (stopping() && controller.signal.aborted) {
       // Shutting down mid-handler: hand the step back for another replica (or our restart).
@@ -156,6 +181,7 @@ async function finishStep(
 
   if (!(await complete(ctx, runId, stepKey, status, outputJson, reason))) return;
   if (status === 'Pending') {
+    ctx.telemetry.count('flow_step_poll_attempts', { flow_id: flow.id, step_key: stepKey });
     const delay = outcome.delayMs ?? ctx.settings.defaultPendingDelayMs;
     await releaseStep(ctx, runId, stepKey);
     await scheduleStep(ctx, flow.id, runId, stepKey, delay, attempt);

@@ -60,6 +60,26 @@ export async function triggerRun(
   flowId: string,
   request: TriggerRequest = {},
 ): Promise<TriggerResult> {
+  const triggerKey = request.triggerKey ?? 'manual';
+  return ctx.telemetry.span(
+    'flow.trigger',
+    { 'flow.id': flowId, 'trigger.key': triggerKey },
+    async (span) => {
+      const result = await startRun(ctx, flowId, request);
+      span.set({
+        'run.id': result.runId ?? '',
+        duplicate: result.duplicate,
+        'flow.disabled': result.disabled,
+      });
+      if (result.runId && !result.duplicate) {
+        ctx.telemetry.count('flow_runs_started', { flow_id: flowId.toLowerCase(), trigger_key: triggerKey });
+      }
+      return result;
+    },
+  );
+}
+
+async function startRun(ctx: EngineContext, flowId: string, request: TriggerRequest): Promise<TriggerResult> {
   const flow = findFlow(ctx, flowId);
   if (!flow) throw new FlowNotFoundError(flowId);
   const triggerKey = request.triggerKey ?? 'manual';

@@ -42,6 +42,7 @@ export async function skipIfWhenFalse(
     SkipReasons.whenFalse(failed.expression, failed.resolved),
     JSON.stringify(failed),
   );
+  ctx.telemetry.count('flow_step_skipped', { flow_id: flow.id, step_key: stepKey, reason: 'when_false' });
   await emit(ctx, {
     type: 'step.skipped',
     flowId: flow.id,
