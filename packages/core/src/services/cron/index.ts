@@ -1,0 +1,17 @@
+export {
+  type CronSchedule,
+  DEFAULT_CRON_TIMEZONE,
+  latestOccurrence,
+  parseCron,
+  validateCronExpression,
+} from './expression.js';
+export { type CronTriggerDeclaration, cronJobId, cronTriggersOf } from './job-id.js';
+export {
+  type CronFire,
+  type CronJobInfo,
+  type CronJobState,
+  type CronScheduler,
+  type CronSchedulerOptions,
+  createCronScheduler,
+} from './scheduler.js';
+export { createEphemeralScheduleStore } from './state-store.js';

@@ -1,0 +1,6 @@
+export {
+  checkStorageHealth,
+  STORAGE_HEALTH_CHECK,
+  type StorageHealth,
+  type StorageHealthOptions,
+} from './storage-health.js';

@@ -1,0 +1,1 @@
+export { type MermaidOptions, toMermaid } from './to-mermaid.js';
