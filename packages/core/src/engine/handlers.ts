@@ -24,6 +24,8 @@ export interface StepContext<TInput = Record<string, unknown>> {
   readonly signal: AbortSignal;
   /** Logger scoped to this run and step. */
   readonly logger: Logger;
+  /** The ForEach iteration this step runs in (`@loopItem()` in inputs reads the same item), or null. */
+  readonly loop: { readonly key: string; readonly index: number; readonly item: unknown } | null;
 }
 
 const RESULT = Symbol.for('floworch.stepResult');

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { FlowNotFoundError, FlowOrchError, InvalidArgumentError } from '../errors.js';
 import type { FlowDefinition } from '../model/types.js';
 import type { FlowStorage } from '../storage/backend.js';
+import type { SignalDeliveryResult } from '../storage/records.js';
+import { toJsonText } from '../storage/support/json.js';
+import { waitForSignalHandler } from './builtins/wait-for-signal.js';
 import { EngineEventBus, type EngineEventListener } from './events.js';
 import { abortRun, type EngineContext, emit, findFlow } from './execution/context.js';
 import { tryCompleteRun } from './execution/continuation.js';
@@ -81,6 +84,20 @@ export interface FlowOrchestrator {
   runMaintenance(): Promise<RecoveryReport & { timedOut: number }>;
   /** The registered flow with this id. */
   getFlow(flowId: string): FlowDefinition | undefined;
+  /**
+   * Delivers a signal to the run's parked `WaitForSignal` step named `signalName` (oldest
+   * undelivered waiter first) and wakes it. Exactly one of concurrent deliveries is `Delivered`.
+   */
+  signal(runId: string, signalName: string, payload?: unknown): Promise<SignalDeliveryResult>;
+}
+
+/** Built-in step types, unless the user registered a handler of the same name. */
+function builtins(
+  storage: FlowStorage,
+  user: Readonly<Record<string, StepHandler>>,
+): Record<string, StepHandler> {
+  const taken = new Set(Object.keys(user).map((k) => k.toLowerCase()));
+  return taken.has('waitforsignal') ? {} : { WaitForSignal: waitForSignalHandler(storage) };
 }
 
 /**
@@ -112,7 +129,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
   const ctx: EngineContext = {
     storage: storage as EngineContext['storage'],
     flows,
-    handlers: new HandlerRegistry(options.handlers ?? {}),
+    handlers: new HandlerRegistry({ ...options.handlers, ...builtins(storage, options.handlers ?? {}) }),
     dispatcher: options.runtime ?? createInProcessRuntime({ concurrency: options.concurrency ?? 8, timers }),
     settings: {
       leaseMs: options.leaseMs ?? 30_000,
@@ -251,5 +268,27 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     subscribe: (listener) => ctx.bus.subscribe(listener),
     runMaintenance: () => runMaintenance(false),
     getFlow: (flowId) => findFlow(ctx, flowId),
+    async signal(runId, signalName, payload = {}) {
+      requireStarted();
+      const signals = storage.signals;
+      if (!signals)
+        throw new InvalidArgumentError('storage', `backend '${storage.name}' has no signals contract`);
+      const name = signalName.trim();
+      if (!name) return { status: 'NotFound', stepKey: null, deliveredAt: null };
+      const run = await storage.runs.getRunDetail(runId);
+      if (!run) return { status: 'NotFound', stepKey: null, deliveredAt: null };
+      const result = await signals.deliverSignal(run.id, name, toJsonText(payload, 'signal payload'));
+      const flow = findFlow(ctx, run.flowId);
+      if (result.status === 'Delivered' && result.stepKey && flow) {
+        // Wake the parked step now; its long park timer stays as a safety net and then loses the claim.
+        await ctx.dispatcher.enqueue({
+          flowId: flow.id,
+          runId: run.id,
+          stepKey: result.stepKey,
+          scheduledAt: ctx.storage.clock.now().getTime(),
+        });
+      }
+      return result;
+    },
   };
 }

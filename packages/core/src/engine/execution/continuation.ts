@@ -2,6 +2,7 @@ import type { FlowDefinition } from '../../model/types.js';
 import { SkipReasons, type TerminalRunStatus } from '../../storage/statuses.js';
 import { classifyRun, findStep, planRun } from '../model/index.js';
 import { type EngineContext, emit } from './context.js';
+import { advanceLoops } from './foreach.js';
 import { scheduleStep } from './scheduling.js';
 import { loadTrigger, type TriggerSnapshot } from './scope.js';
 import { resolveTermination } from './termination.js';
@@ -28,17 +29,20 @@ export async function continueRun(
   const snapshot = trigger ?? (await loadTrigger(ctx, runId));
   const termination = await resolveTermination(ctx, runId);
   let enqueued = 0;
-  // Each pass may skip steps, which can block or unblock others; the graph bounds the passes.
+  // Each pass may skip steps or finish loops, which can block or unblock others; the graph
+  // bounds the number of passes.
   const maxPasses = Object.keys(flow.steps).length * 2 + 4;
   for (let pass = 0; pass < maxPasses; pass++) {
-    const statuses = await ctx.storage.runtime.getStepStatuses(runId);
-    const plan = planRun(flow, statuses);
+    const [statuses, dispatched] = await Promise.all([
+      ctx.storage.runtime.getStepStatuses(runId),
+      ctx.storage.runs.getDispatchedStepKeys(runId),
+    ]);
+    const plan = planRun(flow, statuses, dispatched);
     let changed = false;
     for (const key of plan.blocked) {
       if (await skipBlocked(ctx, flow, runId, key)) changed = true;
     }
     if (!termination) {
-      const dispatched = await ctx.storage.runs.getDispatchedStepKeys(runId);
       for (const key of plan.ready) {
         if (dispatched.has(key)) continue; // When was evaluated when it was dispatched
         if (await skipIfWhenFalse(ctx, flow, runId, key, snapshot)) {
@@ -48,6 +52,17 @@ export async function continueRun(
         if (await scheduleStep(ctx, flow.id, runId, key, delayMs)) enqueued++;
       }
     }
+    const loops = await advanceLoops(
+      ctx,
+      flow,
+      runId,
+      statuses,
+      new Set([...plan.ready, ...plan.waiting, ...plan.blocked]),
+      dispatched,
+      termination,
+    );
+    enqueued += loops.dispatched;
+    if (loops.finished) changed = true;
     if (!changed) break;
   }
   if (enqueued > 0) return;

@@ -3,6 +3,7 @@ import { SkipReasons } from '../../storage/statuses.js';
 import { type ExpressionScope, resolveInputs } from '../expressions/index.js';
 import { isStepResult, type StepContext, type StepHandler } from '../handlers.js';
 import type { EngineContext } from './context.js';
+import { resolveLoopExpressions } from './loop-scope.js';
 
 /** What one handler invocation produced, normalised. */
 export interface StepOutcome {
@@ -51,6 +52,8 @@ export async function invokeHandler(
   let inputs: Record<string, unknown>;
   try {
     inputs = await resolveInputs(step.inputs ?? {}, scope);
+    // Loop items are substituted after expressions, so item data is never evaluated as one.
+    if (base.loop) inputs = resolveLoopExpressions(inputs, base.loop) as Record<string, unknown>;
     await ctx.storage.outputs.saveStepInput(base.runId, base.stepKey, inputs);
   } catch (error) {
     return failed(`Could not resolve inputs of step '${base.stepKey}': ${(error as Error).message}`, error);

@@ -1,14 +1,16 @@
 import type { FlowDefinition, StepDefinition } from '../../model/types.js';
 import { SkipReasons } from '../../storage/statuses.js';
 import { toJsonText } from '../../storage/support/json.js';
-import { findStep } from '../model/index.js';
+import { findStep, isForEachStep } from '../model/index.js';
 import { retryDelayMs, shouldRetry } from '../retry.js';
 import type { StepMessage } from '../runtime/dispatcher.js';
 import type { SpanHandle } from '../telemetry.js';
 import { type EngineContext, emit, findFlow } from './context.js';
 import { continueRun } from './continuation.js';
+import { startLoop } from './foreach.js';
 import { invokeHandler, type StepOutcome } from './invoke.js';
 import { startLease } from './lease.js';
+import { iterationOf } from './loop-scope.js';
 import { releaseStep, scheduleStep } from './scheduling.js';
 import { loadTrigger, runScope } from './scope.js';
 import { resolveTermination, type Termination, terminatedReason } from './termination.js';
@@ -90,6 +92,11 @@ async function runStep(
     });
 
     const trigger = await loadTrigger(ctx, runId);
+    if (isForEachStep(step)) {
+      await startLoop(ctx, flow, runId, stepKey, step, trigger);
+      await continueRun(ctx, flow, runId, null, stepKey, trigger);
+      return;
+    }
     const attempt = message.attempt ?? 1;
     const metricTags = { flow_id: flow.id, step_key: stepKey };
     const began = ctx.storage.clock.now().getTime();
@@ -108,8 +115,9 @@ async function runStep(
         attempt,
         signal: controller.signal,
         logger: log,
+        loop: stepKey.includes('.') ? await iterationOf(ctx, flow, runId, stepKey) : null,
       },
-      runScope(ctx, flow, runId, trigger),
+      runScope(ctx, flow, runId, trigger, stepKey),
     );
     const duration = ctx.storage.clock.now().getTime() - began;
     ctx.telemetry.record('flow_step_duration_ms', duration, { ...metricTags, status: outcome.status });

@@ -22,21 +22,32 @@ export async function loadTrigger(ctx: EngineContext, runId: string): Promise<Tr
 
 /**
  * An expression scope over one run. Step outputs and records are fetched lazily, at most once
- * per scope, so an expression referring to the same step twice costs one read.
+ * per scope, so an expression referring to the same step twice costs one read. For a step inside
+ * a ForEach iteration (`stepKey` = `loop.3.pack`), an undotted key naming a sibling child
+ * (`@steps('price')`) means that sibling in the same iteration (`loop.3.price`), as in runAfter.
  */
 export function runScope(
   ctx: EngineContext,
   flow: FlowDefinition,
   runId: string,
   trigger: TriggerSnapshot,
+  stepKey?: string,
 ): ExpressionScope {
+  const cut = stepKey?.lastIndexOf('.') ?? -1;
+  const iteration = stepKey && cut > 0 ? stepKey.slice(0, cut) : null;
+  const local = (key: string): string => {
+    if (!iteration || key.includes('.')) return key;
+    const sibling = `${iteration}.${key}`;
+    return findStep(flow, sibling) ? sibling : key;
+  };
   const outputs = new Map<string, Promise<unknown>>();
   let records: Promise<Map<string, { status: string; errorMessage: string | null }>> | undefined;
   return {
     triggerData: trigger.data,
     triggerHeaders: trigger.headers,
-    hasStep: (key) => findStep(flow, key) !== undefined,
-    getStepOutput: (key) => {
+    hasStep: (key) => findStep(flow, local(key)) !== undefined,
+    getStepOutput: (raw) => {
+      const key = local(raw);
       let value = outputs.get(key);
       if (!value) {
         value = ctx.storage.outputs.getStepOutput(runId, key);
@@ -56,7 +67,7 @@ export function runScope(
               ]),
             ),
         );
-      return (await records).get(key) ?? null;
+      return (await records).get(local(key)) ?? null;
     },
   };
 }
