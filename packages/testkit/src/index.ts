@@ -17,3 +17,10 @@ export {
 export { ENGINE_SCENARIOS } from './engine/scenarios.js';
 export { defineEngineConformance, type EngineConformanceOptions } from './engine/suite.js';
 export type { EngineScenario, ScenarioContext } from './engine/support.js';
+export { FakeTimers } from './host/fake-timers.js';
+export {
+  createFlowTestHost,
+  type FlowTestHost,
+  type FlowTestHostOptions,
+  type TestRun,
+} from './host/test-host.js';

@@ -24,8 +24,25 @@ export interface StepContext<TInput = Record<string, unknown>> {
   readonly signal: AbortSignal;
   /** Logger scoped to this run and step. */
   readonly logger: Logger;
+  /** The engine clock's "now" (fake in tests). */
+  now(): Date;
+  /**
+   * Small durable state of this step that survives reschedules and restarts (polling counters,
+   * cursors). Cleared by the handler when done.
+   */
+  readonly state: StepState;
   /** The ForEach iteration this step runs in (`@loopItem()` in inputs reads the same item), or null. */
   readonly loop: { readonly key: string; readonly index: number; readonly item: unknown } | null;
+}
+
+/** Durable per-step state (see {@link StepContext.state}). */
+export interface StepState {
+  /** The stored value, or null. */
+  get(): Promise<unknown>;
+  /** Replaces the stored value (JSON). */
+  set(value: unknown): Promise<void>;
+  /** Removes it. */
+  clear(): Promise<void>;
 }
 
 const RESULT = Symbol.for('floworch.stepResult');

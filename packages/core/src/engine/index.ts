@@ -1,6 +1,9 @@
+export { definePollingHandler, type PollingOptions, pollConditionMatches } from './builtins/polling.js';
+export { waitForSignalHandler } from './builtins/wait-for-signal.js';
 export type { EngineEvent, EngineEventListener } from './events.js';
 export type { RecoveryReport } from './execution/recovery.js';
 export type { TriggerRequest, TriggerResult } from './execution/trigger.js';
+export type { StepState } from './handlers.js';
 export {
   defineHandler,
   isStepResult,

@@ -116,6 +116,13 @@ async function runStep(
         signal: controller.signal,
         logger: log,
         loop: stepKey.includes('.') ? await iterationOf(ctx, flow, runId, stepKey) : null,
+        now: () => ctx.storage.clock.now(),
+        state: {
+          // Stored beside the outputs under a key no step can have (step keys may not contain ':').
+          get: () => ctx.storage.outputs.getStepOutput(runId, `${stepKey}:state`),
+          set: (value) => ctx.storage.outputs.saveStepOutput(runId, `${stepKey}:state`, value),
+          clear: () => ctx.storage.outputs.saveStepOutput(runId, `${stepKey}:state`, null),
+        },
       },
       runScope(ctx, flow, runId, trigger, stepKey),
     );
