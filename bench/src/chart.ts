@@ -11,7 +11,7 @@ function escapeXml(text: string): string {
 }
 
 /**
- * Renders a small self-contained SVG line chart (log-scaled x for concurrency 1…32), so a person
+ * Renders a small self-contained SVG line chart (x log-scaled by default, for concurrency 1…32), so a person
  * can see the throughput curve without any plotting dependency.
  */
 export function lineChartSvg(
@@ -19,17 +19,19 @@ export function lineChartSvg(
   xLabel: string,
   yLabel: string,
   series: readonly Series[],
+  options: { readonly logX?: boolean } = {},
 ): string {
+  const logX = options.logX ?? true;
+  const tx = (x: number) => (logX ? Math.log2(Math.max(1, x)) : x);
   const width = 720;
   const height = 420;
   const m = { left: 70, right: 170, top: 40, bottom: 50 };
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  const xMin = Math.log2(Math.max(1, Math.min(...xs)));
-  const xMax = Math.log2(Math.max(2, Math.max(...xs)));
+  const xMin = logX ? tx(Math.min(...xs)) : 0;
+  const xMax = logX ? Math.max(1, tx(Math.max(...xs))) : Math.max(1, ...xs);
   const yMax = Math.max(1, ...ys) * 1.1;
-  const px = (x: number) =>
-    m.left + ((Math.log2(x) - xMin) / (xMax - xMin || 1)) * (width - m.left - m.right);
+  const px = (x: number) => m.left + ((tx(x) - xMin) / (xMax - xMin || 1)) * (width - m.left - m.right);
   const py = (y: number) => height - m.bottom - (y / yMax) * (height - m.top - m.bottom);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
@@ -47,7 +49,10 @@ export function lineChartSvg(
       `<text x="${m.left - 6}" y="${py(y) + 4}" text-anchor="end">${Math.round(y)}</text>`,
     );
   }
-  for (const x of [...new Set(xs)].sort((a, b) => a - b)) {
+  const ticks = logX
+    ? [...new Set(xs)].sort((a, b) => a - b)
+    : Array.from({ length: 6 }, (_, i) => Math.round((xMax / 5) * i));
+  for (const x of ticks) {
     parts.push(`<text x="${px(x)}" y="${height - m.bottom + 16}" text-anchor="middle">${x}</text>`);
   }
   series.forEach((s, i) => {

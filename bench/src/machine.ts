@@ -27,7 +27,16 @@ export async function describeMachine(pgUrl?: string): Promise<MachineInfo> {
     const settings: Record<string, string> = {};
     const version = await client.query<{ server_version: string }>('SHOW server_version');
     settings.server_version = version.rows[0]?.server_version ?? '?';
-    for (const name of ['synchronous_commit', 'fsync', 'shared_buffers', 'max_connections', 'wal_level']) {
+    for (const name of [
+      'synchronous_commit',
+      'fsync',
+      'wal_sync_method',
+      'commit_delay',
+      'shared_buffers',
+      'max_connections',
+      'wal_level',
+      'autovacuum',
+    ]) {
       const r = await client.query<Record<string, string>>(`SHOW ${name}`);
       settings[name] = Object.values(r.rows[0] ?? {})[0] ?? '?';
     }

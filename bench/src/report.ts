@@ -15,9 +15,15 @@ export interface BenchRow {
   readonly handoffP95Ms?: number;
   readonly handoffP99Ms?: number;
   readonly commitsPerStep?: number;
+  /** Statements sent per step (client-side count; each autocommit statement is one transaction). */
+  readonly queriesPerStep?: number;
   readonly peakRssMiB?: number;
   readonly heapAfterGcMiB?: number;
   readonly repetitions: number;
+  /** Runs that did not end Succeeded (should be 0). */
+  readonly failedRuns?: number;
+  /** Workload-specific numbers (event-based hand-off, soak checkpoints, per-repetition values). */
+  readonly extra?: Readonly<Record<string, number | string | readonly number[]>>;
 }
 
 /** A target and whether the measurement met it. */
@@ -32,9 +38,13 @@ export interface BenchReport {
   readonly startedAt: string;
   readonly mode: 'full' | 'quick';
   readonly machine: MachineInfo;
+  /** Where PostgreSQL came from and how the run was configured. */
+  readonly conditions: Readonly<Record<string, string | number>>;
   readonly rows: readonly BenchRow[];
   readonly targets: readonly TargetCheck[];
   readonly notes: readonly string[];
+  /** Extra markdown sections (soak detail). */
+  readonly sections?: readonly string[];
 }
 
 const fmt = (v: number | undefined, digits = 1) =>
@@ -51,12 +61,15 @@ export function toMarkdown(report: BenchReport): string {
           .map(([k, v]) => `${k}=${v}`)
           .join(', ')}`
       : 'PostgreSQL: not measured',
+    `Conditions: ${Object.entries(report.conditions)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
     '',
-    '| workload | backend | conc. | runs | steps/s | runs/s | hand-off p50 / p95 / p99 ms | commits/step | peak RSS MiB | heap after GC MiB | reps |',
-    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+    '| workload | backend | conc. | runs | steps/s | runs/s | hand-off p50 / p95 / p99 ms | commits/step | queries/step | peak RSS MiB | heap after GC MiB | reps |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
     ...report.rows.map(
       (r) =>
-        `| ${r.workload} | ${r.backend} | ${r.concurrency} | ${r.runs} | ${fmt(r.stepsPerSec, 0)} | ${fmt(r.runsPerSec, 0)} | ${fmt(r.handoffP50Ms, 2)} / ${fmt(r.handoffP95Ms, 2)} / ${fmt(r.handoffP99Ms, 2)} | ${fmt(r.commitsPerStep, 2)} | ${fmt(r.peakRssMiB)} | ${fmt(r.heapAfterGcMiB)} | ${r.repetitions} |`,
+        `| ${r.workload} | ${r.backend} | ${r.concurrency} | ${r.runs} | ${fmt(r.stepsPerSec, 0)} | ${fmt(r.runsPerSec, 0)} | ${r.handoffP50Ms === undefined ? '–' : `${fmt(r.handoffP50Ms, 2)} / ${fmt(r.handoffP95Ms, 2)} / ${fmt(r.handoffP99Ms, 2)}`} | ${fmt(r.commitsPerStep, 2)} | ${fmt(r.queriesPerStep, 1)} | ${fmt(r.peakRssMiB)} | ${fmt(r.heapAfterGcMiB)} | ${r.repetitions}${r.failedRuns ? ` (${r.failedRuns} runs failed)` : ''} |`,
     ),
     '',
   ];
@@ -65,6 +78,7 @@ export function toMarkdown(report: BenchReport): string {
     for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met ? 'yes' : 'NO'} |`);
     lines.push('');
   }
+  for (const section of report.sections ?? []) lines.push(section, '');
   for (const note of report.notes) lines.push(`- ${note}`);
   return lines.join('\n') + '\n';
 }

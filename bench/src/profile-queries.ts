@@ -1,0 +1,63 @@
+/**
+ * Which statements one chain step costs on PostgreSQL: runs a few chain runs at concurrency 1 on a
+ * fresh schema and prints the statements the pool sent, grouped by their text, per step.
+ *
+ *   pnpm --filter @floworch/bench profile:queries [runs]
+ */
+
+import { createPostgresStorage } from '@floworch/postgresql';
+import pg from 'pg';
+import { CommitCounter } from './commit-counter.js';
+import { obtainPostgres } from './pg-server.js';
+import { chainFlow, drive, startEngine, stepsOf } from './workloads.js';
+
+const runs = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 20);
+const server = await obtainPostgres();
+const schema = `bench_profile_${process.pid}`;
+const counts = new Map<string, number>();
+let recording = false;
+try {
+  const counter = await CommitCounter.open(server.url);
+  const pool = new pg.Pool({ connectionString: server.url, max: 10 });
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+      if (recording) {
+        const first = args[0];
+        const text = typeof first === 'string' ? first : String((first as { text?: string }).text);
+        const key = text
+          .replace(/\s+/g, ' ')
+          .replace(/"bench_profile_\d+"\./g, '')
+          .slice(0, 150);
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      return query(...args);
+    };
+  });
+  const storage = await createPostgresStorage({ pool, schema });
+  const engine = await startEngine({ storage, queries: () => 0, close: async () => {} }, 1);
+  await drive(engine, chainFlow, 5, 1);
+  recording = true;
+  await drive(engine, chainFlow, runs, 1);
+  recording = false;
+  await engine.stop();
+  await storage.close();
+  await pool.end();
+  const steps = runs * stepsOf(chainFlow);
+  const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  let total = 0;
+  for (const [text, n] of sorted) {
+    total += n;
+    console.log(`${(n / steps).toFixed(2).padStart(6)}  ${text}`);
+  }
+  console.log(
+    `${(total / steps).toFixed(2).padStart(6)}  TOTAL statements per step (${runs} runs, ${steps} steps)`,
+  );
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+  await counter.close();
+} finally {
+  await server.stop();
+}
