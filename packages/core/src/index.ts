@@ -7,5 +7,5 @@
 export * from './engine/index.js';
 export * from './errors.js';
 export * from './model/types.js';
-export * from './storage/index.js';
 export * from './services/index.js';
+export * from './storage/index.js';
