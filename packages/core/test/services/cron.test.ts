@@ -315,6 +315,37 @@ describe('cron scheduler: pause, resume, override', () => {
     clock.advance(1_000);
     expect(await schedB.tick()).toHaveLength(1);
   });
+  it('picks up another replica’s resume on its own within stateSyncIntervalMs', async () => {
+    const { clock, storage } = fakeTimeStorage();
+    const peer = storage.createPeer();
+    const flow = cronFlow('* * * * * *');
+    const a = track(await startOrchestrator(storage, [flow]));
+    const b = track(await startOrchestrator(peer, [flow]));
+    const schedA = track(
+      createCronScheduler({ orchestrator: a, storage, flows: [flow], timers: new FakeTimers() }),
+    );
+    const schedB = track(
+      createCronScheduler({
+        orchestrator: b,
+        storage: peer,
+        flows: [flow],
+        timers: new FakeTimers(),
+        stateSyncIntervalMs: 10_000,
+      }),
+    );
+    await schedA.start();
+    await schedA.pause(flow.id, 'every');
+    await schedB.start();
+    expect(schedB.jobs()[0]?.isPaused).toBe(true);
+    await schedA.resume(flow.id, 'every');
+    clock.advance(5_000);
+    expect(await schedB.tick()).toEqual([]);
+    clock.advance(5_000);
+    expect(await schedB.tick()).toEqual([]); // state synced now; next tick is planned from here
+    expect(schedB.jobs()[0]).toMatchObject({ isPaused: false, nextExecution: at(11_000) });
+    clock.advance(1_000);
+    expect(await schedB.tick()).toHaveLength(1);
+  });
 });
 
 describe('cron scheduler: replicas', () => {

@@ -18,26 +18,33 @@ export interface CronSchedule {
  * Parses a 5-field (minute precision) or 6-field (leading seconds) cron expression with croner,
  * evaluated in `timezone` (an IANA name, default UTC).
  *
+ * @param subject appended to the field name in error messages, e.g. `of trigger 'x' in flow 'y'`
  * @throws InvalidArgumentError naming the expression and carrying croner's own message
  * @example
  * parseCron('0 9 * * MON-FRI', 'Europe/Paris').next(new Date());
  */
-export function parseCron(expression: string, timezone: string = DEFAULT_CRON_TIMEZONE): CronSchedule {
+export function parseCron(
+  expression: string,
+  timezone: string = DEFAULT_CRON_TIMEZONE,
+  subject = '',
+): CronSchedule {
+  const field = (name: string) => (subject ? `${name} ${subject}` : name);
   const text = typeof expression === 'string' ? expression.trim() : '';
-  if (text.length === 0) throw new InvalidArgumentError('cronExpression', 'a cron expression is required');
+  if (text.length === 0)
+    throw new InvalidArgumentError(field('cronExpression'), 'a cron expression is required');
   const zone = timezone.trim() || DEFAULT_CRON_TIMEZONE;
   let cron: Cron;
   try {
     // `paused` and no callback: croner only computes occurrences, it never starts a timer.
     cron = new Cron(text, { paused: true, timezone: zone });
   } catch (error) {
-    throw new InvalidArgumentError('cronExpression', `'${text}' is not valid: ${messageOf(error)}`);
+    throw new InvalidArgumentError(field('cronExpression'), `'${text}' is not valid: ${messageOf(error)}`);
   }
   try {
     // Croner checks the time zone lazily; probe once so a bad zone fails here, not on a tick.
     cron.nextRun(new Date(0));
   } catch (error) {
-    throw new InvalidArgumentError('timezone', `'${zone}' is not usable: ${messageOf(error)}`);
+    throw new InvalidArgumentError(field('timezone'), `'${zone}' is not usable: ${messageOf(error)}`);
   }
   return {
     expression: text,

@@ -123,23 +123,9 @@ interface Job {
 const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 const overrideOf = (state: FlowScheduleState | null): string | null => state?.cronOverride?.trim() || null;
 
-/** Parses with a label naming the flow and trigger, keeping croner's message. */
+/** Parses with croner, naming the flow and trigger in any error. */
 function scheduleFor(d: CronTriggerDeclaration, expression: string): CronSchedule {
-  if (!expression) {
-    throw new InvalidArgumentError(
-      `cronExpression of trigger '${d.triggerKey}' in flow '${d.flow.name}'`,
-      'a cron expression is required',
-    );
-  }
-  try {
-    return parseCron(expression, d.timezone);
-  } catch (error) {
-    if (!(error instanceof InvalidArgumentError)) throw error;
-    throw new InvalidArgumentError(
-      `${error.argument} of trigger '${d.triggerKey}' in flow '${d.flow.name}'`,
-      error.message.replace(/^Invalid [^:]+: /, ''),
-    );
-  }
+  return parseCron(expression, d.timezone, `of trigger '${d.triggerKey}' in flow '${d.flow.name}'`);
 }
 
 /**
