@@ -2,7 +2,10 @@
  * Which statements one chain step costs on PostgreSQL: runs a few chain runs at concurrency 1 on a
  * fresh schema and prints the statements the pool sent, grouped by their text, per step.
  *
- *   pnpm --filter @floworch/bench profile:queries [runs]
+ *   pnpm --filter @floworch/bench profile:queries [runs] [--sync-off] [--concurrency=N]
+ *
+ * `--sync-off` sets synchronous_commit=off on the pool's sessions: if steps/s jumps, commit
+ * flushes (WAL fsync per autocommit write) bound the throughput; if not, CPU / round trips do.
  */
 
 import { createPostgresStorage } from '@floworch/postgresql';
@@ -11,14 +14,21 @@ import { CommitCounter } from './commit-counter.js';
 import { obtainPostgres } from './pg-server.js';
 import { chainFlow, drive, startEngine, stepsOf } from './workloads.js';
 
-const runs = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 20);
+const argv = process.argv.slice(2);
+const runs = Number(argv.find((a) => /^\d+$/.test(a)) ?? 20);
+const syncOff = argv.includes('--sync-off');
+const concurrency = Number(argv.find((a) => a.startsWith('--concurrency='))?.split('=')[1] ?? 1);
 const server = await obtainPostgres();
 const schema = `bench_profile_${process.pid}`;
 const counts = new Map<string, number>();
 let recording = false;
 try {
   const counter = await CommitCounter.open(server.url);
-  const pool = new pg.Pool({ connectionString: server.url, max: 10 });
+  const pool = new pg.Pool({
+    connectionString: server.url,
+    max: Math.max(10, concurrency),
+    ...(syncOff ? { options: '-c synchronous_commit=off' } : {}),
+  });
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
@@ -35,10 +45,13 @@ try {
     };
   });
   const storage = await createPostgresStorage({ pool, schema });
-  const engine = await startEngine({ storage, queries: () => 0, close: async () => {} }, 1);
-  await drive(engine, chainFlow, 5, 1);
+  const engine = await startEngine({ storage, queries: () => 0, close: async () => {} }, concurrency);
+  const window = concurrency === 1 ? 1 : concurrency * 2;
+  await drive(engine, chainFlow, 5, window);
   recording = true;
-  await drive(engine, chainFlow, runs, 1);
+  const cpu0 = process.cpuUsage();
+  const elapsed = await drive(engine, chainFlow, runs, window);
+  const cpu = process.cpuUsage(cpu0);
   recording = false;
   await engine.stop();
   await storage.close();
@@ -52,6 +65,11 @@ try {
   }
   console.log(
     `${(total / steps).toFixed(2).padStart(6)}  TOTAL statements per step (${runs} runs, ${steps} steps)`,
+  );
+  console.log(
+    `concurrency ${concurrency}, synchronous_commit ${syncOff ? 'off' : 'server default'}: ` +
+      `${((steps / elapsed) * 1000).toFixed(0)} steps/s, ${(elapsed / steps).toFixed(2)} ms/step wall, ` +
+      `${((cpu.user + cpu.system) / 1000 / steps).toFixed(2)} ms/step Node CPU`,
   );
   const admin = new pg.Client({ connectionString: server.url });
   await admin.connect();
