@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  createCronScheduler,
   createInProcessRuntime,
   type FlowDefinition,
   type FlowStorage,
@@ -333,6 +334,73 @@ export const ENGINE_SCENARIOS: readonly EngineScenario[] = [
       const failing = await engine({ flows: [flow], handlers, storage: broken });
       const survived = await failing.orchestrator.trigger(flow.id);
       expect((await waitForRun(storage, survived.runId!)).status).toBe('Succeeded');
+    },
+  },
+  {
+    id: 'engine.wait-for-signal',
+    title:
+      'WaitForSignal parks, a signal resumes it with the payload downstream; a duplicate is AlreadyDelivered (EN11)',
+    run: async ({ storage, engine }) => {
+      if (!storage.signals) return;
+      const seen: unknown[] = [];
+      const flow: FlowDefinition = {
+        id: newFlowId(),
+        name: 'Approval',
+        steps: {
+          approval: { type: 'WaitForSignal', inputs: { signalName: 'approved' } },
+          ship: {
+            type: 'Ship',
+            runAfter: { approval: ['Succeeded'] },
+            inputs: { by: "@steps('approval').output.by" },
+          },
+        },
+      };
+      const { orchestrator } = await engine({
+        flows: [flow],
+        handlers: { Ship: ({ inputs }) => void seen.push(inputs.by) },
+      });
+      const { runId } = await orchestrator.trigger(flow.id);
+      await waitFor(
+        async () => (await storage.signals!.getWaiter(runId!, 'approval')) !== null,
+        'waiter registered',
+      );
+      expect(await orchestrator.signal(runId!, 'approved', { by: 'lead' })).toMatchObject({
+        status: 'Delivered',
+        stepKey: 'approval',
+      });
+      expect((await waitForRun(storage, runId!)).status).toBe('Succeeded');
+      expect(seen).toEqual(['lead']);
+      expect((await orchestrator.signal(runId!, 'approved', {})).status).toBe('AlreadyDelivered');
+    },
+  },
+  {
+    id: 'engine.cron-one-run-per-tick',
+    title: 'two cron schedulers on the same store ticking together start one run per tick',
+    run: async ({ storage, engine }) => {
+      const flow: FlowDefinition = {
+        id: newFlowId(),
+        name: 'EverySecond',
+        triggers: { tick: { type: 'Cron', inputs: { cronExpression: '* * * * * *' } } },
+        steps: { a: { type: 'Work' } },
+      };
+      const handlers = { Work: () => 1 };
+      const one = await engine({ flows: [flow], handlers });
+      const two = await engine({ flows: [flow], handlers });
+      const schedulers = [one, two].map((e) =>
+        createCronScheduler({ orchestrator: e.orchestrator, storage, flows: [flow], tickIntervalMs: 50 }),
+      );
+      for (const s of schedulers) await s.start();
+      await sleep(3_200);
+      for (const s of schedulers) await s.stop();
+      const runs = (await storage.runs.getRunsPage({ flowId: flow.id, take: 100 })).runs;
+      const seconds = new Set(runs.map((r) => Math.floor(r.startedAt.getTime() / 1000)));
+      expect(runs.length).toBeGreaterThanOrEqual(2);
+      // One run per fired second: the idempotency key of the tick dedupes the second scheduler.
+      expect(runs.length).toBeLessThanOrEqual(seconds.size + 1);
+      const keys = await Promise.all(
+        runs.map(async (r) => (await storage.control!.getRunControl(r.id))?.idempotencyKey),
+      );
+      expect(new Set(keys).size).toBe(runs.length);
     },
   },
 ];
