@@ -78,7 +78,7 @@ export function toMarkdown(report: BenchReport): string {
     for (const t of report.targets) lines.push(`| ${t.target} | ${t.measured} | ${t.met ? 'yes' : 'NO'} |`);
     lines.push('');
   }
-  for (const section of report.sections ?? []) lines.push(section, '');
+  if (report.sections?.length) lines.push(...report.sections, '');
   for (const note of report.notes) lines.push(`- ${note}`);
   return lines.join('\n') + '\n';
 }
