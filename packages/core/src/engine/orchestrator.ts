@@ -144,6 +144,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     timers,
     running: new Map(),
     telemetry: noopTelemetry,
+    triggers: new Map(),
   };
   const maintenanceMs = options.maintenanceIntervalMs ?? 15_000;
   let started = false;

@@ -45,6 +45,11 @@ export interface EngineContext {
   readonly running: Map<string, Set<AbortController>>;
   /** Spans and metrics (a no-op until `start()` finds `@opentelemetry/api`). */
   telemetry: Telemetry;
+  /** Trigger data and headers of recent runs (immutable per run), to spare a read per step. */
+  readonly triggers: Map<
+    string,
+    { readonly data: unknown; readonly headers: Readonly<Record<string, string>> | null }
+  >;
 }
 
 /** The flow with this id, or undefined. */

@@ -54,7 +54,9 @@ export async function invokeHandler(
     inputs = await resolveInputs(step.inputs ?? {}, scope);
     // Loop items are substituted after expressions, so item data is never evaluated as one.
     if (base.loop) inputs = resolveLoopExpressions(inputs, base.loop) as Record<string, unknown>;
-    await ctx.storage.outputs.saveStepInput(base.runId, base.stepKey, inputs);
+    // Steps without inputs store none (getStepInput reads null), sparing a write per step.
+    if (Object.keys(inputs).length > 0)
+      await ctx.storage.outputs.saveStepInput(base.runId, base.stepKey, inputs);
   } catch (error) {
     return failed(`Could not resolve inputs of step '${base.stepKey}': ${(error as Error).message}`, error);
   }

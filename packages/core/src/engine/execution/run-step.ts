@@ -12,7 +12,7 @@ import { invokeHandler, type StepOutcome } from './invoke.js';
 import { startLease } from './lease.js';
 import { iterationOf } from './loop-scope.js';
 import { releaseStep, scheduleStep } from './scheduling.js';
-import { loadTrigger, runScope } from './scope.js';
+import { loadTrigger, runScope, type TriggerSnapshot } from './scope.js';
 import { resolveTermination, type Termination, terminatedReason } from './termination.js';
 
 /** Reason a handler's signal fires when this process shuts down. */
@@ -136,8 +136,12 @@ async function runStep(
       await releaseStep(ctx, runId, stepKey);
       return;
     }
-    const after = await resolveTermination(ctx, runId);
-    await finishStep(ctx, flow, step, runId, stepKey, attempt, outcome, after);
+    // Only a Pending or Failed outcome changes meaning in a terminated run; spare the read otherwise.
+    const after =
+      outcome.status === 'Pending' || outcome.status === 'Failed' || controller.signal.aborted
+        ? await resolveTermination(ctx, runId)
+        : null;
+    await finishStep(ctx, flow, step, runId, stepKey, attempt, outcome, after, trigger);
   } catch (error) {
     log.error('step execution failed', { error });
   } finally {
@@ -157,6 +161,7 @@ async function finishStep(
   attempt: number,
   outcome: StepOutcome,
   termination: Termination,
+  trigger: TriggerSnapshot,
 ): Promise<void> {
   let { status, reason, output } = outcome;
   if (termination && (status === 'Pending' || status === 'Failed')) {
@@ -221,7 +226,7 @@ async function finishStep(
         ? (reason ?? `Step '${stepKey}' failed.`)
         : `Step '${stepKey}' completed with status ${status}.`,
   });
-  await continueRun(ctx, flow, runId, status === 'Succeeded' ? outcome.delayMs : null, stepKey);
+  await continueRun(ctx, flow, runId, status === 'Succeeded' ? outcome.delayMs : null, stepKey, trigger);
 }
 
 /** Fenced completion: false when this instance no longer holds the claim. */

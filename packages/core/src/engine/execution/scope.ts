@@ -11,13 +11,28 @@ export interface TriggerSnapshot {
   readonly headers: Readonly<Record<string, string>> | null;
 }
 
-/** Reads the trigger payload and headers of a run from the outputs repository. */
+/** How many runs' trigger payloads are kept in memory. */
+const TRIGGER_CACHE_SIZE = 1_000;
+
+/** Remembers a run's trigger (it never changes), evicting the oldest beyond the cache size. */
+export function rememberTrigger(ctx: EngineContext, runId: string, trigger: TriggerSnapshot): void {
+  const key = runId.toLowerCase();
+  ctx.triggers.delete(key);
+  ctx.triggers.set(key, trigger);
+  if (ctx.triggers.size > TRIGGER_CACHE_SIZE) ctx.triggers.delete(ctx.triggers.keys().next().value as string);
+}
+
+/** The trigger payload and headers of a run: from the cache, else read from the outputs repository. */
 export async function loadTrigger(ctx: EngineContext, runId: string): Promise<TriggerSnapshot> {
+  const cached = ctx.triggers.get(runId.toLowerCase());
+  if (cached) return cached;
   const [data, headers] = await Promise.all([
     ctx.storage.outputs.getTriggerData(runId),
     ctx.storage.outputs.getTriggerHeaders(runId),
   ]);
-  return { data, headers };
+  const trigger = { data, headers };
+  rememberTrigger(ctx, runId, trigger);
+  return trigger;
 }
 
 /**

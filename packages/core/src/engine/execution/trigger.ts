@@ -6,6 +6,7 @@ import { entryStepKeys } from '../model/index.js';
 import { type EngineContext, emit, findFlow } from './context.js';
 import { continueRun } from './continuation.js';
 import { scheduleStep } from './scheduling.js';
+import { rememberTrigger } from './scope.js';
 import { skipIfWhenFalse } from './when.js';
 
 /** What starts a run. */
@@ -134,7 +135,9 @@ async function startRun(ctx: EngineContext, flowId: string, request: TriggerRequ
     message: `Flow run started via trigger '${triggerKey}'.`,
   });
 
-  const trigger = { data: request.data ?? null, headers };
+  // Stored as JSON and read back as JSON: cache the round-tripped value, as a reader would see it.
+  const trigger = { data: dataJson === null ? null : (JSON.parse(dataJson) as unknown), headers };
+  rememberTrigger(ctx, runId, trigger);
   let scheduled = 0;
   let skipped = 0;
   for (const key of entryStepKeys(flow)) {

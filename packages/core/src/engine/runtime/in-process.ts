@@ -33,7 +33,6 @@ export function createInProcessRuntime(options: InProcessRuntimeOptions = {}): S
   const inFlight = new Set<Promise<void>>();
   let execute: StepExecutor | undefined;
   let accepting = false;
-  let nextJob = 1;
 
   const pump = (): void => {
     while (execute && accepting && inFlight.size < concurrency && queue.length > 0) {
@@ -57,7 +56,7 @@ export function createInProcessRuntime(options: InProcessRuntimeOptions = {}): S
       queue.push(message);
       // Deliver on a later tick so the caller finishes its own bookkeeping first.
       queueMicrotask(pump);
-      return `inproc-${nextJob++}`;
+      return null;
     },
     async schedule(message, delayMs) {
       if (!accepting) return null;
@@ -71,7 +70,7 @@ export function createInProcessRuntime(options: InProcessRuntimeOptions = {}): S
         Math.max(0, delayMs),
       );
       delayed.add(handle);
-      return `inproc-${nextJob++}`;
+      return null;
     },
     async stop(graceMs) {
       accepting = false;
