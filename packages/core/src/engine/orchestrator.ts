@@ -6,7 +6,7 @@ import type { SignalDeliveryResult } from '../storage/records.js';
 import { toJsonText } from '../storage/support/json.js';
 import { waitForSignalHandler } from './builtins/wait-for-signal.js';
 import { EngineEventBus, type EngineEventListener } from './events.js';
-import { abortRun, type EngineContext, emit, findFlow } from './execution/context.js';
+import { abortRun, type EngineContext, emit, findFlow, forgetControl } from './execution/context.js';
 import { tryCompleteRun } from './execution/continuation.js';
 import { type RecoveryReport, recover } from './execution/recovery.js';
 import { executeStep } from './execution/run-step.js';
@@ -53,6 +53,12 @@ export interface FlowOrchestratorOptions {
   readonly timers?: Timers;
   /** Identity of this instance (claim owner); default a random UUID. */
   readonly instanceId?: string;
+  /**
+   * How long a run's control row, once read, is reused by later steps of the run in this process
+   * (default 250 ms; 0 reads it every time). Cancels and timeouts made through this instance take
+   * effect at once; those made by another replica within this window.
+   */
+  readonly controlCacheMs?: number;
   /** Emit OpenTelemetry spans and metrics when `@opentelemetry/api` is installed (default true). */
   readonly telemetry?: boolean;
 }
@@ -137,6 +143,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       defaultRunTimeoutMs: options.defaultRunTimeoutMs ?? null,
       idempotencyHeader: options.idempotencyHeader ?? 'Idempotency-Key',
       persistEvents: options.persistEvents ?? true,
+      controlCacheMs: options.controlCacheMs ?? 250,
     },
     logger,
     bus: new EngineEventBus(logger),
@@ -145,6 +152,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     running: new Map(),
     telemetry: noopTelemetry,
     triggers: new Map(),
+    controls: new Map(),
   };
   const maintenanceMs = options.maintenanceIntervalMs ?? 15_000;
   let started = false;
@@ -227,6 +235,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     async cancelRun(runId, reason) {
       requireStarted();
       const accepted = await ctx.storage.control.requestCancel(runId, reason ?? null);
+      forgetControl(ctx, runId);
       abortRun(ctx, runId, 'Run is Cancelled.');
       const run = await storage.runs.getRunDetail(runId);
       const flow = run && findFlow(ctx, run.flowId);
@@ -259,7 +268,9 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       await scheduleStep(ctx, flow.id, runId, stepKey);
     },
     async extendDeadline(runId, deadline) {
-      return ctx.storage.control.extendDeadline(runId, deadline);
+      const extended = await ctx.storage.control.extendDeadline(runId, deadline);
+      forgetControl(ctx, runId);
+      return extended;
     },
     async setFlowEnabled(flowId, enabled) {
       const flow = findFlow(ctx, flowId);

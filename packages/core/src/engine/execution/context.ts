@@ -1,5 +1,6 @@
 import type { FlowDefinition } from '../../model/types.js';
 import type { FlowStorage } from '../../storage/backend.js';
+import type { FlowRunControlRecord } from '../../storage/records.js';
 import { type FlowEventType, RUN_EVENT_STEP_KEY } from '../../storage/statuses.js';
 import type { EngineEventBus } from '../events.js';
 import type { HandlerRegistry } from '../handlers.js';
@@ -19,6 +20,8 @@ export interface EngineSettings {
   readonly idempotencyHeader: string;
   /** Persist run events through the outputs repository. */
   readonly persistEvents: boolean;
+  /** How long a read control row may be reused (0: always read). */
+  readonly controlCacheMs: number;
 }
 
 /** Everything the execution modules share. One per orchestrator instance. */
@@ -45,6 +48,12 @@ export interface EngineContext {
   readonly running: Map<string, Set<AbortController>>;
   /** Spans and metrics (a no-op until `start()` finds `@opentelemetry/api`). */
   telemetry: Telemetry;
+  /**
+   * Recently read control rows by run id (`at` = `performance.now()`), so consecutive steps of a
+   * run spare the read. Local cancels/timeouts invalidate it; other replicas' are seen within
+   * `settings.controlCacheMs`.
+   */
+  readonly controls: Map<string, { readonly at: number; readonly control: FlowRunControlRecord | null }>;
   /** Trigger data and headers of recent runs (immutable per run), to spare a read per step. */
   readonly triggers: Map<
     string,
@@ -90,6 +99,11 @@ export async function emit(
     }
   }
   ctx.bus.publish({ ...event, at });
+}
+
+/** Forgets the cached control row of `runId` (after this process changed it). */
+export function forgetControl(ctx: EngineContext, runId: string): void {
+  ctx.controls.delete(runId.toLowerCase());
 }
 
 /** Aborts every handler of `runId` running in this process. */

@@ -1,6 +1,6 @@
 import type { FlowDefinition } from '../../model/types.js';
 import { SkipReasons, type TerminalRunStatus } from '../../storage/statuses.js';
-import { classifyRun, findStep, planRun } from '../model/index.js';
+import { classifyRun, findStep, isForEachStep, planRun, runAfterEntries } from '../model/index.js';
 import { type EngineContext, emit } from './context.js';
 import { advanceLoops } from './foreach.js';
 import { scheduleStep } from './scheduling.js';
@@ -32,37 +32,43 @@ export async function continueRun(
   // Each pass may skip steps or finish loops, which can block or unblock others; the graph
   // bounds the number of passes.
   const maxPasses = Object.keys(flow.steps).length * 2 + 4;
+  const loops = hasLoops(flow);
   for (let pass = 0; pass < maxPasses; pass++) {
-    const [statuses, dispatched] = await Promise.all([
-      ctx.storage.runtime.getStepStatuses(runId),
-      ctx.storage.runs.getDispatchedStepKeys(runId),
-    ]);
-    const plan = planRun(flow, statuses, dispatched);
+    const statuses = await ctx.storage.runtime.getStepStatuses(runId);
+    // The ledger is needed to plan loop iterations and to skip When for dispatched steps; a flow
+    // without either spares the read (scheduleStep's insert-if-absent dedupes anyway).
+    let dispatched = loops ? await ctx.storage.runs.getDispatchedStepKeys(runId) : null;
+    const plan = planRun(flow, statuses, dispatched ?? undefined);
     let changed = false;
     for (const key of plan.blocked) {
       if (await skipBlocked(ctx, flow, runId, key)) changed = true;
     }
     if (!termination) {
       for (const key of plan.ready) {
-        if (dispatched.has(key)) continue; // When was evaluated when it was dispatched
-        if (await skipIfWhenFalse(ctx, flow, runId, key, snapshot)) {
-          changed = true;
-          continue;
+        if (hasWhen(flow, key)) {
+          dispatched ??= await ctx.storage.runs.getDispatchedStepKeys(runId);
+          if (dispatched.has(key)) continue; // When was evaluated when it was dispatched
+          if (await skipIfWhenFalse(ctx, flow, runId, key, snapshot)) {
+            changed = true;
+            continue;
+          }
         }
         if (await scheduleStep(ctx, flow.id, runId, key, delayMs)) enqueued++;
       }
     }
-    const loops = await advanceLoops(
-      ctx,
-      flow,
-      runId,
-      statuses,
-      new Set([...plan.ready, ...plan.waiting, ...plan.blocked]),
-      dispatched,
-      termination,
-    );
-    enqueued += loops.dispatched;
-    if (loops.finished) changed = true;
+    if (loops) {
+      const advanced = await advanceLoops(
+        ctx,
+        flow,
+        runId,
+        statuses,
+        new Set([...plan.ready, ...plan.waiting, ...plan.blocked]),
+        dispatched ?? (await ctx.storage.runs.getDispatchedStepKeys(runId)),
+        termination,
+      );
+      enqueued += advanced.dispatched;
+      if (advanced.finished) changed = true;
+    }
     if (!changed) break;
   }
   if (enqueued > 0) return;
@@ -129,4 +135,25 @@ export async function tryCompleteRun(
     message: `Run completed with status ${status}.`,
   });
   return true;
+}
+
+const loopFlows = new WeakMap<FlowDefinition, boolean>();
+
+/** Whether the flow has a ForEach step anywhere (cached per flow object). */
+function hasLoops(flow: FlowDefinition): boolean {
+  let found = loopFlows.get(flow);
+  if (found === undefined) {
+    found = Object.values(flow.steps).some((step) => isForEachStep(step));
+    loopFlows.set(flow, found);
+  }
+  return found;
+}
+
+/** Whether a step has a `when` clause on any dependency. */
+function hasWhen(flow: FlowDefinition, key: string): boolean {
+  const step = findStep(flow, key);
+  return (
+    step !== undefined &&
+    runAfterEntries(step).some(([, c]) => typeof c.when === 'string' && c.when.trim() !== '')
+  );
 }

@@ -1,4 +1,4 @@
-import { abortRun, type EngineContext, findFlow } from './context.js';
+import { abortRun, type EngineContext, findFlow, forgetControl } from './context.js';
 import { tryCompleteRun } from './continuation.js';
 
 /**
@@ -12,6 +12,7 @@ export async function sweepDeadlines(ctx: EngineContext, limit = 100): Promise<n
     const flow = findFlow(ctx, overdue.flowId);
     try {
       if (await ctx.storage.control.markTimedOut(overdue.runId)) timedOut++;
+      forgetControl(ctx, overdue.runId);
       abortRun(ctx, overdue.runId, 'Run is TimedOut.');
       if (flow) await tryCompleteRun(ctx, flow, overdue.runId, 'TimedOut', null);
     } catch (error) {

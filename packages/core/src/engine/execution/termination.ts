@@ -1,3 +1,4 @@
+import type { FlowRunControlRecord } from '../../storage/records.js';
 import { SkipReasons } from '../../storage/statuses.js';
 import type { EngineContext } from './context.js';
 
@@ -9,14 +10,30 @@ export type Termination = 'Cancelled' | 'TimedOut' | null;
  * wins over cancelled.
  */
 export async function resolveTermination(ctx: EngineContext, runId: string): Promise<Termination> {
-  const control = await ctx.storage.control.getRunControl(runId);
+  const control = await readControl(ctx, runId);
   if (!control) return null;
   if (control.timedOutAt) return 'TimedOut';
   if (control.timeoutAt && control.timeoutAt.getTime() <= ctx.storage.clock.now().getTime()) {
     await ctx.storage.control.markTimedOut(runId, 'Run timed out before scheduling next step.');
+    ctx.controls.delete(runId.toLowerCase());
     return 'TimedOut';
   }
   return control.cancelRequested ? 'Cancelled' : null;
+}
+
+/** The run's control row, reused for `controlCacheMs` after a read (deadlines are still checked against now). */
+async function readControl(ctx: EngineContext, runId: string): Promise<FlowRunControlRecord | null> {
+  const key = runId.toLowerCase();
+  const ttl = ctx.settings.controlCacheMs;
+  const cached = ctx.controls.get(key);
+  if (ttl > 0 && cached && performance.now() - cached.at < ttl) return cached.control;
+  const control = await ctx.storage.control.getRunControl(runId);
+  if (ttl > 0) {
+    ctx.controls.set(key, { at: performance.now(), control });
+    // Bounded: drop the oldest entries once the map grows past a few thousand runs.
+    if (ctx.controls.size > 5_000) ctx.controls.delete(ctx.controls.keys().next().value as string);
+  }
+  return control;
 }
 
 /** The skip reason recorded on steps that reach a terminated run. */
