@@ -77,6 +77,12 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
     });
   }
 
+  async recordEvents(
+    events: ReadonlyArray<{ readonly runId: string; readonly event: FlowEventInput }>,
+  ): Promise<void> {
+    for (const { runId, event } of events) await this.recordEvent(runId, event);
+  }
+
   async getRunEvents(runId: string, page?: EventPage): Promise<FlowEventRecord[]> {
     const { skip, take } = clampEventPage(page?.skip, page?.take);
     const id = runId.toLowerCase();

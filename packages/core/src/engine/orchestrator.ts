@@ -8,6 +8,7 @@ import { waitForSignalHandler } from './builtins/wait-for-signal.js';
 import { EngineEventBus, type EngineEventListener } from './events.js';
 import { abortRun, type EngineContext, emit, findFlow, forgetControl } from './execution/context.js';
 import { tryCompleteRun } from './execution/continuation.js';
+import { EventWriter } from './execution/event-writer.js';
 import { type RecoveryReport, recover } from './execution/recovery.js';
 import { executeStep } from './execution/run-step.js';
 import { scheduleStep } from './execution/scheduling.js';
@@ -153,6 +154,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     telemetry: noopTelemetry,
     triggers: new Map(),
     controls: new Map(),
+    events: new EventWriter(storage, logger),
   };
   const maintenanceMs = options.maintenanceIntervalMs ?? 15_000;
   let started = false;
@@ -225,6 +227,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       for (const runId of ctx.running.keys()) abortRun(ctx, runId, 'Orchestrator is shutting down.');
       await ctx.dispatcher.stop(1_000);
       clearTimeout(abortTimer);
+      await ctx.events.flush();
       started = false;
       stopping = false;
     },

@@ -30,6 +30,14 @@ export interface OutputsRepository {
    * `event.stepKey ?? defaultStepKey` is stored as the step key.
    */
   recordEvent(runId: Uuid, event: FlowEventInput, defaultStepKey?: string | null): Promise<void>;
+  /**
+   * Optional bulk form of {@link recordEvent}: appends the events in array order, atomically
+   * (all or none), with sequences increasing in that order within each run. The engine batches
+   * event persistence through it when present.
+   */
+  recordEvents?(
+    events: ReadonlyArray<{ readonly runId: Uuid; readonly event: FlowEventInput }>,
+  ): Promise<void>;
 }
 
 /** Paging of {@link FlowEventReader.getRunEvents}. */

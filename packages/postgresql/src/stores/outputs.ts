@@ -97,6 +97,28 @@ export class PgOutputs implements OutputsRepository, FlowEventReader {
     );
   }
 
+  async recordEvents(
+    events: ReadonlyArray<{ readonly runId: string; readonly event: FlowEventInput }>,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const now = this.ctx.clock.now();
+    // One multi-row insert: sequences are drawn in VALUES order, so per-run order is kept.
+    await guard('outputs.recordEvents', () =>
+      this.ctx.db
+        .insertInto('flow_events')
+        .values(
+          events.map(({ runId, event }) => ({
+            run_id: runId,
+            timestamp_utc: event.timestamp ?? now,
+            type: event.type,
+            step_key: event.stepKey ?? null,
+            message: event.message ?? null,
+          })),
+        )
+        .execute(),
+    );
+  }
+
   async getRunEvents(runId: string, page?: EventPage): Promise<FlowEventRecord[]> {
     const { skip, take } = clampEventPage(page?.skip, page?.take);
     return guard('events.getRunEvents', async () => {

@@ -324,7 +324,7 @@ export const ENGINE_SCENARIOS: readonly EngineScenario[] = [
         ...storage,
         outputs: new Proxy(storage.outputs, {
           get: (target, prop, receiver) =>
-            prop === 'recordEvent'
+            prop === 'recordEvent' || prop === 'recordEvents'
               ? async () => {
                   throw new Error('event store down');
                 }

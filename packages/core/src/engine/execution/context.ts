@@ -7,6 +7,7 @@ import type { HandlerRegistry } from '../handlers.js';
 import type { Logger } from '../logger.js';
 import type { StepDispatcher, Timers } from '../runtime/dispatcher.js';
 import type { Telemetry } from '../telemetry.js';
+import type { EventWriter } from './event-writer.js';
 
 /** Engine settings after defaults were applied. */
 export interface EngineSettings {
@@ -54,6 +55,8 @@ export interface EngineContext {
    * `settings.controlCacheMs`.
    */
   readonly controls: Map<string, { readonly at: number; readonly control: FlowRunControlRecord | null }>;
+  /** Persists run events in the background, batched. */
+  readonly events: EventWriter;
   /** Trigger data and headers of recent runs (immutable per run), to spare a read per step. */
   readonly triggers: Map<
     string,
@@ -83,20 +86,12 @@ export async function emit(
 ): Promise<void> {
   const at = ctx.storage.clock.now();
   if (ctx.settings.persistEvents) {
-    try {
-      await ctx.storage.outputs.recordEvent(
-        event.runId,
-        {
-          type: event.type,
-          message: event.message,
-          timestamp: at,
-          stepKey: event.stepKey ?? RUN_EVENT_STEP_KEY,
-        },
-        RUN_EVENT_STEP_KEY,
-      );
-    } catch (error) {
-      ctx.logger.warn('could not persist run event', { runId: event.runId, eventType: event.type, error });
-    }
+    ctx.events.enqueue(event.runId, {
+      type: event.type,
+      message: event.message,
+      timestamp: at,
+      stepKey: event.stepKey ?? RUN_EVENT_STEP_KEY,
+    });
   }
   ctx.bus.publish({ ...event, at });
 }

@@ -220,6 +220,27 @@ export const outputCases: CaseGroup[] = [
         },
       },
       {
+        id: 'events.bulk-append-ordered',
+        title: 'recordEvents (when offered) appends a batch across runs in array order (EV2)',
+        requires: ['events'],
+        run: async ({ storage }) => {
+          const bulk = storage.outputs.recordEvents?.bind(storage.outputs);
+          const a = uuid();
+          const b = uuid();
+          const batch = Array.from({ length: 10 }, (_, i) => ({
+            runId: i % 2 === 0 ? a : b,
+            event: { type: `E${i}`, stepKey: 's' },
+          }));
+          if (bulk) await bulk(batch);
+          else for (const { runId, event } of batch) await storage.outputs.recordEvent(runId, event);
+          const reader = need(storage.events, 'events');
+          expect((await reader.getRunEvents(a)).map((e) => e.type)).toEqual(['E0', 'E2', 'E4', 'E6', 'E8']);
+          const ofB = await reader.getRunEvents(b);
+          expect(ofB.map((e) => e.type)).toEqual(['E1', 'E3', 'E5', 'E7', 'E9']);
+          expect(ofB.every((e) => e.stepKey === 's' && e.timestamp.getTime() === T0)).toBe(true);
+        },
+      },
+      {
         id: 'race.events.concurrent-appends',
         title:
           '100 concurrent recordEvent on one run across connections: 100 distinct sequences, none lost (EV5)',
