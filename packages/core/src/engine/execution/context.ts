@@ -92,6 +92,9 @@ export async function emit(
       timestamp: at,
       stepKey: event.stepKey ?? RUN_EVENT_STEP_KEY,
     });
+    // A run's events are all stored before anyone hears it completed, so listeners (and a
+    // retention sweep they trigger) never race the batch writer.
+    if (event.type === 'run.completed') await ctx.events.flush();
   }
   ctx.bus.publish({ ...event, at });
 }
