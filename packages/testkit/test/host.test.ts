@@ -114,4 +114,25 @@ describe('flow test host (fake time)', () => {
     const done = await run.completed({ stepMs: 15_000 });
     expect(done.status).toBe('TimedOut');
   });
+
+  it('schedules Cron triggers with the orchestrator: fake time fires one run per tick', async () => {
+    const flow: FlowDefinition = {
+      id: randomUUID(),
+      name: 'EveryTenSeconds',
+      triggers: { tick: { type: 'Cron', inputs: { cronExpression: '*/10 * * * * *' } } },
+      steps: { a: { type: 'Work' } },
+    };
+    const h = await host({ flows: [flow], handlers: { Work: () => 1 } });
+    await h.advance(35_000);
+    const runs = (await h.storage.runs.getRunsPage({ flowId: flow.id })).runs;
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(runs.length).toBeLessThanOrEqual(4);
+    expect(runs.every((r) => r.triggerKey === 'tick')).toBe(true);
+    expect(
+      h.orchestrator
+        .cronScheduler()
+        ?.jobs()
+        .map((j) => j.triggerKey),
+    ).toEqual(['tick']);
+  });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { FlowNotFoundError, FlowOrchError, InvalidArgumentError } from '../errors.js';
 import type { FlowDefinition } from '../model/types.js';
+import { type CronScheduler, createCronScheduler } from '../services/cron/index.js';
 import type { FlowStorage } from '../storage/backend.js';
 import type { SignalDeliveryResult } from '../storage/records.js';
 import { toJsonText } from '../storage/support/json.js';
@@ -60,6 +61,11 @@ export interface FlowOrchestratorOptions {
    * effect at once; those made by another replica within this window.
    */
   readonly controlCacheMs?: number;
+  /**
+   * Schedule the flows' Cron triggers when started (default true). Replicas ticking together
+   * start one run per tick. Turn off to run the scheduler elsewhere (`createCronScheduler`).
+   */
+  readonly cron?: boolean;
   /** Emit OpenTelemetry spans and metrics when `@opentelemetry/api` is installed (default true). */
   readonly telemetry?: boolean;
 }
@@ -96,6 +102,8 @@ export interface FlowOrchestrator {
    * undelivered waiter first) and wakes it. Exactly one of concurrent deliveries is `Delivered`.
    */
   signal(runId: string, signalName: string, payload?: unknown): Promise<SignalDeliveryResult>;
+  /** The cron scheduler started with the orchestrator (pause, resume, setCron, jobs), if any. */
+  cronScheduler(): CronScheduler | undefined;
 }
 
 /** Built-in step types, unless the user registered a handler of the same name. */
@@ -185,7 +193,8 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     }, maintenanceMs);
   };
 
-  return {
+  let cron: CronScheduler | undefined;
+  const orchestrator: FlowOrchestrator = {
     instanceId: ctx.instanceId,
     async start() {
       if (started) return;
@@ -210,10 +219,25 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       started = true;
       await runMaintenance(true);
       scheduleMaintenance();
+      const hasCron = [...flows.values()].some((f) =>
+        Object.values(f.triggers ?? {}).some((t) => t.type.toLowerCase() === 'cron'),
+      );
+      if ((options.cron ?? true) && hasCron) {
+        cron = createCronScheduler({ orchestrator, storage, flows: [...flows.values()], timers, logger });
+        try {
+          await cron.start();
+        } catch (error) {
+          cron = undefined;
+          await orchestrator.stop();
+          throw error;
+        }
+      }
     },
     async stop() {
       if (!started || stopping) return;
       stopping = true;
+      await cron?.stop();
+      cron = undefined;
       timers.clearTimeout(maintenanceTimer);
       await maintenanceRunning;
       const grace = options.shutdownGraceMs ?? 30_000;
@@ -283,6 +307,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     subscribe: (listener) => ctx.bus.subscribe(listener),
     runMaintenance: () => runMaintenance(false),
     getFlow: (flowId) => findFlow(ctx, flowId),
+    cronScheduler: () => cron,
     async signal(runId, signalName, payload = {}) {
       requireStarted();
       const signals = storage.signals;
@@ -306,4 +331,5 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       return result;
     },
   };
+  return orchestrator;
 }
