@@ -102,6 +102,12 @@ export interface FlowOrchestrator {
    * undelivered waiter first) and wakes it. Exactly one of concurrent deliveries is `Delivered`.
    */
   signal(runId: string, signalName: string, payload?: unknown): Promise<SignalDeliveryResult>;
+  /**
+   * Starts a new run of the same flow with the original trigger key, payload and headers (minus
+   * the idempotency header, which would return the original run); the new run's `sourceRunId`
+   * links it to the original (`runs.getDerivedRuns`).
+   */
+  rerun(runId: string): Promise<TriggerResult>;
   /** The cron scheduler started with the orchestrator (pause, resume, setCron, jobs), if any. */
   cronScheduler(): CronScheduler | undefined;
 }
@@ -308,6 +314,21 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     runMaintenance: () => runMaintenance(false),
     getFlow: (flowId) => findFlow(ctx, flowId),
     cronScheduler: () => cron,
+    async rerun(runId) {
+      requireStarted();
+      const run = await storage.runs.getRunDetail(runId);
+      if (!run) throw new InvalidArgumentError('runId', `run '${runId}' does not exist`);
+      const flow = findFlow(ctx, run.flowId);
+      if (!flow) throw new FlowNotFoundError(run.flowId);
+      const headers = { ...((await storage.outputs.getTriggerHeaders(run.id)) ?? {}) };
+      delete headers[ctx.settings.idempotencyHeader.toLowerCase()];
+      return triggerRun(ctx, flow.id, {
+        triggerKey: run.triggerKey ?? 'manual',
+        data: run.triggerDataJson === null ? null : (JSON.parse(run.triggerDataJson) as unknown),
+        headers,
+        sourceRunId: run.id,
+      });
+    },
     async signal(runId, signalName, payload = {}) {
       requireStarted();
       const signals = storage.signals;

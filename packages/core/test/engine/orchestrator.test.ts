@@ -404,3 +404,33 @@ describe('engine: start-up', () => {
     expect(() => createFlowOrchestrator({ flows: [] } as never)).toThrow(/storage/);
   });
 });
+
+describe('engine: re-run', () => {
+  it('re-runs with the original payload and headers minus the idempotency key, linked by sourceRunId', async () => {
+    const seen: unknown[] = [];
+    const flow: FlowDefinition = {
+      id: flowId(),
+      name: 'Rerun',
+      steps: { a: { type: 'Echo', inputs: { v: '@triggerBody().v', h: "@triggerHeaders()['x-tenant']" } } },
+    };
+    const { orchestrator, storage } = await engine({
+      flows: [flow],
+      handlers: { Echo: ({ inputs }) => void seen.push(inputs) },
+    });
+    const first = await orchestrator.trigger(flow.id, {
+      data: { v: 1 },
+      headers: { 'Idempotency-Key': 'k1', 'X-Tenant': 't9' },
+    });
+    await waitForRun(storage, first.runId!);
+    const again = await orchestrator.rerun(first.runId!);
+    expect(again.duplicate).toBe(false);
+    expect(again.runId).not.toBe(first.runId);
+    const rerun = await waitForRun(storage, again.runId!);
+    expect(rerun.sourceRunId).toBe(first.runId);
+    expect(seen).toEqual([
+      { v: 1, h: 't9' },
+      { v: 1, h: 't9' },
+    ]);
+    expect((await storage.runs.getDerivedRuns(first.runId!)).map((r) => r.id)).toEqual([again.runId]);
+  });
+});
