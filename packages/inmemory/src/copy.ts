@@ -3,6 +3,7 @@ import {
   type FlowStepAttemptRecord,
   type FlowStepRecord,
   headersFromJsonText,
+  OutputKeys,
   parseStepStatus,
   type RunStatus,
 } from '@floworch/core';
@@ -83,5 +84,5 @@ export function stepRecord(
 export function storedHeaders(
   outputs: ReadonlyMap<string, string | null> | undefined,
 ): Record<string, string> | null {
-  return headersFromJsonText(outputs?.get('__trigger:headers') ?? null);
+  return headersFromJsonText(outputs?.get(OutputKeys.triggerHeaders) ?? null);
 }

@@ -8,14 +8,12 @@ import {
   fromJsonText,
   headersFromJsonText,
   lowerCaseHeaders,
+  OutputKeys,
   type OutputsRepository,
   toJsonText,
 } from '@floworch/core';
 import { toDate } from './copy.js';
 import type { MemoryState } from './state.js';
-
-const TRIGGER_DATA = '__trigger:data';
-const TRIGGER_HEADERS = '__trigger:headers';
 
 /** In-memory {@link OutputsRepository} and {@link FlowEventReader}. Values are kept as JSON text. */
 export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
@@ -39,24 +37,24 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
   }
 
   async saveStepInput(runId: string, stepKey: string, inputs: unknown): Promise<void> {
-    this.put(runId, `${stepKey}:input`, inputs, `inputs of step '${stepKey}'`);
+    this.put(runId, OutputKeys.stepInput(stepKey), inputs, `inputs of step '${stepKey}'`);
   }
 
   async saveTriggerData(runId: string, data: unknown): Promise<void> {
-    this.put(runId, TRIGGER_DATA, data, 'trigger data');
+    this.put(runId, OutputKeys.triggerData, data, 'trigger data');
   }
 
   async saveTriggerHeaders(runId: string, headers: Readonly<Record<string, string>> | null): Promise<void> {
     if (headers === null || headers === undefined) return;
-    this.put(runId, TRIGGER_HEADERS, lowerCaseHeaders(headers), 'trigger headers');
+    this.put(runId, OutputKeys.triggerHeaders, lowerCaseHeaders(headers), 'trigger headers');
   }
 
   async getTriggerData(runId: string): Promise<unknown> {
-    return this.read(runId, TRIGGER_DATA);
+    return this.read(runId, OutputKeys.triggerData);
   }
 
   async getTriggerHeaders(runId: string): Promise<Record<string, string> | null> {
-    return headersFromJsonText(this.state.peekRunData(runId)?.outputs.get(TRIGGER_HEADERS) ?? null);
+    return headersFromJsonText(this.state.peekRunData(runId)?.outputs.get(OutputKeys.triggerHeaders) ?? null);
   }
 
   async getStepOutput(runId: string, stepKey: string): Promise<unknown> {
@@ -64,7 +62,7 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
   }
 
   async getStepInput(runId: string, stepKey: string): Promise<unknown> {
-    return this.read(runId, `${stepKey}:input`);
+    return this.read(runId, OutputKeys.stepInput(stepKey));
   }
 
   async recordEvent(runId: string, event: FlowEventInput, defaultStepKey?: string | null): Promise<void> {

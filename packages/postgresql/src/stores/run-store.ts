@@ -9,6 +9,7 @@ import {
   type FlowRunStore,
   headersFromJsonText,
   InvalidArgumentError,
+  OutputKeys,
   type RunQuery,
   type RunStatus,
   type RunTimeseriesBucket,
@@ -28,7 +29,6 @@ import { type AttemptRow, type RunRow, runRecord, type StepRow, stepRecord } fro
 import { appendAttempt, completeAttempt } from './step-writes.js';
 
 const DAY_MS = 86_400_000;
-const TRIGGER_HEADERS_KEY = '__trigger:headers';
 
 /** PostgreSQL {@link FlowRunStore}: runs, steps, attempts, dashboard queries and the dispatch ledger. */
 export class PgRunStore implements FlowRunStore {
@@ -194,7 +194,7 @@ export class PgRunStore implements FlowRunStore {
           .selectFrom('flow_outputs')
           .select('value_json')
           .where('run_id', '=', runId)
-          .where('key', '=', TRIGGER_HEADERS_KEY)
+          .where('key', '=', OutputKeys.triggerHeaders)
           .executeTakeFirst(),
       ]);
       if (!run) return null;

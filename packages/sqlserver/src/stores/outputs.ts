@@ -7,15 +7,13 @@ import {
   fromJsonText,
   headersFromJsonText,
   lowerCaseHeaders,
+  OutputKeys,
   type OutputsRepository,
   toJsonText,
 } from '@floworch/core';
 import { sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
 import { key, toDate, toNumber, toUuid, ts, uuid } from '../sql/values.js';
-
-const TRIGGER_DATA = '__trigger:data';
-const TRIGGER_HEADERS = '__trigger:headers';
 
 interface EventRow {
   Sequence: string | number;
@@ -64,24 +62,24 @@ WHERE [RunId] = ${uuid(runId, 'runId')} AND [Key] = ${key(outputKey, 'output key
   }
 
   async saveStepInput(runId: string, stepKey: string, inputs: unknown): Promise<void> {
-    await this.put(runId, `${stepKey}:input`, inputs, `inputs of step '${stepKey}'`);
+    await this.put(runId, OutputKeys.stepInput(stepKey), inputs, `inputs of step '${stepKey}'`);
   }
 
   async saveTriggerData(runId: string, data: unknown): Promise<void> {
-    await this.put(runId, TRIGGER_DATA, data, 'trigger data');
+    await this.put(runId, OutputKeys.triggerData, data, 'trigger data');
   }
 
   async saveTriggerHeaders(runId: string, headers: Readonly<Record<string, string>> | null): Promise<void> {
     if (headers === null || headers === undefined) return;
-    await this.put(runId, TRIGGER_HEADERS, lowerCaseHeaders(headers), 'trigger headers');
+    await this.put(runId, OutputKeys.triggerHeaders, lowerCaseHeaders(headers), 'trigger headers');
   }
 
   async getTriggerData(runId: string): Promise<unknown> {
-    return fromJsonText(await this.read(runId, TRIGGER_DATA));
+    return fromJsonText(await this.read(runId, OutputKeys.triggerData));
   }
 
   async getTriggerHeaders(runId: string): Promise<Record<string, string> | null> {
-    return headersFromJsonText(await this.read(runId, TRIGGER_HEADERS));
+    return headersFromJsonText(await this.read(runId, OutputKeys.triggerHeaders));
   }
 
   async getStepOutput(runId: string, stepKey: string): Promise<unknown> {
@@ -89,7 +87,7 @@ WHERE [RunId] = ${uuid(runId, 'runId')} AND [Key] = ${key(outputKey, 'output key
   }
 
   async getStepInput(runId: string, stepKey: string): Promise<unknown> {
-    return fromJsonText(await this.read(runId, `${stepKey}:input`));
+    return fromJsonText(await this.read(runId, OutputKeys.stepInput(stepKey)));
   }
 
   async recordEvent(runId: string, event: FlowEventInput, defaultStepKey?: string | null): Promise<void> {

@@ -5,6 +5,7 @@ import {
   type FlowRunPage,
   type FlowRunRecord,
   headersFromJsonText,
+  OutputKeys,
   type RunQuery,
   type RunTimeseriesBucket,
   startOfUtcDay,
@@ -15,7 +16,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { query, queryFirst, type SqlContext } from '../sql/context.js';
 import { containsPattern } from '../sql/like.js';
 import { CI_COLLATION, KEY_COLLATION } from '../sql/names.js';
-import { toDate, toDateOrNull, toNumber, ts, uuid } from '../sql/values.js';
+import { key, toDate, toDateOrNull, toNumber, ts, uuid } from '../sql/values.js';
 import { RUN_COLUMNS, type RunRow, runRecord, STEP_COLUMNS, type StepRow, stepRecord } from './run-rows.js';
 
 const DAY_MS = 86_400_000;
@@ -127,7 +128,7 @@ ORDER BY [StepKey], [AttemptNo];`,
     queryFirst(
       ctx,
       sql<{ ValueJson: string | null }>`SELECT [ValueJson] FROM ${n.table('FlowOutputs')}
-WHERE [RunId] = ${runId} AND [Key] = N'__trigger:headers';`,
+WHERE [RunId] = ${runId} AND [Key] = ${key(OutputKeys.triggerHeaders, 'output key')};`,
     ),
   ]);
   const byKey = new Map<string, StepRow[]>();

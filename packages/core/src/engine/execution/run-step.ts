@@ -1,6 +1,7 @@
 import type { FlowDefinition, StepDefinition } from '../../model/types.js';
 import { SkipReasons } from '../../storage/statuses.js';
 import { toJsonText } from '../../storage/support/json.js';
+import { OutputKeys } from '../../storage/support/output-keys.js';
 import { findStep, isForEachStep } from '../model/index.js';
 import { retryDelayMs, shouldRetry } from '../retry.js';
 import type { StepMessage } from '../runtime/dispatcher.js';
@@ -119,9 +120,9 @@ async function runStep(
         now: () => ctx.storage.clock.now(),
         state: {
           // Stored beside the outputs under a key no step can have (step keys may not contain ':').
-          get: () => ctx.storage.outputs.getStepOutput(runId, `${stepKey}:state`),
-          set: (value) => ctx.storage.outputs.saveStepOutput(runId, `${stepKey}:state`, value),
-          clear: () => ctx.storage.outputs.saveStepOutput(runId, `${stepKey}:state`, null),
+          get: () => ctx.storage.outputs.getStepOutput(runId, OutputKeys.stepState(stepKey)),
+          set: (value) => ctx.storage.outputs.saveStepOutput(runId, OutputKeys.stepState(stepKey), value),
+          clear: () => ctx.storage.outputs.saveStepOutput(runId, OutputKeys.stepState(stepKey), null),
         },
       },
       runScope(ctx, flow, runId, trigger, stepKey),

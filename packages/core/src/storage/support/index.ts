@@ -1,4 +1,5 @@
 export * from './json.js';
+export * from './output-keys.js';
 export * from './paging.js';
 export * from './text.js';
 export * from './timeseries.js';
