@@ -1,9 +1,6 @@
-import { systemClock, type WebhookRejectionStore, type WebhookReplayStore } from '@floworch/core';
-import { type MigrationResult, migrate } from './schema/migrator.js';
-import type { SqlContext } from './sql/context.js';
-import { DEFAULT_SCHEMA, SqlNames } from './sql/names.js';
-import { openKysely, type SqlServerOptions } from './storage.js';
-import { SqlServerWebhookRejectionStore, SqlServerWebhookReplayStore } from './stores/webhook-stores.js';
+import type { WebhookRejectionStore, WebhookReplayStore } from '@floworch/core';
+import type { MigrationResult } from './schema/migrator.js';
+import { createSqlServerStorage, type SqlServerOptions } from './storage.js';
 
 /** The webhook replay and rejection stores on SQL Server, for a webhook front end. */
 export interface SqlServerWebhookHardening {
@@ -32,26 +29,12 @@ export interface SqlServerWebhookHardening {
 export async function sqlServerWebhookHardening(
   options: SqlServerOptions,
 ): Promise<SqlServerWebhookHardening> {
-  const names = new SqlNames(options.schema ?? DEFAULT_SCHEMA);
-  const clock = options.clock ?? systemClock;
-  const { db, owned } = openKysely(options);
-  let migration: MigrationResult | null = null;
-  try {
-    if (options.migrate !== false) migration = await migrate(db, names, clock.now());
-  } catch (error) {
-    if (owned) await db.destroy();
-    throw error;
-  }
-  const ctx: SqlContext = { db, n: names, clock };
-  let closed = false;
+  // The full backend opens and migrates the same way; only its webhook stores are handed out.
+  const storage = await createSqlServerStorage(options);
   return {
-    replay: new SqlServerWebhookReplayStore(ctx),
-    rejections: new SqlServerWebhookRejectionStore(ctx),
-    migration,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      if (owned) await db.destroy();
-    },
+    replay: storage.webhookReplay,
+    rejections: storage.webhookRejections,
+    migration: storage.migration,
+    close: () => storage.close(),
   };
 }
