@@ -17,6 +17,7 @@ const IN_FLIGHT = new Set(['Running', 'Pending']);
  *
  * @param delayMs dispatch delay for the successors (a Succeeded result's `delayMs`)
  * @param completingStepKey reported on the `run.completed` event
+ * @returns whether this call closed the run
  */
 export async function continueRun(
   ctx: EngineContext,
@@ -25,7 +26,7 @@ export async function continueRun(
   delayMs: number | null,
   completingStepKey: string | null,
   trigger?: TriggerSnapshot,
-): Promise<void> {
+): Promise<boolean> {
   const snapshot = trigger ?? (await loadTrigger(ctx, runId));
   const termination = await resolveTermination(ctx, runId);
   let enqueued = 0;
@@ -71,11 +72,11 @@ export async function continueRun(
     }
     if (!changed) break;
   }
-  if (enqueued > 0) return;
+  if (enqueued > 0) return false;
   const statuses = await ctx.storage.runtime.getStepStatuses(runId);
-  for (const status of statuses.values()) if (IN_FLIGHT.has(status)) return;
+  for (const status of statuses.values()) if (IN_FLIGHT.has(status)) return false;
   const status: TerminalRunStatus = termination ?? classifyRun(flow, statuses);
-  await tryCompleteRun(ctx, flow, runId, status, completingStepKey);
+  return tryCompleteRun(ctx, flow, runId, status, completingStepKey, statuses);
 }
 
 /** Claims a step whose dependencies can never be satisfied and records it Skipped. */
@@ -108,6 +109,7 @@ async function skipBlocked(
  * Closes the run with `status` if nothing is in flight, claimed-but-unrecorded or
  * dispatched-but-unrecorded. Compare-and-set: exactly one caller wins and publishes
  * `run.completed`. Returns whether this call closed the run.
+ * `knownStatuses`, when given, is a step-status read the caller has just made.
  */
 export async function tryCompleteRun(
   ctx: EngineContext,
@@ -115,9 +117,10 @@ export async function tryCompleteRun(
   runId: string,
   status: TerminalRunStatus,
   completingStepKey: string | null,
+  knownStatuses?: ReadonlyMap<string, string>,
 ): Promise<boolean> {
   const [statuses, claimed, dispatched] = await Promise.all([
-    ctx.storage.runtime.getStepStatuses(runId),
+    knownStatuses ?? ctx.storage.runtime.getStepStatuses(runId),
     ctx.storage.runtime.getClaimedStepKeys(runId),
     ctx.storage.runs.getDispatchedStepKeys(runId),
   ]);

@@ -79,10 +79,7 @@ export async function recover(ctx: EngineContext, options: RecoveryOptions): Pro
       if (touched) continue;
       const inFlight = [...statuses.values()].some((s) => !isTerminalStepStatus(s));
       if (!inFlight && statuses.size > 0 && plan.waiting.length === 0) {
-        const before = await ctx.storage.runs.getRunDetail(run.id);
-        await continueRun(ctx, flow, run.id, null, null);
-        const after = await ctx.storage.runs.getRunDetail(run.id);
-        if (before?.status === 'Running' && after?.status !== 'Running') closed++;
+        if (await continueRun(ctx, flow, run.id, null, null)) closed++;
       }
     } catch (error) {
       ctx.logger.warn('recovery of a run failed', { runId: run.id, error });
