@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createInMemoryStorage, type InMemoryStorage } from '@floworch/inmemory';
-import type { FlowRunRecord } from '../../src/index.js';
+import { waitForRun as waitForRunOf } from '@floworch/testkit';
+import type { FlowRunRecord, FlowStorage } from '../../src/index.js';
 import {
   createFlowOrchestrator,
   type EngineEvent,
@@ -28,21 +29,9 @@ export async function startEngine(
   return { orchestrator, storage, events };
 }
 
-/** Polls until the run leaves Running (or throws after `budgetMs`). */
-export async function waitForRun(
-  storage: { runs: { getRunDetail(id: string): Promise<FlowRunRecord | null> } },
-  runId: string,
-  budgetMs = 5_000,
-): Promise<FlowRunRecord> {
-  const deadline = Date.now() + budgetMs;
-  for (;;) {
-    const run = await storage.runs.getRunDetail(runId);
-    if (run && run.status !== 'Running') return run;
-    if (Date.now() > deadline)
-      throw new Error(`run ${runId} still ${run?.status ?? 'missing'} after ${budgetMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Polls until the run leaves Running (or throws after `budgetMs`, 5 s by default here). */
+export const waitForRun = (storage: FlowStorage, runId: string, budgetMs = 5_000): Promise<FlowRunRecord> =>
+  waitForRunOf(storage, runId, budgetMs);
 
 /** Step statuses of a run detail, by key. */
 export function statusesOf(run: FlowRunRecord): Record<string, string> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createInMemoryStorage, type InMemoryStorage } from '@floworch/inmemory';
+import { waitForRun as waitForRunOf } from '@floworch/testkit';
 import {
   createFlowOrchestrator,
   type FlowDefinition,
@@ -92,21 +93,12 @@ export async function runsOf(storage: InMemoryStorage, id: string): Promise<Flow
   return [...runs].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
 }
 
-/** Polls until the run leaves Running (fails after `budgetMs`). */
-export async function waitForRun(
+/** Polls until the run leaves Running (fails after `budgetMs`, 5 s by default here). */
+export const waitForRun = (
   storage: InMemoryStorage,
   runId: string,
   budgetMs = 5_000,
-): Promise<FlowRunRecord> {
-  const deadline = Date.now() + budgetMs;
-  for (;;) {
-    const run = await storage.runs.getRunDetail(runId);
-    if (run && run.status !== 'Running') return run;
-    if (Date.now() > deadline)
-      throw new Error(`run ${runId} still ${run?.status ?? 'missing'} after ${budgetMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+): Promise<FlowRunRecord> => waitForRunOf(storage, runId, budgetMs);
 
 /** A flow with one cron trigger and one `Noop` step. */
 export function cronFlow(
