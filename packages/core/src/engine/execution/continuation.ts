@@ -5,6 +5,7 @@ import { type EngineContext, emit } from './context.js';
 import { advanceLoops } from './foreach.js';
 import { scheduleStep } from './scheduling.js';
 import { loadTrigger, type TriggerSnapshot } from './scope.js';
+import { recordSkip } from './skip.js';
 import { resolveTermination } from './termination.js';
 import { skipIfWhenFalse } from './when.js';
 
@@ -87,20 +88,11 @@ async function skipBlocked(
   key: string,
 ): Promise<boolean> {
   if (!(await ctx.storage.runtime.tryClaimStep(runId, key))) return false;
-  const type = findStep(flow, key)?.type ?? 'Unknown';
-  await ctx.storage.runtime.recordSkippedStep(runId, key, type, SkipReasons.prerequisitesUnmet);
-  ctx.telemetry.count('flow_step_skipped', {
-    flow_id: flow.id,
-    step_key: key,
-    reason: 'prerequisites_unmet',
-  });
-  await emit(ctx, {
-    type: 'step.skipped',
-    flowId: flow.id,
-    runId,
-    stepKey: key,
-    status: 'Skipped',
+  await recordSkip(ctx, flow, runId, key, {
+    type: findStep(flow, key)?.type ?? 'Unknown',
+    reason: SkipReasons.prerequisitesUnmet,
     message: `Step '${key}' skipped because dependencies did not match.`,
+    metricReason: 'prerequisites_unmet',
   });
   return true;
 }

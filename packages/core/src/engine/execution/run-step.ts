@@ -14,6 +14,7 @@ import { startLease } from './lease.js';
 import { iterationOf } from './loop-scope.js';
 import { releaseStep, scheduleStep } from './scheduling.js';
 import { loadTrigger, runScope, type TriggerSnapshot } from './scope.js';
+import { recordSkip } from './skip.js';
 import { resolveTermination, type Termination, terminatedReason } from './termination.js';
 
 /** Reason a handler's signal fires when this process shuts down. */
@@ -69,7 +70,7 @@ async function runStep(
     const step = findStep(flow, stepKey);
     if (termination || !step) {
       const reason = termination ? terminatedReason(termination) : SkipReasons.metadataNotFound;
-      await skipClaimed(ctx, flow, runId, stepKey, step?.type ?? 'Unknown', reason);
+      await recordSkip(ctx, flow, runId, stepKey, { type: step?.type ?? 'Unknown', reason, message: reason });
       await continueRun(ctx, flow, runId, null, stepKey);
       return;
     }
@@ -249,24 +250,4 @@ async function complete(
   });
   if (!ok) ctx.logger.warn('step result discarded: claim lost to another worker', { runId, stepKey });
   return ok;
-}
-
-/** Records a claimed step as Skipped (terminated run, unknown step). */
-async function skipClaimed(
-  ctx: EngineContext,
-  flow: FlowDefinition,
-  runId: string,
-  stepKey: string,
-  type: string,
-  reason: string,
-): Promise<void> {
-  await ctx.storage.runtime.recordSkippedStep(runId, stepKey, type, reason);
-  await emit(ctx, {
-    type: 'step.skipped',
-    flowId: flow.id,
-    runId,
-    stepKey,
-    status: 'Skipped',
-    message: reason,
-  });
 }

@@ -2,8 +2,9 @@ import type { FlowDefinition } from '../../model/types.js';
 import { SkipReasons } from '../../storage/statuses.js';
 import { evaluateWhen, FlowExpressionError, type WhenTrace } from '../expressions/index.js';
 import { findStep, runAfterEntries } from '../model/index.js';
-import { type EngineContext, emit } from './context.js';
+import type { EngineContext } from './context.js';
 import { runScope, type TriggerSnapshot } from './scope.js';
+import { recordSkip } from './skip.js';
 
 /**
  * Evaluates every `when` of a ready step (AND, in runAfter order, first false wins). A false
@@ -35,21 +36,12 @@ export async function skipIfWhenFalse(
   if (!failed) return false;
   // Someone else may be deciding this step right now; only the claim winner records the skip.
   if (!(await ctx.storage.runtime.tryClaimStep(runId, stepKey))) return false;
-  await ctx.storage.runtime.recordSkippedStep(
-    runId,
-    stepKey,
-    step.type,
-    SkipReasons.whenFalse(failed.expression, failed.resolved),
-    JSON.stringify(failed),
-  );
-  ctx.telemetry.count('flow_step_skipped', { flow_id: flow.id, step_key: stepKey, reason: 'when_false' });
-  await emit(ctx, {
-    type: 'step.skipped',
-    flowId: flow.id,
-    runId,
-    stepKey,
-    status: 'Skipped',
+  await recordSkip(ctx, flow, runId, stepKey, {
+    type: step.type,
+    reason: SkipReasons.whenFalse(failed.expression, failed.resolved),
     message: `Step '${stepKey}' skipped because '${failed.expression}' evaluated to false.`,
+    metricReason: 'when_false',
+    traceJson: JSON.stringify(failed),
   });
   return true;
 }
