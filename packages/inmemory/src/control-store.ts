@@ -48,19 +48,7 @@ export class InMemoryControlStore implements FlowRunControlStore {
 
   async getRunControl(runId: string): Promise<FlowRunControlRecord | null> {
     const row = this.state.peekRunData(runId)?.control;
-    if (!row) return null;
-    return {
-      runId: runId.toLowerCase(),
-      flowId: row.flowId,
-      triggerKey: row.triggerKey,
-      idempotencyKey: row.idempotencyKey,
-      createdAt: toDate(row.createdAt),
-      timeoutAt: toDateOrNull(row.timeoutAt),
-      cancelRequested: row.cancelRequested,
-      cancelReason: row.cancelReason,
-      cancelRequestedAt: toDateOrNull(row.cancelRequestedAt),
-      timedOutAt: toDateOrNull(row.timedOutAt),
-    };
+    return row ? controlRecord(runId, row) : null;
   }
 
   async requestCancel(runId: string, reason?: string | null): Promise<boolean> {
@@ -130,10 +118,27 @@ export class InMemoryControlStore implements FlowRunControlStore {
   }
 }
 
-function idempotencyKey(flowId: string, triggerKey: string, key: string): string {
+/** The composite map key of an idempotency registration (parts normalised). */
+export function idempotencyKey(flowId: string, triggerKey: string, key: string): string {
   return compositeKey(
     flowId.toLowerCase(),
     normalizeIdempotencyPart(triggerKey),
     normalizeIdempotencyPart(key),
   );
+}
+
+/** A copy of a control row as the public record. */
+export function controlRecord(runId: string, row: ControlRow): FlowRunControlRecord {
+  return {
+    runId: runId.toLowerCase(),
+    flowId: row.flowId,
+    triggerKey: row.triggerKey,
+    idempotencyKey: row.idempotencyKey,
+    createdAt: toDate(row.createdAt),
+    timeoutAt: toDateOrNull(row.timeoutAt),
+    cancelRequested: row.cancelRequested,
+    cancelReason: row.cancelReason,
+    cancelRequestedAt: toDateOrNull(row.cancelRequestedAt),
+    timedOutAt: toDateOrNull(row.timedOutAt),
+  };
 }

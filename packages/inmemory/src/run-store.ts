@@ -274,7 +274,7 @@ export class InMemoryRunStore implements FlowRunStore {
   async tryRecordDispatch(runId: string, stepKey: string): Promise<boolean> {
     const data = this.state.runData(runId.toLowerCase());
     if (data.dispatches.has(stepKey)) return false;
-    data.dispatches.set(stepKey, { dispatchedAt: this.now(), jobId: null });
+    data.dispatches.set(stepKey, { dispatchedAt: this.now(), jobId: null, visibleAt: null, attempt: 1 });
     return true;
   }
 

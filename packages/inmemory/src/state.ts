@@ -45,10 +45,14 @@ export interface ClaimRow {
   leaseExpiresAt: number | null;
 }
 
-/** Internal dispatch-ledger row. */
+/** Internal dispatch-ledger row; a queued step while `visibleAt` is set. */
 export interface DispatchRow {
   dispatchedAt: number;
   jobId: string | null;
+  /** When the row is due (epoch ms); null once the step is done with the queue. */
+  visibleAt: number | null;
+  /** Automatic-retry attempt the row is for. */
+  attempt: number;
 }
 
 /** Internal control row. */
@@ -125,6 +129,15 @@ export class MemoryState {
   nextRejectionId = 1;
   nextEventSequence = 1;
   nextWaiterOrder = 1;
+  /**
+   * Ledger rows that may be queued, by composite (run, step) key. Lazily pruned: readers check
+   * the row itself, so paths that delete rows need not maintain it.
+   */
+  readonly queued = new Map<string, { readonly runId: string; readonly stepKey: string }>();
+  /** Runs inside a queue transaction (peers share it, like row locks in one database). */
+  readonly lockedRuns = new Map<string, Promise<void>>();
+  /** Consumers to wake when due work appears (LISTEN/NOTIFY's stand-in). */
+  readonly queueListeners = new Set<() => void>();
 
   /** The run's dependent data, created on first write. */
   runData(runId: string): RunData {

@@ -8,6 +8,7 @@ import {
 import { InMemoryControlStore } from './control-store.js';
 import { InMemoryFlowStore } from './flow-store.js';
 import { InMemoryOutputs } from './outputs.js';
+import { InMemoryQueueStore } from './queue-store.js';
 import { InMemoryRetentionStore } from './retention.js';
 import { InMemoryRunStore } from './run-store.js';
 import { InMemoryRuntimeStore } from './runtime-store.js';
@@ -48,6 +49,7 @@ function build(state: MemoryState, clock: Clock, dlqCapacity: number): InMemoryS
     outputs,
     events: outputs,
     runtime: new InMemoryRuntimeStore(state, clock),
+    queue: new InMemoryQueueStore(state, clock),
     control: new InMemoryControlStore(state, clock),
     retention: new InMemoryRetentionStore(state),
     signals: new InMemorySignalStore(state, clock),

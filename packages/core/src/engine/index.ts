@@ -21,6 +21,4 @@ export {
   type FlowOrchestratorOptions,
 } from './orchestrator.js';
 export { retryDelayMs } from './retry.js';
-export type { StepDispatcher, StepExecutor, StepMessage, Timers } from './runtime/dispatcher.js';
-export { systemTimers } from './runtime/dispatcher.js';
-export { createInProcessRuntime, type InProcessRuntimeOptions } from './runtime/in-process.js';
+export { systemTimers, type Timers } from './runtime/timers.js';

@@ -7,34 +7,39 @@ import type { SignalDeliveryResult } from '../storage/records.js';
 import { toJsonText } from '../storage/support/json.js';
 import { waitForSignalHandler } from './builtins/wait-for-signal.js';
 import { EngineEventBus, type EngineEventListener } from './events.js';
-import { abortRun, type EngineContext, emit, findFlow, forgetControl } from './execution/context.js';
-import { tryCompleteRun } from './execution/continuation.js';
-import { EventWriter } from './execution/event-writer.js';
+import { abortRun, type EngineContext, findFlow } from './execution/context.js';
+import { continueRun } from './execution/continuation.js';
 import { type RecoveryReport, recover } from './execution/recovery.js';
-import { executeStep } from './execution/run-step.js';
-import { scheduleStep } from './execution/scheduling.js';
+import { executeTaken, SHUTDOWN_REASON } from './execution/run-step.js';
 import { sweepDeadlines } from './execution/sweeper.js';
+import { withRun } from './execution/transition.js';
 import { type TriggerRequest, type TriggerResult, triggerRun } from './execution/trigger.js';
 import { HandlerRegistry, type StepHandler } from './handlers.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { descendantsOf, findStep, toManifest } from './model/index.js';
-import { type StepDispatcher, systemTimers, type Timers } from './runtime/dispatcher.js';
-import { createInProcessRuntime } from './runtime/in-process.js';
+import { QueueWorker } from './runtime/queue-worker.js';
+import { systemTimers, type Timers } from './runtime/timers.js';
 import { loadTelemetry, noopTelemetry } from './telemetry.js';
 import { validateFlowDefinition } from './validation.js';
 
 /** Options of {@link createFlowOrchestrator}. */
 export interface FlowOrchestratorOptions {
-  /** The backend; it must implement the `runtime` and `control` contracts. */
+  /** The backend; it must implement the `runtime`, `control` and `queue` contracts. */
   readonly storage: FlowStorage;
   /** Flows defined in code. */
   readonly flows: readonly FlowDefinition[];
   /** Step handlers by type name (matched case-insensitively). */
   readonly handlers?: Readonly<Record<string, StepHandler>>;
-  /** The runtime (default: an in-process queue with `concurrency` workers). */
-  readonly runtime?: StepDispatcher;
-  /** Workers of the default in-process runtime (default 8). */
+  /** Steps this instance executes at once (default 8). */
   readonly concurrency?: number;
+  /**
+   * How often an idle instance looks for due steps queued by others when nothing woke it
+   * (default 1 000 ms). Backends with notifications (PostgreSQL) wake it at once; steps this
+   * instance queued for later wake it when they fall due.
+   */
+  readonly pollIntervalMs?: number;
+  /** Time a handler may take unless its step sets `timeoutMs` (default: no limit). */
+  readonly stepTimeoutMs?: number;
   /** Claim lease in ms, renewed while a handler runs (default 30 000). */
   readonly leaseMs?: number;
   /** Delay of a Pending result that names none (default 10 000 ms). */
@@ -56,12 +61,6 @@ export interface FlowOrchestratorOptions {
   /** Identity of this instance (claim owner); default a random UUID. */
   readonly instanceId?: string;
   /**
-   * How long a run's control row, once read, is reused by later steps of the run in this process
-   * (default 250 ms; 0 reads it every time). Cancels and timeouts made through this instance take
-   * effect at once; those made by another replica within this window.
-   */
-  readonly controlCacheMs?: number;
-  /**
    * Schedule the flows' Cron triggers when started (default true). Replicas ticking together
    * start one run per tick. Turn off to run the scheduler elsewhere (`createCronScheduler`).
    */
@@ -74,9 +73,14 @@ export interface FlowOrchestratorOptions {
 export interface FlowOrchestrator {
   /** This instance's id (the owner written on the claims it holds). */
   readonly instanceId: string;
-  /** Validates and syncs flows, starts the runtime, recovers interrupted runs, starts maintenance. */
+  /** Validates and syncs flows, repairs runs, starts consuming the step queue and maintenance. */
   start(): Promise<void>;
-  /** Stops taking work, waits for running handlers (then aborts them), stops maintenance. */
+  /**
+   * Graceful stop: stops taking work and hands back steps taken but not started; waits up to
+   * `shutdownGraceMs` for running handlers, then aborts them; hands every claim it still holds
+   * back at once (another replica continues immediately, not after lease expiry). After it
+   * resolves this instance writes nothing and keeps no timer alive.
+   */
   stop(): Promise<void>;
   /** Starts a run of `flowId`. */
   trigger(flowId: string, request?: TriggerRequest): Promise<TriggerResult>;
@@ -93,7 +97,7 @@ export interface FlowOrchestrator {
   setFlowEnabled(flowId: string, enabled: boolean): Promise<void>;
   /** Subscribes to lifecycle events; returns the unsubscribe function. */
   subscribe(listener: EngineEventListener): () => void;
-  /** Runs one recovery + deadline pass now (also runs periodically). */
+  /** Runs one repair + deadline pass now (the deadline sweep also runs periodically). */
   runMaintenance(): Promise<RecoveryReport & { timedOut: number }>;
   /** The registered flow with this id. */
   getFlow(flowId: string): FlowDefinition | undefined;
@@ -110,6 +114,25 @@ export interface FlowOrchestrator {
   rerun(runId: string): Promise<TriggerResult>;
   /** The cron scheduler started with the orchestrator (pause, resume, setCron, jobs), if any. */
   cronScheduler(): CronScheduler | undefined;
+}
+
+/** How long a signal waits for the step it wakes to finish parking. */
+const WAKE_WAIT_MS = 5_000;
+
+/**
+ * Makes a parked step due now. A signal can arrive while the step is still parking (its handler
+ * returned, the requeue not committed yet): then wait for the claim to be let go and wake it.
+ * The delivery itself is durable, so a wake that never lands only costs the park delay.
+ */
+async function wakeParked(ctx: EngineContext, runId: string, stepKey: string): Promise<boolean> {
+  const deadline = Date.now() + WAKE_WAIT_MS;
+  for (;;) {
+    if (await ctx.storage.queue.wake(runId, stepKey)) return true;
+    const claim = await ctx.storage.runtime.getStepClaim(runId, stepKey);
+    const live = claim !== null && claim.leaseExpiresAt !== null && claim.owner !== '';
+    if (!live || Date.now() > deadline) return false;
+    await new Promise<void>((resolve) => ctx.timers.setTimeout(resolve, 20));
+  }
 }
 
 /** Built-in step types, unless the user registered a handler of the same name. */
@@ -132,10 +155,11 @@ function builtins(
 export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOrchestrator {
   const storage = options.storage;
   if (!storage) throw new InvalidArgumentError('storage', 'a storage backend is required');
-  if (!storage.runtime || !storage.control) {
+  const missing = (['runtime', 'control', 'queue'] as const).filter((c) => !storage[c]);
+  if (missing.length > 0) {
     throw new InvalidArgumentError(
       'storage',
-      `backend '${storage.name}' must implement the runtime and control contracts`,
+      `backend '${storage.name}' must implement the ${missing.join(', ')} contract(s) the engine runs on`,
     );
   }
   const logger = options.logger ?? consoleLogger({ component: 'floworch' });
@@ -147,18 +171,21 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     if (flows.has(key)) throw new InvalidArgumentError('flows', `flow id '${flow.id}' is registered twice`);
     flows.set(key, flow);
   }
+  const concurrency = options.concurrency ?? 8;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new InvalidArgumentError('concurrency', `must be a positive integer, got ${String(options.concurrency)}`);
+  }
   const ctx: EngineContext = {
     storage: storage as EngineContext['storage'],
     flows,
     handlers: new HandlerRegistry({ ...options.handlers, ...builtins(storage, options.handlers ?? {}) }),
-    dispatcher: options.runtime ?? createInProcessRuntime({ concurrency: options.concurrency ?? 8, timers }),
     settings: {
       leaseMs: options.leaseMs ?? 30_000,
       defaultPendingDelayMs: options.defaultPendingDelayMs ?? 10_000,
       defaultRunTimeoutMs: options.defaultRunTimeoutMs ?? null,
+      defaultStepTimeoutMs: options.stepTimeoutMs ?? null,
       idempotencyHeader: options.idempotencyHeader ?? 'Idempotency-Key',
       persistEvents: options.persistEvents ?? true,
-      controlCacheMs: options.controlCacheMs ?? 250,
     },
     logger,
     bus: new EngineEventBus(logger),
@@ -166,13 +193,14 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     timers,
     running: new Map(),
     telemetry: noopTelemetry,
+    local: null,
+    halted: false,
     triggers: new Map(),
-    controls: new Map(),
-    events: new EventWriter(storage, logger),
   };
   const maintenanceMs = options.maintenanceIntervalMs ?? 15_000;
   let started = false;
   let stopping = false;
+  let worker: QueueWorker | undefined;
   let maintenanceTimer: unknown;
   let maintenanceRunning: Promise<unknown> | undefined;
 
@@ -181,22 +209,33 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       throw new FlowOrchError('NOT_STARTED', 'The orchestrator is not running; call start() first.');
   };
 
-  const runMaintenance = async (orphans = false) => {
-    const report = await recover(ctx, { orphans });
+  const runMaintenance = async () => {
+    // Deadlines first: a run past its deadline is closed TimedOut, not repaired.
     const timedOut = await sweepDeadlines(ctx);
+    const report = await recover(ctx);
     return { ...report, timedOut };
   };
 
   const scheduleMaintenance = (): void => {
     if (maintenanceMs <= 0 || stopping) return;
     maintenanceTimer = timers.setTimeout(() => {
-      maintenanceRunning = runMaintenance()
+      // Crashed work needs no repair (its row reappears when the lease lapses): only deadlines.
+      maintenanceRunning = sweepDeadlines(ctx)
         .catch((error: unknown) => logger.error('maintenance pass failed', { error }))
         .finally(() => {
           maintenanceRunning = undefined;
           scheduleMaintenance();
         });
     }, maintenanceMs);
+  };
+
+  /** Requires a registered flow and a known run; returns both. */
+  const requireRun = async (runId: string) => {
+    const run = await storage.runs.getRunDetail(runId);
+    if (!run) throw new InvalidArgumentError('runId', `run '${runId}' does not exist`);
+    const flow = findFlow(ctx, run.flowId);
+    if (!flow) throw new FlowNotFoundError(run.flowId);
+    return { run, flow };
   };
 
   let cron: CronScheduler | undefined;
@@ -221,9 +260,16 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
         });
       }
       if (options.telemetry ?? true) ctx.telemetry = await loadTelemetry();
-      await ctx.dispatcher.start((message) => executeStep(ctx, message, () => stopping));
+      ctx.halted = false;
+      worker = new QueueWorker(
+        ctx,
+        { concurrency, pollIntervalMs: options.pollIntervalMs ?? 1_000 },
+        (step) => executeTaken(ctx, step, () => stopping),
+      );
+      ctx.local = worker;
       started = true;
-      await runMaintenance(true);
+      await runMaintenance();
+      await worker.start();
       scheduleMaintenance();
       const hasCron = [...flows.values()].some((f) =>
         Object.values(f.triggers ?? {}).some((t) => t.type.toLowerCase() === 'cron'),
@@ -246,18 +292,19 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       cron = undefined;
       timers.clearTimeout(maintenanceTimer);
       await maintenanceRunning;
+      const active = worker!;
       const grace = options.shutdownGraceMs ?? 30_000;
-      const drained = ctx.dispatcher.stop(grace);
-      // After the grace period, abort whatever still runs; those steps are handed back.
-      const abortTimer = setTimeout(() => {
-        for (const runId of ctx.running.keys()) abortRun(ctx, runId, 'Orchestrator is shutting down.');
-      }, grace);
-      abortTimer.unref?.();
-      await drained;
-      for (const runId of ctx.running.keys()) abortRun(ctx, runId, 'Orchestrator is shutting down.');
-      await ctx.dispatcher.stop(1_000);
-      clearTimeout(abortTimer);
-      await ctx.events.flush();
+      await active.stop(grace);
+      // Past the grace period: abort what still runs; handlers that honour the signal hand
+      // their steps back themselves.
+      for (const runId of ctx.running.keys()) abortRun(ctx, runId, SHUTDOWN_REASON);
+      await active.drain(Math.min(grace, 1_000));
+      // Whatever still runs ignored its signal: fence it out and hand its claim back now.
+      ctx.halted = true;
+      const stuck = await active.stop(0);
+      await Promise.all(stuck.map((step) => active.handBack(step)));
+      ctx.local = null;
+      worker = undefined;
       started = false;
       stopping = false;
     },
@@ -268,42 +315,39 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     async cancelRun(runId, reason) {
       requireStarted();
       const accepted = await ctx.storage.control.requestCancel(runId, reason ?? null);
-      forgetControl(ctx, runId);
       abortRun(ctx, runId, 'Run is Cancelled.');
       const run = await storage.runs.getRunDetail(runId);
       const flow = run && findFlow(ctx, run.flowId);
       let closedImmediately = false;
       if (run && run.status === 'Running') {
-        if (flow) closedImmediately = await tryCompleteRun(ctx, flow, runId, 'Cancelled', null);
-        else closedImmediately = await storage.runs.completeRunIfActive(runId, 'Cancelled');
+        closedImmediately = flow
+          ? await withRun(ctx, run.id, (t) => continueRun(ctx, t, flow))
+          : await storage.runs.completeRunIfActive(runId, 'Cancelled');
       }
       return { accepted, closedImmediately };
     },
     async retryStep(runId, stepKey) {
       requireStarted();
-      const run = await storage.runs.getRunDetail(runId);
-      if (!run) throw new InvalidArgumentError('runId', `run '${runId}' does not exist`);
-      const flow = findFlow(ctx, run.flowId);
-      if (!flow) throw new FlowNotFoundError(run.flowId);
+      const { run, flow } = await requireRun(runId);
       if (!findStep(flow, stepKey))
         throw new InvalidArgumentError('stepKey', `step '${stepKey}' is not in flow '${flow.name}'`);
       ctx.telemetry.count('flow_step_retries', { flow_id: flow.id, step_key: stepKey });
-      await storage.runs.retryStep(runId, stepKey);
-      await storage.runs.resetCascadeSkippedDependents(runId, descendantsOf(flow, stepKey));
-      await emit(ctx, {
-        type: 'step.retried',
-        flowId: flow.id,
-        runId,
-        stepKey,
-        status: 'Running',
-        message: `Step '${stepKey}' retried.`,
+      await storage.runs.resetCascadeSkippedDependents(run.id, descendantsOf(flow, stepKey));
+      await withRun(ctx, run.id, async (t) => {
+        t.tx.retry(stepKey);
+        t.emit({
+          type: 'step.retried',
+          flowId: flow.id,
+          runId: run.id,
+          stepKey,
+          status: 'Running',
+          message: `Step '${stepKey}' retried.`,
+        });
       });
-      await scheduleStep(ctx, flow.id, runId, stepKey);
+      worker?.requestPoll();
     },
     async extendDeadline(runId, deadline) {
-      const extended = await ctx.storage.control.extendDeadline(runId, deadline);
-      forgetControl(ctx, runId);
-      return extended;
+      return ctx.storage.control.extendDeadline(runId, deadline);
     },
     async setFlowEnabled(flowId, enabled) {
       const flow = findFlow(ctx, flowId);
@@ -311,15 +355,12 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       await storage.flows.setEnabled(flow.id, enabled);
     },
     subscribe: (listener) => ctx.bus.subscribe(listener),
-    runMaintenance: () => runMaintenance(false),
+    runMaintenance: () => runMaintenance(),
     getFlow: (flowId) => findFlow(ctx, flowId),
     cronScheduler: () => cron,
     async rerun(runId) {
       requireStarted();
-      const run = await storage.runs.getRunDetail(runId);
-      if (!run) throw new InvalidArgumentError('runId', `run '${runId}' does not exist`);
-      const flow = findFlow(ctx, run.flowId);
-      if (!flow) throw new FlowNotFoundError(run.flowId);
+      const { run, flow } = await requireRun(runId);
       const headers = { ...((await storage.outputs.getTriggerHeaders(run.id)) ?? {}) };
       delete headers[ctx.settings.idempotencyHeader.toLowerCase()];
       return triggerRun(ctx, flow.id, {
@@ -339,15 +380,9 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       const run = await storage.runs.getRunDetail(runId);
       if (!run) return { status: 'NotFound', stepKey: null, deliveredAt: null };
       const result = await signals.deliverSignal(run.id, name, toJsonText(payload, 'signal payload'));
-      const flow = findFlow(ctx, run.flowId);
-      if (result.status === 'Delivered' && result.stepKey && flow) {
-        // Wake the parked step now; its long park timer stays as a safety net and then loses the claim.
-        await ctx.dispatcher.enqueue({
-          flowId: flow.id,
-          runId: run.id,
-          stepKey: result.stepKey,
-          scheduledAt: ctx.storage.clock.now().getTime(),
-        });
+      if (result.status === 'Delivered' && result.stepKey) {
+        // Wake the parked step now instead of at the end of its park delay.
+        if (await wakeParked(ctx, run.id, result.stepKey)) worker?.requestPoll();
       }
       return result;
     },

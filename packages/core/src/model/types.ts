@@ -48,6 +48,12 @@ export interface StepDefinition {
   readonly inputs?: Readonly<Record<string, unknown>>;
   /** Automatic retries on failure. */
   readonly retry?: RetryPolicy;
+  /**
+   * Time a handler may take (ms). When it has not settled by then its signal is aborted and the
+   * attempt fails with a timeout reason (the retry policy applies). Default: the orchestrator's
+   * `stepTimeoutMs`, else no limit.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** A ForEach step: runs its child `steps` once per item of `forEach`. */

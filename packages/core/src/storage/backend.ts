@@ -4,6 +4,7 @@ import type { FlowStore } from './flow-store.js';
 import type { FlowEventReader, OutputsRepository } from './outputs.js';
 import type { FlowRetentionStore } from './retention-store.js';
 import type { FlowRunStore } from './run-store.js';
+import type { FlowStepQueueStore } from './queue-store.js';
 import type { FlowRunRuntimeStore } from './runtime-store.js';
 import type { FlowScheduleStateStore } from './schedule-store.js';
 import type { FlowSignalStore } from './signal-store.js';
@@ -12,6 +13,7 @@ import type { WebhookRejectionStore, WebhookReplayStore } from './webhook-stores
 /** Names of the optional contracts a backend may implement. */
 export type StorageCapability =
   | 'runtime'
+  | 'queue'
   | 'control'
   | 'retention'
   | 'events'
@@ -23,6 +25,7 @@ export type StorageCapability =
 /** Every optional capability, in a stable order. */
 export const STORAGE_CAPABILITIES: readonly StorageCapability[] = Object.freeze([
   'runtime',
+  'queue',
   'control',
   'retention',
   'events',
@@ -54,6 +57,8 @@ export interface FlowStorage {
   readonly outputs: OutputsRepository;
   /** Step statuses and execution claims (the engine requires it). */
   readonly runtime?: FlowRunRuntimeStore;
+  /** The durable step queue and atomic run transitions (the engine requires it). */
+  readonly queue?: FlowStepQueueStore;
   /** Cancellation, deadlines, idempotency. */
   readonly control?: FlowRunControlStore;
   /** Retention sweeps. */

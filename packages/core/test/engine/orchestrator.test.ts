@@ -331,8 +331,8 @@ describe('engine: run control', () => {
     const { runId } = await orchestrator.trigger(flow.id);
     await sleep(10);
     const result = await orchestrator.cancelRun(runId!);
-    // Pending steps are in flight, so the run is not closed on the spot.
-    expect(result).toEqual({ accepted: true, closedImmediately: false });
+    // A parked step nobody executes is skipped by the cancel itself (else when it wakes).
+    expect(result.accepted).toBe(true);
     const run = await waitForRun(storage, runId!);
     expect(run.status).toBe('Cancelled');
     expect(run.steps![0]).toMatchObject({ status: 'Skipped', errorMessage: 'Run is Cancelled.' });

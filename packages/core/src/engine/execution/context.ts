@@ -1,13 +1,11 @@
 import type { FlowDefinition } from '../../model/types.js';
 import type { FlowStorage } from '../../storage/backend.js';
-import type { FlowRunControlRecord } from '../../storage/records.js';
-import { type FlowEventType, RUN_EVENT_STEP_KEY } from '../../storage/statuses.js';
+import type { TakenStep } from '../../storage/queue-store.js';
 import type { EngineEventBus } from '../events.js';
 import type { HandlerRegistry } from '../handlers.js';
 import type { Logger } from '../logger.js';
-import type { StepDispatcher, Timers } from '../runtime/dispatcher.js';
+import type { Timers } from '../runtime/timers.js';
 import type { Telemetry } from '../telemetry.js';
-import type { EventWriter } from './event-writer.js';
 
 /** Engine settings after defaults were applied. */
 export interface EngineSettings {
@@ -17,24 +15,32 @@ export interface EngineSettings {
   readonly defaultPendingDelayMs: number;
   /** Deadline of runs whose trigger names none (null: no deadline). */
   readonly defaultRunTimeoutMs: number | null;
+  /** Time a handler may take before its attempt fails (null: no limit unless the step sets one). */
+  readonly defaultStepTimeoutMs: number | null;
   /** Header carrying the idempotency key. */
   readonly idempotencyHeader: string;
-  /** Persist run events through the outputs repository. */
+  /** Persist run events with the transitions. */
   readonly persistEvents: boolean;
-  /** How long a read control row may be reused (0: always read). */
-  readonly controlCacheMs: number;
+}
+
+/** Where locally taken steps go to be executed (the queue worker of this instance). */
+export interface LocalExecutor {
+  /** How many more taken steps this instance wants right now (0 when saturated or stopped). */
+  capacity(): number;
+  /** Hands steps this instance has taken (claims held) to its workers. */
+  offer(steps: readonly TakenStep[]): void;
+  /** Makes the worker look for due rows at `at` (a row this instance queued for later). */
+  wakeAt(at: Date): void;
 }
 
 /** Everything the execution modules share. One per orchestrator instance. */
 export interface EngineContext {
-  /** The backend (must implement `runtime` and `control`). */
-  readonly storage: Required<Pick<FlowStorage, 'runtime' | 'control'>> & FlowStorage;
+  /** The backend (must implement `runtime`, `control` and `queue`). */
+  readonly storage: Required<Pick<FlowStorage, 'runtime' | 'control' | 'queue'>> & FlowStorage;
   /** Registered flows by lower-cased id. */
   readonly flows: ReadonlyMap<string, FlowDefinition>;
   /** Step handlers. */
   readonly handlers: HandlerRegistry;
-  /** The runtime. */
-  readonly dispatcher: StepDispatcher;
   /** Settings. */
   readonly settings: EngineSettings;
   /** Logger. */
@@ -43,20 +49,16 @@ export interface EngineContext {
   readonly bus: EngineEventBus;
   /** Identity of this instance; claim owner of the steps it executes. */
   readonly instanceId: string;
-  /** Timers (lease renewal). */
+  /** Timers (lease renewal, step timeouts, polling). */
   readonly timers: Timers;
   /** Abort controllers of handlers running here, by run id. */
   readonly running: Map<string, Set<AbortController>>;
   /** Spans and metrics (a no-op until `start()` finds `@opentelemetry/api`). */
   telemetry: Telemetry;
-  /**
-   * Recently read control rows by run id (`at` = `performance.now()`), so consecutive steps of a
-   * run spare the read. Local cancels/timeouts invalidate it; other replicas' are seen within
-   * `settings.controlCacheMs`.
-   */
-  readonly controls: Map<string, { readonly at: number; readonly control: FlowRunControlRecord | null }>;
-  /** Persists run events in the background, batched. */
-  readonly events: EventWriter;
+  /** The local consumer of the queue, while started (null: take nothing locally). */
+  local: LocalExecutor | null;
+  /** True once `stop()` gave up: nothing may be written for work still finishing. */
+  halted: boolean;
   /** Trigger data and headers of recent runs (immutable per run), to spare a read per step. */
   readonly triggers: Map<
     string,
@@ -67,41 +69,6 @@ export interface EngineContext {
 /** The flow with this id, or undefined. */
 export function findFlow(ctx: EngineContext, flowId: string): FlowDefinition | undefined {
   return ctx.flows.get(flowId.toLowerCase());
-}
-
-/**
- * Persists (when enabled) and publishes one event. Failures are logged and swallowed: events
- * are observability and must never fail a run.
- */
-export async function emit(
-  ctx: EngineContext,
-  event: {
-    type: FlowEventType;
-    flowId: string;
-    runId: string;
-    stepKey: string | null;
-    status?: string;
-    message: string;
-  },
-): Promise<void> {
-  const at = ctx.storage.clock.now();
-  if (ctx.settings.persistEvents) {
-    ctx.events.enqueue(event.runId, {
-      type: event.type,
-      message: event.message,
-      timestamp: at,
-      stepKey: event.stepKey ?? RUN_EVENT_STEP_KEY,
-    });
-    // A run's events are all stored before anyone hears it completed, so listeners (and a
-    // retention sweep they trigger) never race the batch writer.
-    if (event.type === 'run.completed') await ctx.events.flush();
-  }
-  ctx.bus.publish({ ...event, at });
-}
-
-/** Forgets the cached control row of `runId` (after this process changed it). */
-export function forgetControl(ctx: EngineContext, runId: string): void {
-  ctx.controls.delete(runId.toLowerCase());
 }
 
 /** Aborts every handler of `runId` running in this process. */

@@ -1,130 +1,128 @@
 import type { FlowDefinition } from '../../model/types.js';
 import { SkipReasons, type TerminalRunStatus } from '../../storage/statuses.js';
-import { classifyRun, findStep, isForEachStep, planRun, runAfterEntries } from '../model/index.js';
-import { type EngineContext, emit } from './context.js';
+import { classifyRun, findStep, isForEachStep, planRun } from '../model/index.js';
+import type { EngineContext } from './context.js';
 import { advanceLoops } from './foreach.js';
-import { scheduleStep } from './scheduling.js';
-import { loadTrigger, type TriggerSnapshot } from './scope.js';
 import { recordSkip } from './skip.js';
-import { resolveTermination } from './termination.js';
-import { skipIfWhenFalse } from './when.js';
+import { DEADLINE_PASSED, type Termination, terminatedReason, terminationOf } from './termination.js';
+import type { EngineTx } from './transition.js';
 
-const IN_FLIGHT = new Set(['Running', 'Pending']);
+/** Options of {@link continueRun}. */
+export interface ContinueOptions {
+  /** Dispatch delay for newly ready steps (a Succeeded result's `delayMs`). */
+  readonly delayMs?: number | null;
+  /** Reported on the `run.completed` event. */
+  readonly completingStepKey?: string | null;
+  /**
+   * Skip queued steps of a terminated run even when a worker holds them (a run past its deadline
+   * closes although a handler never settles; the late result is fenced out).
+   */
+  readonly forceTermination?: boolean;
+}
 
 /**
- * Moves a run forward after a step finished (any non-Pending outcome): skips every step that can
- * no longer run (the whole cascade, not one level), skips ready steps whose `when` is false,
- * dispatches the ready rest, and closes the run when nothing is left.
+ * Moves a run forward inside one transition, on state read under the run's lock: skips every
+ * step that can no longer run (the whole cascade), queues the ready rest (taking them for this
+ * instance while it has room), drives ForEach loops, and closes the run once nothing is queued
+ * or in flight — so a run closes exactly once, after its last step. In a cancelled or timed-out
+ * run, queued steps nobody holds are skipped instead of waiting for their turn.
  *
- * @param delayMs dispatch delay for the successors (a Succeeded result's `delayMs`)
- * @param completingStepKey reported on the `run.completed` event
- * @returns whether this call closed the run
+ * @returns whether this transition closed the run
  */
 export async function continueRun(
   ctx: EngineContext,
+  t: EngineTx,
   flow: FlowDefinition,
-  runId: string,
-  delayMs: number | null,
-  completingStepKey: string | null,
-  trigger?: TriggerSnapshot,
+  options: ContinueOptions = {},
 ): Promise<boolean> {
-  const snapshot = trigger ?? (await loadTrigger(ctx, runId));
-  const termination = await resolveTermination(ctx, runId);
-  let enqueued = 0;
+  const { tx } = t;
+  if (tx.runStatus !== 'Running') return false;
+  const now = ctx.storage.clock.now();
+  const termination = terminationOf(tx.control, now);
+  if (termination === 'TimedOut' && !tx.control?.timedOutAt) tx.markTimedOut(DEADLINE_PASSED);
+  const delayMs = options.delayMs ?? 0;
   // Each pass may skip steps or finish loops, which can block or unblock others; the graph
   // bounds the number of passes.
   const maxPasses = Object.keys(flow.steps).length * 2 + 4;
-  const loops = hasLoops(flow);
   for (let pass = 0; pass < maxPasses; pass++) {
-    const statuses = await ctx.storage.runtime.getStepStatuses(runId);
-    // The ledger is needed to plan loop iterations and to skip When for dispatched steps; a flow
-    // without either spares the read (scheduleStep's insert-if-absent dedupes anyway).
-    let dispatched = loops ? await ctx.storage.runs.getDispatchedStepKeys(runId) : null;
-    const plan = planRun(flow, statuses, dispatched ?? undefined);
     let changed = false;
+    const plan = planRun(flow, tx.steps, tx.queue.keys());
     for (const key of plan.blocked) {
-      if (await skipBlocked(ctx, flow, runId, key)) changed = true;
+      if (tx.queue.has(key)) continue; // queued already: whoever takes it decides
+      const skipped = recordSkip(ctx, t, flow, key, {
+        type: findStep(flow, key)?.type ?? 'Unknown',
+        reason: SkipReasons.prerequisitesUnmet,
+        message: `Step '${key}' skipped because dependencies did not match.`,
+        metricReason: 'prerequisites_unmet',
+      });
+      if (skipped) changed = true;
     }
-    if (!termination) {
-      for (const key of plan.ready) {
-        if (hasWhen(flow, key)) {
-          dispatched ??= await ctx.storage.runs.getDispatchedStepKeys(runId);
-          if (dispatched.has(key)) continue; // When was evaluated when it was dispatched
-          if (await skipIfWhenFalse(ctx, flow, runId, key, snapshot)) {
-            changed = true;
-            continue;
-          }
-        }
-        if (await scheduleStep(ctx, flow.id, runId, key, delayMs)) enqueued++;
-      }
+    if (termination) {
+      if (skipTerminated(ctx, t, flow, termination, options.forceTermination ?? false)) changed = true;
+    } else {
+      for (const key of plan.ready) enqueue(ctx, t, key, delayMs);
     }
-    if (loops) {
-      const advanced = await advanceLoops(
-        ctx,
-        flow,
-        runId,
-        statuses,
-        new Set([...plan.ready, ...plan.waiting, ...plan.blocked]),
-        dispatched ?? (await ctx.storage.runs.getDispatchedStepKeys(runId)),
-        termination,
-      );
-      enqueued += advanced.dispatched;
-      if (advanced.finished) changed = true;
-    }
+    if (hasLoops(flow) && (await advanceLoops(ctx, t, flow, termination))) changed = true;
     if (!changed) break;
   }
-  if (enqueued > 0) return false;
-  const statuses = await ctx.storage.runtime.getStepStatuses(runId);
-  for (const status of statuses.values()) if (IN_FLIGHT.has(status)) return false;
-  const status: TerminalRunStatus = termination ?? classifyRun(flow, statuses);
-  return tryCompleteRun(ctx, flow, runId, status, completingStepKey, statuses);
+  if (tx.hasWorkInFlight()) return false;
+  const status: TerminalRunStatus = termination ?? classifyRun(flow, tx.steps);
+  return closeRun(ctx, t, flow, status, options.completingStepKey ?? null);
 }
 
-/** Claims a step whose dependencies can never be satisfied and records it Skipped. */
-async function skipBlocked(
-  ctx: EngineContext,
-  flow: FlowDefinition,
-  runId: string,
-  key: string,
-): Promise<boolean> {
-  if (!(await ctx.storage.runtime.tryClaimStep(runId, key))) return false;
-  await recordSkip(ctx, flow, runId, key, {
-    type: findStep(flow, key)?.type ?? 'Unknown',
-    reason: SkipReasons.prerequisitesUnmet,
-    message: `Step '${key}' skipped because dependencies did not match.`,
-    metricReason: 'prerequisites_unmet',
+/** Queues a ready step; due now and with room here, it is taken for this instance at once. */
+export function enqueue(ctx: EngineContext, t: EngineTx, stepKey: string, delayMs = 0): boolean {
+  const now = ctx.storage.clock.now().getTime();
+  const local = ctx.local;
+  const takeHere = delayMs <= 0 && local !== null && local.capacity() > t.tx.taken.length;
+  return t.tx.enqueue(stepKey, {
+    visibleAt: new Date(now + Math.max(0, delayMs)),
+    ...(takeHere ? { takeFor: { owner: ctx.instanceId, leaseMs: ctx.settings.leaseMs } } : {}),
   });
-  return true;
+}
+
+/** Skips every queued step of a terminated run that nobody is executing. */
+function skipTerminated(
+  ctx: EngineContext,
+  t: EngineTx,
+  flow: FlowDefinition,
+  termination: Exclude<Termination, null>,
+  force: boolean,
+): boolean {
+  let changed = false;
+  const reason = terminatedReason(termination);
+  for (const [key, entry] of t.tx.queue) {
+    if (entry.visibleAt === null) continue;
+    const step = findStep(flow, key);
+    if (step && isForEachStep(step) && t.tx.steps.get(key) === 'Pending') continue;
+    const skipped = recordSkip(ctx, t, flow, key, {
+      type: step?.type ?? 'Unknown',
+      reason,
+      message: reason,
+      force,
+    });
+    if (skipped) changed = true;
+  }
+  return changed;
 }
 
 /**
- * Closes the run with `status` if nothing is in flight, claimed-but-unrecorded or
- * dispatched-but-unrecorded. Compare-and-set: exactly one caller wins and publishes
- * `run.completed`. Returns whether this call closed the run.
- * `knownStatuses`, when given, is a step-status read the caller has just made.
+ * Closes the run with `status` (compare-and-set inside the transition: exactly one transition
+ * closes a run) and publishes `run.completed`.
  */
-export async function tryCompleteRun(
+export function closeRun(
   ctx: EngineContext,
+  t: EngineTx,
   flow: FlowDefinition,
-  runId: string,
   status: TerminalRunStatus,
   completingStepKey: string | null,
-  knownStatuses?: ReadonlyMap<string, string>,
-): Promise<boolean> {
-  const [statuses, claimed, dispatched] = await Promise.all([
-    knownStatuses ?? ctx.storage.runtime.getStepStatuses(runId),
-    ctx.storage.runtime.getClaimedStepKeys(runId),
-    ctx.storage.runs.getDispatchedStepKeys(runId),
-  ]);
-  for (const s of statuses.values()) if (IN_FLIGHT.has(s)) return false;
-  for (const key of claimed) if (!statuses.has(key)) return false;
-  for (const key of dispatched) if (!statuses.has(key)) return false;
-  if (!(await ctx.storage.runs.completeRunIfActive(runId, status))) return false;
+): boolean {
+  if (t.tx.hasWorkInFlight() || !t.tx.close(status)) return false;
   ctx.telemetry.count('flow_runs_completed', { status });
-  await emit(ctx, {
+  t.emit({
     type: 'run.completed',
     flowId: flow.id,
-    runId,
+    runId: t.tx.runId,
     stepKey: completingStepKey,
     status,
     message: `Run completed with status ${status}.`,
@@ -142,13 +140,4 @@ function hasLoops(flow: FlowDefinition): boolean {
     loopFlows.set(flow, found);
   }
   return found;
-}
-
-/** Whether a step has a `when` clause on any dependency. */
-function hasWhen(flow: FlowDefinition, key: string): boolean {
-  const step = findStep(flow, key);
-  return (
-    step !== undefined &&
-    runAfterEntries(step).some(([, c]) => typeof c.when === 'string' && c.when.trim() !== '')
-  );
 }

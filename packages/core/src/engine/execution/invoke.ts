@@ -17,6 +17,8 @@ export interface StepOutcome {
   readonly delayMs: number | null;
   /** The thrown error, when there was one. */
   readonly cause?: unknown;
+  /** The resolved inputs the handler saw (stored with the outcome), when any. */
+  readonly inputs?: Readonly<Record<string, unknown>>;
 }
 
 const failed = (reason: string, cause?: unknown): StepOutcome => ({
@@ -54,9 +56,6 @@ export async function invokeHandler(
     inputs = await resolveInputs(step.inputs ?? {}, scope);
     // Loop items are substituted after expressions, so item data is never evaluated as one.
     if (base.loop) inputs = resolveLoopExpressions(inputs, base.loop) as Record<string, unknown>;
-    // Steps without inputs store none (getStepInput reads null), sparing a write per step.
-    if (Object.keys(inputs).length > 0)
-      await ctx.storage.outputs.saveStepInput(base.runId, base.stepKey, inputs);
   } catch (error) {
     return failed(`Could not resolve inputs of step '${base.stepKey}': ${(error as Error).message}`, error);
   }
@@ -75,19 +74,22 @@ export async function invokeHandler(
     parsed = result.data;
     execute = handler.execute as (context: StepContext<never>) => unknown;
   }
+  // Steps without inputs store none (getStepInput reads null), sparing a write.
+  const stored = Object.keys(inputs).length > 0 ? { inputs } : {};
   try {
     const value = await execute({ ...base, inputs: parsed } as StepContext<never>);
     if (!isStepResult(value))
-      return { status: 'Succeeded', output: value ?? null, reason: null, delayMs: null };
+      return { status: 'Succeeded', output: value ?? null, reason: null, delayMs: null, ...stored };
     return {
       status: value.status,
       output: value.output ?? null,
       reason: value.reason ?? null,
       delayMs: value.delayMs ?? null,
+      ...stored,
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     ctx.logger.warn('step handler threw', { runId: base.runId, stepKey: base.stepKey, error });
-    return failed(message || 'Step handler threw.', error);
+    return { ...failed(message || 'Step handler threw.', error), ...stored };
   }
 }

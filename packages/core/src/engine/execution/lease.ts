@@ -1,18 +1,18 @@
 import type { EngineContext } from './context.js';
-import { resolveTermination } from './termination.js';
+import { terminationOf } from './termination.js';
 
 /** A running lease renewal. */
 export interface LeaseHandle {
   /** False once a renewal found the claim gone (taken over after expiry). */
   held(): boolean;
-  /** Stops renewing. */
-  stop(): void;
+  /** Stops renewing; resolves once no renewal is in flight (so it cannot race the completion). */
+  stop(): Promise<void>;
 }
 
 /**
- * Renews the step's claim every third of the lease while the handler runs, and watches the run's
- * control row: a lost lease or a cancel/timeout (possibly requested on another replica) aborts
- * the handler's signal.
+ * Renews the step's lease every third of its length while the handler runs, and watches the
+ * run's control row (read in the same round trip): a lost lease or a cancel/timeout — possibly
+ * requested on another replica — aborts the handler's signal.
  */
 export function startLease(
   ctx: EngineContext,
@@ -23,34 +23,39 @@ export function startLease(
   let held = true;
   let stopped = false;
   let handle: unknown;
+  let inFlight: Promise<void> | null = null;
   const interval = Math.max(50, Math.floor(ctx.settings.leaseMs / 3));
   const tick = async (): Promise<void> => {
-    if (stopped) return;
     try {
-      const renewed = await ctx.storage.runtime.renewStepClaim(
-        runId,
-        stepKey,
-        ctx.instanceId,
-        ctx.settings.leaseMs,
-      );
-      if (!renewed) {
+      const renewal = await ctx.storage.queue.renew(runId, stepKey, ctx.instanceId, ctx.settings.leaseMs);
+      if (!renewal.held) {
         held = false;
         controller.abort(new Error(`Lease on step '${stepKey}' was lost.`));
         return;
       }
-      const termination = await resolveTermination(ctx, runId);
+      const termination = terminationOf(renewal.control, ctx.storage.clock.now());
       if (termination) controller.abort(new Error(`Run is ${termination}.`));
     } catch (error) {
+      // The lease is still ours until it lapses; try again at the next interval.
       ctx.logger.warn('lease renewal failed', { runId, stepKey, error });
     }
-    if (!stopped) handle = ctx.timers.setTimeout(() => void tick(), interval);
   };
-  handle = ctx.timers.setTimeout(() => void tick(), interval);
+  const schedule = (): void => {
+    handle = ctx.timers.setTimeout(() => {
+      if (stopped) return;
+      inFlight = tick().finally(() => {
+        inFlight = null;
+        if (!stopped && held) schedule();
+      });
+    }, interval);
+  };
+  schedule();
   return {
     held: () => held,
-    stop: () => {
+    stop: async () => {
       stopped = true;
       ctx.timers.clearTimeout(handle);
+      if (inFlight) await inFlight;
     },
   };
 }

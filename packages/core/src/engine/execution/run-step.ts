@@ -1,64 +1,64 @@
 import type { FlowDefinition, StepDefinition } from '../../model/types.js';
-import { SkipReasons } from '../../storage/statuses.js';
+import type { TakenStep } from '../../storage/queue-store.js';
+import { SkipReasons, type StepStatus } from '../../storage/statuses.js';
 import { toJsonText } from '../../storage/support/json.js';
 import { OutputKeys } from '../../storage/support/output-keys.js';
+import { resolveInputs } from '../expressions/index.js';
 import { findStep, isForEachStep } from '../model/index.js';
 import { retryDelayMs, shouldRetry } from '../retry.js';
-import type { StepMessage } from '../runtime/dispatcher.js';
 import type { SpanHandle } from '../telemetry.js';
-import { type EngineContext, emit, findFlow } from './context.js';
+import { type EngineContext, findFlow } from './context.js';
 import { continueRun } from './continuation.js';
 import { startLoop } from './foreach.js';
 import { invokeHandler, type StepOutcome } from './invoke.js';
 import { startLease } from './lease.js';
 import { iterationOf } from './loop-scope.js';
-import { releaseStep, scheduleStep } from './scheduling.js';
 import { loadTrigger, runScope, type TriggerSnapshot } from './scope.js';
 import { recordSkip } from './skip.js';
-import { resolveTermination, type Termination, terminatedReason } from './termination.js';
+import { terminatedReason, terminationOf } from './termination.js';
+import { type EngineTx, withRun } from './transition.js';
+import { failingWhen, hasWhen } from './when.js';
 
 /** Reason a handler's signal fires when this process shuts down. */
 export const SHUTDOWN_REASON = 'Orchestrator is shutting down.';
 
+/** How long a step of a flow this instance does not know waits before another replica may try. */
+const UNKNOWN_FLOW_RETRY_MS = 5_000;
+
 /**
- * Executes one delivered step message: claim (with a lease), termination check, start record,
- * handler, persistence, then Pending reschedule, automatic retry or graph continuation.
+ * Executes one step this instance took from the queue (its claim is held): termination and
+ * `When` checks, the start transition, the handler (lease renewed, per-step timeout), then the
+ * completion transition — outcome, successors and run closure in one atomic write.
  * Losing the claim at any point means another worker owns the step: return quietly.
  */
-export async function executeStep(
+export async function executeTaken(
   ctx: EngineContext,
-  message: StepMessage,
+  item: TakenStep,
   stopping: () => boolean,
 ): Promise<void> {
   await ctx.telemetry.span(
     'flow.step',
-    { 'flow.id': message.flowId, 'run.id': message.runId, 'step.key': message.stepKey },
-    (span) => runStep(ctx, message, stopping, span),
+    { 'flow.id': item.flowId, 'run.id': item.runId, 'step.key': item.stepKey },
+    (span) => runStep(ctx, item, stopping, span),
   );
 }
 
 async function runStep(
   ctx: EngineContext,
-  message: StepMessage,
+  item: TakenStep,
   stopping: () => boolean,
   span: SpanHandle,
 ): Promise<void> {
-  const flow = findFlow(ctx, message.flowId);
+  const { runId, stepKey } = item;
+  const flow = findFlow(ctx, item.flowId);
   if (!flow) {
-    ctx.logger.warn('message for an unknown flow dropped', { ...message });
+    // Another replica (a newer deployment) may know the flow: hand the step back for later.
+    ctx.logger.warn('step of an unknown flow handed back', { runId, flowId: item.flowId, stepKey });
+    const later = new Date(ctx.storage.clock.now().getTime() + UNKNOWN_FLOW_RETRY_MS);
+    await ctx.storage.queue.release(runId, stepKey, ctx.instanceId, later);
     return;
   }
-  const { runId, stepKey } = message;
   const log = ctx.logger.child({ runId, flowId: flow.id, stepKey });
-  const claimed = await ctx.storage.runtime.tryClaimStep(runId, stepKey, {
-    owner: ctx.instanceId,
-    durationMs: ctx.settings.leaseMs,
-  });
-  if (!claimed) {
-    span.set({ 'flow.step.claim_lost': true });
-    return;
-  }
-
   const controller = new AbortController();
   const runKey = runId.toLowerCase();
   const mine = ctx.running.get(runKey) ?? new Set<AbortController>();
@@ -66,188 +66,254 @@ async function runStep(
   ctx.running.set(runKey, mine);
   const lease = startLease(ctx, runId, stepKey, controller);
   try {
-    const termination = await resolveTermination(ctx, runId);
     const step = findStep(flow, stepKey);
+    const termination = terminationOf(item.control, ctx.storage.clock.now());
     if (termination || !step) {
       const reason = termination ? terminatedReason(termination) : SkipReasons.metadataNotFound;
-      await recordSkip(ctx, flow, runId, stepKey, { type: step?.type ?? 'Unknown', reason, message: reason });
-      await continueRun(ctx, flow, runId, null, stepKey);
+      await lease.stop();
+      await skipTaken(ctx, flow, stepKey, runId, { type: step?.type ?? 'Unknown', reason, message: reason });
       return;
     }
-    const inputJson = toJsonText(step.inputs ?? {}, `inputs of step '${stepKey}'`);
-    const started = await ctx.storage.runs.recordStepStart({
-      runId,
-      stepKey,
-      stepType: step.type,
-      inputJson,
-      jobId: null,
-      owner: ctx.instanceId,
-    });
-    if (!started) return;
-    await emit(ctx, {
-      type: 'step.started',
-      flowId: flow.id,
-      runId,
-      stepKey,
-      status: 'Running',
-      message: `Step '${stepKey}' started.`,
-    });
-
     const trigger = await loadTrigger(ctx, runId);
+    if (hasWhen(flow, stepKey)) {
+      const failed = await failingWhen(ctx, flow, runId, stepKey, trigger);
+      if (failed) {
+        await lease.stop();
+        await skipTaken(ctx, flow, stepKey, runId, {
+          type: step.type,
+          reason: SkipReasons.whenFalse(failed.expression, failed.resolved),
+          message: `Step '${stepKey}' skipped because '${failed.expression}' evaluated to false.`,
+          metricReason: 'when_false',
+          traceJson: JSON.stringify(failed),
+        });
+        return;
+      }
+    }
+    if (!(await startTaken(ctx, flow, step, item))) return;
     if (isForEachStep(step)) {
-      await startLoop(ctx, flow, runId, stepKey, step, trigger);
-      await continueRun(ctx, flow, runId, null, stepKey, trigger);
+      const resolved = await resolveInputs({ items: step.forEach }, runScope(ctx, flow, runId, trigger));
+      // Strings and scalars are not collections; a JSON array is.
+      const items = Array.isArray(resolved.items) ? resolved.items : [];
+      await lease.stop();
+      await withRun(ctx, runId, async (t) => {
+        if (startLoop(ctx, t, flow, stepKey, step, items)) {
+          await continueRun(ctx, t, flow, { completingStepKey: stepKey });
+        }
+      });
       return;
     }
-    const attempt = message.attempt ?? 1;
-    const metricTags = { flow_id: flow.id, step_key: stepKey };
-    const began = ctx.storage.clock.now().getTime();
-    span.set({ 'step.type': step.type });
-    ctx.telemetry.record('flow_step_queue_delay_ms', Math.max(0, began - message.scheduledAt), metricTags);
-    const outcome = await invokeHandler(
-      ctx,
-      step,
-      {
-        flow,
-        runId,
-        stepKey,
-        stepType: step.type,
-        triggerData: trigger.data,
-        triggerHeaders: trigger.headers,
-        attempt,
-        signal: controller.signal,
-        logger: log,
-        loop: stepKey.includes('.') ? await iterationOf(ctx, flow, runId, stepKey) : null,
-        now: () => ctx.storage.clock.now(),
-        state: {
-          // Stored beside the outputs under a key no step can have (step keys may not contain ':').
-          get: () => ctx.storage.outputs.getStepOutput(runId, OutputKeys.stepState(stepKey)),
-          set: (value) => ctx.storage.outputs.saveStepOutput(runId, OutputKeys.stepState(stepKey), value),
-          clear: () => ctx.storage.outputs.saveStepOutput(runId, OutputKeys.stepState(stepKey), null),
-        },
-      },
-      runScope(ctx, flow, runId, trigger, stepKey),
-    );
-    const duration = ctx.storage.clock.now().getTime() - began;
-    ctx.telemetry.record('flow_step_duration_ms', duration, { ...metricTags, status: outcome.status });
-    ctx.telemetry.count('flow_steps_completed', { flow_id: flow.id, status: outcome.status });
-    if (outcome.status === 'Failed') span.fail(outcome.reason ?? 'step failed', outcome.cause);
-    if (!lease.held()) return; // a lapsed lease means someone else may own the step now
+    const outcome = await runHandler(ctx, flow, step, item, controller, trigger, span);
+    await lease.stop();
+    if (!lease.held() || ctx.halted) return; // someone else owns it now, or stop() gave up on us
     if (stopping() && controller.signal.aborted) {
-      // Shutting down mid-handler: hand the step back for another replica (or our restart).
-      await releaseStep(ctx, runId, stepKey);
+      // Shutting down mid-handler: hand the step back so another replica continues at once.
+      await ctx.storage.queue.release(runId, stepKey, ctx.instanceId);
       return;
     }
-    // Only a Pending or Failed outcome changes meaning in a terminated run; spare the read otherwise.
-    const after =
-      outcome.status === 'Pending' || outcome.status === 'Failed' || controller.signal.aborted
-        ? await resolveTermination(ctx, runId)
-        : null;
-    await finishStep(ctx, flow, step, runId, stepKey, attempt, outcome, after, trigger);
+    await finishStep(ctx, flow, step, item, outcome);
   } catch (error) {
     log.error('step execution failed', { error });
   } finally {
-    lease.stop();
+    await lease.stop();
     mine.delete(controller);
     if (mine.size === 0) ctx.running.delete(runKey);
   }
 }
 
-/** Persists the outcome and decides what happens next. */
+/** Skips a step this instance took, and moves the run on, in one transition. */
+async function skipTaken(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  stepKey: string,
+  runId: string,
+  skip: Parameters<typeof recordSkip>[4],
+): Promise<void> {
+  await withRun(ctx, runId, async (t) => {
+    if (!recordSkip(ctx, t, flow, stepKey, { ...skip, owner: ctx.instanceId })) return;
+    await continueRun(ctx, t, flow, { completingStepKey: stepKey });
+  });
+}
+
+/** The start transition: attempt + Running row + `step.started`, fenced by the claim. */
+async function startTaken(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  step: StepDefinition,
+  item: TakenStep,
+): Promise<boolean> {
+  const message = `Step '${item.stepKey}' started.`;
+  const at = ctx.storage.clock.now();
+  const started = await ctx.storage.queue.startStep({
+    runId: item.runId,
+    stepKey: item.stepKey,
+    owner: ctx.instanceId,
+    stepType: step.type,
+    inputJson: toJsonText(step.inputs ?? {}, `inputs of step '${item.stepKey}'`),
+    ...(ctx.settings.persistEvents
+      ? { event: { type: 'step.started', message, stepKey: item.stepKey, timestamp: at } }
+      : {}),
+  });
+  if (!started) return false;
+  ctx.bus.publish({
+    type: 'step.started',
+    flowId: flow.id,
+    runId: item.runId,
+    stepKey: item.stepKey,
+    status: 'Running',
+    message,
+    at,
+  });
+  return true;
+}
+
+/** Calls the handler with its context, bounded by the step's timeout. Never throws. */
+async function runHandler(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  step: StepDefinition,
+  item: TakenStep,
+  controller: AbortController,
+  trigger: TriggerSnapshot,
+  span: SpanHandle,
+): Promise<StepOutcome> {
+  const { runId, stepKey } = item;
+  const metricTags = { flow_id: flow.id, step_key: stepKey };
+  const began = ctx.storage.clock.now().getTime();
+  span.set({ 'step.type': step.type });
+  ctx.telemetry.record('flow_step_queue_delay_ms', Math.max(0, began - item.visibleAt.getTime()), metricTags);
+  const handler = invokeHandler(
+    ctx,
+    step,
+    {
+      flow,
+      runId,
+      stepKey,
+      stepType: step.type,
+      triggerData: trigger.data,
+      triggerHeaders: trigger.headers,
+      attempt: item.attempt,
+      signal: controller.signal,
+      logger: ctx.logger.child({ runId, flowId: flow.id, stepKey }),
+      loop: stepKey.includes('.') ? await iterationOf(ctx, flow, runId, stepKey) : null,
+      now: () => ctx.storage.clock.now(),
+      state: {
+        // Stored beside the outputs under a key no step can have (step keys may not contain ':').
+        get: () => ctx.storage.outputs.getStepOutput(runId, OutputKeys.stepState(stepKey)),
+        set: (value) => ctx.storage.outputs.saveStepOutput(runId, OutputKeys.stepState(stepKey), value),
+        clear: () => ctx.storage.outputs.saveStepOutput(runId, OutputKeys.stepState(stepKey), null),
+      },
+    },
+    runScope(ctx, flow, runId, trigger, stepKey),
+  );
+  const outcome = await withStepTimeout(ctx, step, stepKey, controller, handler);
+  const duration = ctx.storage.clock.now().getTime() - began;
+  ctx.telemetry.record('flow_step_duration_ms', duration, { ...metricTags, status: outcome.status });
+  ctx.telemetry.count('flow_steps_completed', { flow_id: flow.id, status: outcome.status });
+  if (outcome.status === 'Failed') span.fail(outcome.reason ?? 'step failed', outcome.cause);
+  return outcome;
+}
+
+/** Races the handler against the step's timeout; on timeout its signal is aborted and the attempt fails. */
+async function withStepTimeout(
+  ctx: EngineContext,
+  step: StepDefinition,
+  stepKey: string,
+  controller: AbortController,
+  handler: Promise<StepOutcome>,
+): Promise<StepOutcome> {
+  const limit = step.timeoutMs ?? ctx.settings.defaultStepTimeoutMs;
+  if (limit === null || limit === undefined || !(limit > 0)) return handler;
+  let timer: unknown;
+  const timedOut = new Promise<StepOutcome>((resolve) => {
+    timer = ctx.timers.setTimeout(() => {
+      const reason = `Step '${stepKey}' timed out after ${limit} ms.`;
+      controller.abort(new Error(reason));
+      resolve({ status: 'Failed', output: null, reason, delayMs: null });
+    }, limit);
+  });
+  try {
+    return await Promise.race([handler, timedOut]);
+  } finally {
+    ctx.timers.clearTimeout(timer);
+  }
+}
+
+/** The completion transition: fenced outcome, retry/poll re-queue or successors, run closure. */
 async function finishStep(
   ctx: EngineContext,
   flow: FlowDefinition,
   step: StepDefinition,
-  runId: string,
-  stepKey: string,
-  attempt: number,
+  item: TakenStep,
   outcome: StepOutcome,
-  termination: Termination,
-  trigger: TriggerSnapshot,
 ): Promise<void> {
-  let { status, reason, output } = outcome;
-  if (termination && (status === 'Pending' || status === 'Failed')) {
-    // Work cut short by cancel/timeout is not a failure of the step.
-    status = 'Skipped';
-    reason = terminatedReason(termination);
-  }
-  let outputJson: string;
-  try {
-    outputJson = toJsonText(output ?? null, `output of step '${stepKey}'`);
-  } catch (error) {
-    status = 'Failed';
-    reason = (error as Error).message;
-    output = null;
-    outputJson = 'null';
-  }
-  await ctx.storage.outputs.saveStepOutput(runId, stepKey, output ?? null);
+  const { runId, stepKey, attempt } = item;
+  await withRun(ctx, runId, async (t) => {
+    if (!t.tx.holds(stepKey, ctx.instanceId)) {
+      ctx.logger.warn('step result discarded: claim lost to another worker', { runId, stepKey });
+      return;
+    }
+    const termination = terminationOf(t.tx.control, ctx.storage.clock.now());
+    let { status, reason, output } = outcome;
+    if (termination && (status === 'Pending' || status === 'Failed')) {
+      // Work cut short by cancel/timeout is not a failure of the step.
+      status = 'Skipped';
+      reason = terminatedReason(termination);
+    }
+    let outputJson: string;
+    try {
+      outputJson = toJsonText(output ?? null, `output of step '${stepKey}'`);
+    } catch (error) {
+      status = 'Failed';
+      reason = (error as Error).message;
+      output = null;
+      outputJson = 'null';
+    }
+    t.tx.saveOutput(stepKey, JSON.parse(outputJson));
+    if (outcome.inputs) t.tx.saveOutput(OutputKeys.stepInput(stepKey), outcome.inputs, `inputs of step '${stepKey}'`);
+    const now = ctx.storage.clock.now().getTime();
+    const finish = (s: StepStatus, error: string | null, next: Parameters<typeof t.tx.finish>[2]) =>
+      t.tx.finish(stepKey, { status: s, outputJson, errorMessage: error, owner: ctx.instanceId }, next);
 
-  const retrying = status === 'Failed' && shouldRetry(step.retry, attempt, reason ?? '', outcome.cause);
-  if (retrying) {
-    const delay = retryDelayMs(step.retry!, attempt);
-    // Pending keeps the run open and its dependents waiting until the retry settles.
-    const note = `Attempt ${attempt} failed; retrying in ${delay} ms: ${reason ?? 'no reason given'}`;
-    if (!(await complete(ctx, runId, stepKey, 'Pending', outputJson, note))) return;
-    await emit(ctx, {
-      type: 'step.failed',
-      flowId: flow.id,
-      runId,
+    if (status === 'Failed' && shouldRetry(step.retry, attempt, reason ?? '', outcome.cause)) {
+      const delay = retryDelayMs(step.retry!, attempt);
+      // Pending keeps the run open and its dependents waiting until the retry settles.
+      const note = `Attempt ${attempt} failed; retrying in ${delay} ms: ${reason ?? 'no reason given'}`;
+      finish('Pending', note, { kind: 'requeue', visibleAt: new Date(now + delay), attempt: attempt + 1 });
+      emitStep(t, flow, stepKey, 'step.failed', 'Failed', note);
+      return;
+    }
+    if (status === 'Pending') {
+      ctx.telemetry.count('flow_step_poll_attempts', { flow_id: flow.id, step_key: stepKey });
+      const delay = outcome.delayMs ?? ctx.settings.defaultPendingDelayMs;
+      finish('Pending', reason, { kind: 'requeue', visibleAt: new Date(now + delay), attempt });
+      emitStep(t, flow, stepKey, 'step.pending', status, `Step '${stepKey}' pending for ${delay} ms.`);
+      return;
+    }
+    finish(status, reason, { kind: 'done' });
+    emitStep(
+      t,
+      flow,
       stepKey,
-      status: 'Failed',
-      message: note,
-    });
-    await releaseStep(ctx, runId, stepKey);
-    await scheduleStep(ctx, flow.id, runId, stepKey, delay, attempt + 1);
-    return;
-  }
-
-  if (!(await complete(ctx, runId, stepKey, status, outputJson, reason))) return;
-  if (status === 'Pending') {
-    ctx.telemetry.count('flow_step_poll_attempts', { flow_id: flow.id, step_key: stepKey });
-    const delay = outcome.delayMs ?? ctx.settings.defaultPendingDelayMs;
-    await releaseStep(ctx, runId, stepKey);
-    await scheduleStep(ctx, flow.id, runId, stepKey, delay, attempt);
-    await emit(ctx, {
-      type: 'step.pending',
-      flowId: flow.id,
-      runId,
-      stepKey,
+      status === 'Failed' ? 'step.failed' : status === 'Skipped' ? 'step.skipped' : 'step.completed',
       status,
-      message: `Step '${stepKey}' pending for ${delay} ms.`,
-    });
-    return;
-  }
-  await emit(ctx, {
-    type: status === 'Failed' ? 'step.failed' : status === 'Skipped' ? 'step.skipped' : 'step.completed',
-    flowId: flow.id,
-    runId,
-    stepKey,
-    status,
-    message:
       status === 'Failed'
         ? (reason ?? `Step '${stepKey}' failed.`)
         : `Step '${stepKey}' completed with status ${status}.`,
+    );
+    await continueRun(ctx, t, flow, {
+      delayMs: status === 'Succeeded' ? outcome.delayMs : null,
+      completingStepKey: stepKey,
+    });
   });
-  await continueRun(ctx, flow, runId, status === 'Succeeded' ? outcome.delayMs : null, stepKey, trigger);
 }
 
-/** Fenced completion: false when this instance no longer holds the claim. */
-async function complete(
-  ctx: EngineContext,
-  runId: string,
+function emitStep(
+  t: EngineTx,
+  flow: FlowDefinition,
   stepKey: string,
-  status: 'Succeeded' | 'Failed' | 'Skipped' | 'Pending',
-  outputJson: string,
-  errorMessage: string | null,
-): Promise<boolean> {
-  const ok = await ctx.storage.runs.recordStepComplete({
-    runId,
-    stepKey,
-    status,
-    outputJson,
-    errorMessage,
-    owner: ctx.instanceId,
-  });
-  if (!ok) ctx.logger.warn('step result discarded: claim lost to another worker', { runId, stepKey });
-  return ok;
+  type: 'step.failed' | 'step.pending' | 'step.completed' | 'step.skipped',
+  status: string,
+  message: string,
+): void {
+  t.emit({ type, flowId: flow.id, runId: t.tx.runId, stepKey, status, message });
 }

@@ -1,5 +1,6 @@
 import type { FlowDefinition } from '../../model/types.js';
-import { type EngineContext, emit } from './context.js';
+import type { EngineContext } from './context.js';
+import type { EngineTx } from './transition.js';
 
 /** What a skip records and reports. */
 export interface SkipRecord {
@@ -13,17 +14,31 @@ export interface SkipRecord {
   readonly metricReason?: 'prerequisites_unmet' | 'when_false';
   /** Evaluation trace stored with a When skip. */
   readonly traceJson?: string;
+  /** The claim owner recording it (the skip of a step this instance took). */
+  readonly owner?: string;
+  /** Skip even though another worker holds a live claim (a run past its deadline). */
+  readonly force?: boolean;
 }
 
-/** Records an already-claimed step as Skipped (atomically) and publishes `step.skipped`. */
-export async function recordSkip(
+/**
+ * Records a step `Skipped` in the transaction (atomically: no visible `Running`) and publishes
+ * `step.skipped`. Returns false when the step is finished or another worker holds it.
+ */
+export function recordSkip(
   ctx: EngineContext,
+  t: EngineTx,
   flow: FlowDefinition,
-  runId: string,
   stepKey: string,
   skip: SkipRecord,
-): Promise<void> {
-  await ctx.storage.runtime.recordSkippedStep(runId, stepKey, skip.type, skip.reason, skip.traceJson ?? null);
+): boolean {
+  const skipped = t.tx.skip(stepKey, {
+    stepType: skip.type,
+    reason: skip.reason,
+    traceJson: skip.traceJson ?? null,
+    ...(skip.owner !== undefined ? { owner: skip.owner } : {}),
+    ...(skip.force ? { force: true } : {}),
+  });
+  if (!skipped) return false;
   if (skip.metricReason) {
     ctx.telemetry.count('flow_step_skipped', {
       flow_id: flow.id,
@@ -31,12 +46,13 @@ export async function recordSkip(
       reason: skip.metricReason,
     });
   }
-  await emit(ctx, {
+  t.emit({
     type: 'step.skipped',
     flowId: flow.id,
-    runId,
+    runId: t.tx.runId,
     stepKey,
     status: 'Skipped',
     message: skip.message,
   });
+  return true;
 }

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { FlowNotFoundError, InvalidArgumentError } from '../../errors.js';
+import type { FlowDefinition } from '../../model/types.js';
+import type { FlowEventInput } from '../../storage/records.js';
+import { RUN_EVENT_STEP_KEY } from '../../storage/statuses.js';
 import { toJsonText } from '../../storage/support/json.js';
 import { lowerCaseHeaders } from '../../storage/support/text.js';
 import { entryStepKeys } from '../model/index.js';
-import { type EngineContext, emit, findFlow } from './context.js';
-import { continueRun } from './continuation.js';
-import { scheduleStep } from './scheduling.js';
+import { type EngineContext, findFlow } from './context.js';
 import { rememberTrigger } from './scope.js';
-import { skipIfWhenFalse } from './when.js';
 
 /** What starts a run. */
 export interface TriggerRequest {
@@ -52,9 +52,9 @@ function timeoutMs(ctx: EngineContext, request: TriggerRequest): number | null {
 }
 
 /**
- * Starts a run: disabled gate, idempotency, run + control rows, trigger data, then the entry
- * steps (each `when` evaluated first). Entry steps are dispatched after `run.started` is
- * published, so listeners always see it first.
+ * Starts a run: the disabled gate, then one atomic trigger transition (idempotency key, run,
+ * trigger data and headers, control row, `run.started`, entry steps queued — and taken for this
+ * instance while it has room). A failure leaves nothing behind, so a retried trigger starts it.
  */
 export async function triggerRun(
   ctx: EngineContext,
@@ -95,56 +95,40 @@ async function startRun(ctx: EngineContext, flowId: string, request: TriggerRequ
   const headers = request.headers ? lowerCaseHeaders(request.headers) : null;
   const idempotencyKey =
     (request.idempotencyKey ?? headers?.[ctx.settings.idempotencyHeader.toLowerCase()])?.trim() || null;
-  let runId = (request.runId ?? randomUUID()).toLowerCase();
-  if (idempotencyKey) {
-    const control = ctx.storage.control;
-    const existing = await control.findRunIdByIdempotencyKey(flow.id, triggerKey, idempotencyKey);
-    if (existing) return { runId: existing, duplicate: true, disabled: false };
-    if (!(await control.tryRegisterIdempotencyKey(flow.id, triggerKey, idempotencyKey, runId))) {
-      const winner = await control.findRunIdByIdempotencyKey(flow.id, triggerKey, idempotencyKey);
-      if (winner) return { runId: winner, duplicate: true, disabled: false };
-      runId = randomUUID();
-    }
-  }
+  const runId = (request.runId ?? randomUUID()).toLowerCase();
   const dataJson = request.data === undefined ? null : toJsonText(request.data, 'trigger data');
-  await ctx.storage.runs.startRun({
-    runId,
-    flowId: flow.id,
-    flowName: flow.name,
-    triggerKey,
-    triggerDataJson: dataJson,
-    jobId: request.jobId ?? null,
-    sourceRunId: request.sourceRunId ?? null,
-  });
   const timeout = timeoutMs(ctx, request);
-  await ctx.storage.control.configureRun({
-    runId,
-    flowId: flow.id,
-    triggerKey,
+  const at = ctx.storage.clock.now();
+  const message = `Flow run started via trigger '${triggerKey}'.`;
+  const events: FlowEventInput[] = ctx.settings.persistEvents
+    ? [{ type: 'run.started', message, stepKey: RUN_EVENT_STEP_KEY, timestamp: at }]
+    : [];
+  const room = ctx.local?.capacity() ?? 0;
+  const result = await ctx.storage.queue.startRun({
+    run: {
+      runId,
+      flowId: flow.id,
+      flowName: flow.name,
+      triggerKey,
+      triggerDataJson: dataJson,
+      jobId: request.jobId ?? null,
+      sourceRunId: request.sourceRunId ?? null,
+    },
+    triggerHeaders: headers,
     idempotencyKey,
-    timeoutAt: timeout === null ? null : new Date(ctx.storage.clock.now().getTime() + timeout),
+    timeoutAt: timeout === null ? null : new Date(at.getTime() + timeout),
+    events,
+    entrySteps: entryStepKeys(flow),
+    ...(room > 0 ? { takeFor: { owner: ctx.instanceId, leaseMs: ctx.settings.leaseMs, limit: room } } : {}),
   });
-  await ctx.storage.outputs.saveTriggerData(runId, request.data ?? null);
-  await ctx.storage.outputs.saveTriggerHeaders(runId, headers);
-  await emit(ctx, {
-    type: 'run.started',
-    flowId: flow.id,
-    runId,
-    stepKey: null,
-    status: 'Running',
-    message: `Flow run started via trigger '${triggerKey}'.`,
-  });
-
+  if (result.duplicate) return { runId: result.runId, duplicate: true, disabled: false };
   // Stored as JSON and read back as JSON: cache the round-tripped value, as a reader would see it.
-  const trigger = { data: dataJson === null ? null : (JSON.parse(dataJson) as unknown), headers };
-  rememberTrigger(ctx, runId, trigger);
-  let scheduled = 0;
-  let skipped = 0;
-  for (const key of entryStepKeys(flow)) {
-    if (await skipIfWhenFalse(ctx, flow, runId, key, trigger)) skipped++;
-    else if (await scheduleStep(ctx, flow.id, runId, key)) scheduled++;
-  }
-  // Every entry was When-skipped: let the continuation cascade the skips and close the run.
-  if (scheduled === 0 && skipped > 0) await continueRun(ctx, flow, runId, null, null, trigger);
+  rememberTrigger(ctx, runId, { data: dataJson === null ? null : (JSON.parse(dataJson) as unknown), headers });
+  publishStarted(ctx, flow, runId, message, at);
+  if (result.taken.length > 0) ctx.local?.offer(result.taken);
   return { runId, duplicate: false, disabled: false };
+}
+
+function publishStarted(ctx: EngineContext, flow: FlowDefinition, runId: string, message: string, at: Date): void {
+  ctx.bus.publish({ type: 'run.started', flowId: flow.id, runId, stepKey: null, status: 'Running', message, at });
 }

@@ -1,49 +1,44 @@
 import type { FlowDefinition } from '../../model/types.js';
-import { SkipReasons } from '../../storage/statuses.js';
 import { evaluateWhen, FlowExpressionError, type WhenTrace } from '../expressions/index.js';
 import { findStep, runAfterEntries } from '../model/index.js';
 import type { EngineContext } from './context.js';
 import { runScope, type TriggerSnapshot } from './scope.js';
-import { recordSkip } from './skip.js';
+
+/** Whether a step has a `when` clause on any dependency. */
+export function hasWhen(flow: FlowDefinition, stepKey: string): boolean {
+  const step = findStep(flow, stepKey);
+  return step !== undefined && whenClauses(step).length > 0;
+}
+
+function whenClauses(step: NonNullable<ReturnType<typeof findStep>>): string[] {
+  return runAfterEntries(step)
+    .map(([, condition]) => condition.when)
+    .filter((when): when is string => typeof when === 'string' && when.trim() !== '');
+}
 
 /**
- * Evaluates every `when` of a ready step (AND, in runAfter order, first false wins). A false
- * result claims the step and records it Skipped with the trace; returns true when it skipped.
- * Expression errors count as false, with the error as the trace's resolved text.
+ * Evaluates every `when` of a step that is about to run (AND, in runAfter order, first false
+ * wins). Returns the failing clause's trace, or null when the step may run. Expression errors
+ * count as false, with the error as the trace's resolved text. Evaluated once per step: by the
+ * worker that took the step, before it starts.
  */
-export async function skipIfWhenFalse(
+export async function failingWhen(
   ctx: EngineContext,
   flow: FlowDefinition,
   runId: string,
   stepKey: string,
   trigger: TriggerSnapshot,
-): Promise<boolean> {
+): Promise<WhenTrace | null> {
   const step = findStep(flow, stepKey);
-  if (!step) return false;
-  const clauses = runAfterEntries(step)
-    .map(([, condition]) => condition.when)
-    .filter((when): when is string => typeof when === 'string' && when.trim() !== '');
-  if (clauses.length === 0) return false;
-  const scope = runScope(ctx, flow, runId, trigger);
-  let failed: WhenTrace | undefined;
+  if (!step) return null;
+  const clauses = whenClauses(step);
+  if (clauses.length === 0) return null;
+  const scope = runScope(ctx, flow, runId, trigger, stepKey);
   for (const expression of clauses) {
     const trace = await evaluate(ctx, expression, scope, runId, stepKey);
-    if (!trace.result) {
-      failed = trace;
-      break;
-    }
+    if (!trace.result) return trace;
   }
-  if (!failed) return false;
-  // Someone else may be deciding this step right now; only the claim winner records the skip.
-  if (!(await ctx.storage.runtime.tryClaimStep(runId, stepKey))) return false;
-  await recordSkip(ctx, flow, runId, stepKey, {
-    type: step.type,
-    reason: SkipReasons.whenFalse(failed.expression, failed.resolved),
-    message: `Step '${stepKey}' skipped because '${failed.expression}' evaluated to false.`,
-    metricReason: 'when_false',
-    traceJson: JSON.stringify(failed),
-  });
-  return true;
+  return null;
 }
 
 async function evaluate(

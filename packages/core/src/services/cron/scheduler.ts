@@ -1,7 +1,7 @@
 import type { TriggerResult } from '../../engine/execution/trigger.js';
 import { consoleLogger, type Logger } from '../../engine/logger.js';
 import type { FlowOrchestrator } from '../../engine/orchestrator.js';
-import { systemTimers, type Timers } from '../../engine/runtime/dispatcher.js';
+import { systemTimers, type Timers } from '../../engine/runtime/timers.js';
 import { FlowNotFoundError, InvalidArgumentError } from '../../errors.js';
 import type { FlowDefinition } from '../../model/types.js';
 import type { FlowStorage } from '../../storage/backend.js';

@@ -1,4 +1,4 @@
-import { systemTimers, type Timers } from '../../engine/runtime/dispatcher.js';
+import { systemTimers, type Timers } from '../../engine/runtime/timers.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { FlowStorage } from '../../storage/backend.js';
 

@@ -1,5 +1,5 @@
 import { consoleLogger, type Logger } from '../../engine/logger.js';
-import { systemTimers, type Timers } from '../../engine/runtime/dispatcher.js';
+import { systemTimers, type Timers } from '../../engine/runtime/timers.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { FlowStorage } from '../../storage/backend.js';
 import type { Clock } from '../../storage/clock.js';

@@ -1,0 +1,437 @@
+import {
+  type Clock,
+  DuplicateRunError,
+  EMPTY_UUID,
+  type FlowEventInput,
+  type FlowStepQueueStore,
+  fromJsonText,
+  InvalidArgumentError,
+  isTerminalStepStatus,
+  type LeaseRenewal,
+  lowerCaseHeaders,
+  OutputKeys,
+  openRunTransaction,
+  parseStepStatus,
+  type QueuedStepStart,
+  type RunSnapshot,
+  type RunStartResult,
+  type RunStartWrite,
+  type RunTransaction,
+  type RunWrites,
+  type TakenStep,
+  type TakeRequest,
+  toJsonText,
+} from '@floworch/core';
+import { controlRecord, idempotencyKey } from './control-store.js';
+import { compositeKey, type MemoryState, type RunData } from './state.js';
+
+/**
+ * In-memory {@link FlowStepQueueStore}. Peers sharing one {@link MemoryState} behave like
+ * processes on one database: a run inside a transaction is locked for all of them (takers skip
+ * it), and every transition applies its writes in one synchronous stretch, so it is atomic.
+ */
+export class InMemoryQueueStore implements FlowStepQueueStore {
+  /** @param state shared data @param clock time source */
+  constructor(
+    private readonly state: MemoryState,
+    private readonly clock: Clock,
+  ) {}
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  async startRun(input: RunStartWrite): Promise<RunStartResult> {
+    const run = input.run;
+    if (!run.runId) throw new InvalidArgumentError('run.runId', 'is required');
+    const runId = run.runId.toLowerCase();
+    const flowId = run.flowId.toLowerCase();
+    const triggerKey = run.triggerKey ?? '';
+    // Validate everything that can fail before the first write: all or nothing.
+    const headersJson =
+      input.triggerHeaders === null ? null : toJsonText(lowerCaseHeaders(input.triggerHeaders), 'trigger headers');
+    const dataJson = run.triggerDataJson ?? 'null';
+    fromJsonText(dataJson);
+    if (input.idempotencyKey) {
+      const existing = this.state.idempotency.get(idempotencyKey(flowId, triggerKey, input.idempotencyKey));
+      if (existing) return { runId: existing.runId, duplicate: true, taken: [] };
+    }
+    if (this.state.runs.has(runId)) throw new DuplicateRunError(runId);
+
+    const now = this.now();
+    this.state.runs.set(runId, {
+      id: runId,
+      flowId,
+      flowName: run.flowName,
+      status: 'Running',
+      triggerKey: run.triggerKey,
+      triggerDataJson: run.triggerDataJson ?? null,
+      backgroundJobId: run.jobId ?? null,
+      startedAt: now,
+      completedAt: null,
+      sourceRunId: run.sourceRunId?.toLowerCase() ?? null,
+    });
+    this.state.active.add(runId);
+    const data = this.state.runData(runId);
+    if (input.idempotencyKey) {
+      const composite = idempotencyKey(flowId, triggerKey, input.idempotencyKey);
+      this.state.idempotency.set(composite, { runId, createdAt: now });
+      data.idempotencyKeys.add(composite);
+    }
+    data.outputs.set(OutputKeys.triggerData, dataJson);
+    if (headersJson !== null) data.outputs.set(OutputKeys.triggerHeaders, headersJson);
+    data.control = {
+      flowId,
+      triggerKey,
+      idempotencyKey: input.idempotencyKey?.trim() || null,
+      createdAt: now,
+      timeoutAt: input.timeoutAt ? input.timeoutAt.getTime() : null,
+      cancelRequested: false,
+      cancelReason: null,
+      cancelRequestedAt: null,
+      timedOutAt: null,
+    };
+    for (const event of input.events) this.appendEvent(data, event);
+
+    const taken: TakenStep[] = [];
+    const takeFor = input.takeFor;
+    for (const stepKey of input.entrySteps) {
+      const own = takeFor && taken.length < takeFor.limit;
+      const expires = own ? now + takeFor.leaseMs : null;
+      data.dispatches.set(stepKey, { dispatchedAt: now, jobId: null, visibleAt: expires ?? now, attempt: 1 });
+      this.state.queued.set(compositeKey(runId, stepKey), { runId, stepKey });
+      if (own && expires !== null) {
+        data.claims.set(stepKey, { owner: takeFor.owner, claimedAt: now, leaseExpiresAt: expires });
+        taken.push(this.takenStep(runId, flowId, stepKey, 1, now, expires, data));
+      }
+    }
+    if (taken.length < input.entrySteps.length) this.notify();
+    return { runId, duplicate: false, taken };
+  }
+
+  async transact<T>(runId: string, work: (tx: RunTransaction) => Promise<T>): Promise<T> {
+    const id = runId.toLowerCase();
+    return this.withRunLock(id, async () => {
+      const { result, writes } = await openRunTransaction(
+        this.snapshot(id),
+        this.clock,
+        async (key) => fromJsonText(this.state.peekRunData(id)?.outputs.get(key) ?? null),
+        work,
+      );
+      this.apply(id, writes);
+      return result;
+    });
+  }
+
+  async take(request: TakeRequest): Promise<TakenStep[]> {
+    if (!(request.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
+    const limit = Math.max(0, Math.trunc(request.limit));
+    if (limit === 0) return [];
+    const now = this.now();
+    const due: Array<{ runId: string; stepKey: string; visibleAt: number }> = [];
+    for (const [key, ref] of this.state.queued) {
+      const row = this.state.peekRunData(ref.runId)?.dispatches.get(ref.stepKey);
+      if (!row || row.visibleAt === null) {
+        this.state.queued.delete(key);
+        continue;
+      }
+      if (row.visibleAt > now) continue;
+      if (this.state.runs.get(ref.runId)?.status !== 'Running') continue;
+      if (this.state.lockedRuns.has(ref.runId)) continue;
+      due.push({ ...ref, visibleAt: row.visibleAt });
+    }
+    due.sort(
+      (a, b) =>
+        a.visibleAt - b.visibleAt ||
+        compareText(a.runId, b.runId) ||
+        compareText(a.stepKey, b.stepKey),
+    );
+    const taken: TakenStep[] = [];
+    const expires = now + request.leaseMs;
+    for (const { runId, stepKey, visibleAt } of due) {
+      if (taken.length >= limit) break;
+      const data = this.state.peekRunData(runId)!;
+      const row = data.dispatches.get(stepKey)!;
+      const claim = data.claims.get(stepKey);
+      const step = data.steps.get(stepKey);
+      const lapsed = !claim || (claim.leaseExpiresAt !== null && claim.leaseExpiresAt <= now);
+      if (!lapsed || (claim && step && isTerminalStepStatus(step.status))) {
+        // Someone holds it (or it finished): look again once that lease could have lapsed.
+        row.visibleAt = now + request.leaseMs;
+        continue;
+      }
+      data.claims.set(stepKey, { owner: request.owner, claimedAt: now, leaseExpiresAt: expires });
+      row.visibleAt = expires;
+      const flowId = this.state.runs.get(runId)!.flowId;
+      taken.push(this.takenStep(runId, flowId, stepKey, row.attempt, visibleAt, expires, data));
+    }
+    return taken;
+  }
+
+  async startStep(input: QueuedStepStart): Promise<boolean> {
+    const data = this.state.peekRunData(input.runId);
+    if (!data || data.claims.get(input.stepKey)?.owner !== input.owner) return false;
+    const now = this.now();
+    const attempts = data.attempts.get(input.stepKey) ?? [];
+    const row = {
+      stepType: input.stepType,
+      status: 'Running' as const,
+      inputJson: input.inputJson ?? null,
+      outputJson: null,
+      errorMessage: null,
+      jobId: null,
+      startedAt: now,
+      completedAt: null,
+      evaluationTraceJson: null,
+    };
+    attempts.push({ ...row, attempt: attempts.length + 1 });
+    data.attempts.set(input.stepKey, attempts);
+    data.steps.set(input.stepKey, { ...row, stepKey: input.stepKey });
+    if (input.event) this.appendEvent(data, { stepKey: input.stepKey, ...input.event });
+    return true;
+  }
+
+  async renew(runId: string, stepKey: string, owner: string, leaseMs: number): Promise<LeaseRenewal> {
+    if (!(leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
+    const data = this.state.peekRunData(runId);
+    const control = data?.control ? controlRecord(runId, data.control) : null;
+    const claim = data?.claims.get(stepKey);
+    if (!data || !claim || claim.owner !== owner) return { held: false, control };
+    const expires = this.now() + leaseMs;
+    claim.leaseExpiresAt = expires;
+    const row = data.dispatches.get(stepKey);
+    if (row && row.visibleAt !== null) row.visibleAt = expires;
+    return { held: true, control };
+  }
+
+  async release(runId: string, stepKey: string, owner: string, visibleAt?: Date): Promise<boolean> {
+    const data = this.state.peekRunData(runId);
+    if (!data || data.claims.get(stepKey)?.owner !== owner) return false;
+    data.claims.delete(stepKey);
+    const row = data.dispatches.get(stepKey);
+    if (row) {
+      row.visibleAt = visibleAt?.getTime() ?? this.now();
+      this.state.queued.set(compositeKey(runId.toLowerCase(), stepKey), { runId: runId.toLowerCase(), stepKey });
+      this.notify();
+    }
+    return true;
+  }
+
+  async wake(runId: string, stepKey: string): Promise<boolean> {
+    const data = this.state.peekRunData(runId);
+    const row = data?.dispatches.get(stepKey);
+    if (!data || !row || row.visibleAt === null) return false;
+    const claim = data.claims.get(stepKey);
+    const now = this.now();
+    if (claim && (claim.leaseExpiresAt === null || claim.leaseExpiresAt > now)) return false;
+    row.visibleAt = now;
+    this.notify();
+    return true;
+  }
+
+  async nextVisibleAt(): Promise<Date | null> {
+    let earliest: number | null = null;
+    for (const ref of this.state.queued.values()) {
+      const row = this.state.peekRunData(ref.runId)?.dispatches.get(ref.stepKey);
+      if (!row || row.visibleAt === null) continue;
+      if (this.state.runs.get(ref.runId)?.status !== 'Running') continue;
+      if (earliest === null || row.visibleAt < earliest) earliest = row.visibleAt;
+    }
+    return earliest === null ? null : new Date(earliest);
+  }
+
+  async listen(onReady: () => void): Promise<() => Promise<void>> {
+    this.state.queueListeners.add(onReady);
+    return async () => {
+      this.state.queueListeners.delete(onReady);
+    };
+  }
+
+  /** Serialises work on one run across every peer of the state (a row lock's stand-in). */
+  private async withRunLock<T>(runId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.state.lockedRuns.get(runId);
+    let unlock!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      unlock = resolve;
+    });
+    const tail = (previous ?? Promise.resolve()).then(() => mine);
+    this.state.lockedRuns.set(runId, tail);
+    if (previous) await previous;
+    try {
+      return await work();
+    } finally {
+      unlock();
+      if (this.state.lockedRuns.get(runId) === tail) this.state.lockedRuns.delete(runId);
+    }
+  }
+
+  private snapshot(runId: string): RunSnapshot {
+    const run = this.state.runs.get(runId);
+    const data = this.state.peekRunData(runId);
+    const steps = new Map<string, ReturnType<typeof parseStepStatus>>();
+    const queue = new Map<string, { attempt: number; visibleAt: Date | null }>();
+    const claims = new Map<string, { owner: string; leaseExpiresAt: Date | null }>();
+    for (const step of data?.steps.values() ?? []) steps.set(step.stepKey, parseStepStatus(step.status));
+    for (const [key, row] of data?.dispatches ?? []) {
+      queue.set(key, { attempt: row.attempt, visibleAt: row.visibleAt === null ? null : new Date(row.visibleAt) });
+    }
+    for (const [key, claim] of data?.claims ?? []) {
+      claims.set(key, {
+        owner: claim.owner,
+        leaseExpiresAt: claim.leaseExpiresAt === null ? null : new Date(claim.leaseExpiresAt),
+      });
+    }
+    return {
+      runId,
+      run: run ? { flowId: run.flowId, status: run.status } : null,
+      steps,
+      queue,
+      claims,
+      control: data?.control ? controlRecord(runId, data.control) : null,
+    };
+  }
+
+  /** Applies a transaction's writes in one synchronous stretch. */
+  private apply(runId: string, writes: RunWrites): void {
+    const now = this.now();
+    const data = this.state.runData(runId);
+    const run = this.state.runs.get(runId);
+    if (run && writes.run) {
+      if ('reopen' in writes.run) {
+        this.state.setRunStatus(run, 'Running');
+        run.completedAt = null;
+      } else if (run.status === 'Running') {
+        this.state.setRunStatus(run, writes.run.close);
+        run.completedAt = now;
+      }
+    }
+    if (writes.timedOut !== null) {
+      data.control ??= {
+        flowId: run?.flowId ?? EMPTY_UUID,
+        triggerKey: '',
+        idempotencyKey: null,
+        createdAt: now,
+        timeoutAt: null,
+        cancelRequested: false,
+        cancelReason: null,
+        cancelRequestedAt: null,
+        timedOutAt: null,
+      };
+      const control = data.control;
+      if (control.timedOutAt === null) {
+        control.timedOutAt = now;
+        control.cancelRequested = true;
+        control.cancelRequestedAt ??= now;
+        control.cancelReason = writes.timedOut;
+      }
+    }
+    for (const [stepKey, write] of writes.queue) {
+      if (write.kind === 'delete') {
+        data.dispatches.delete(stepKey);
+        continue;
+      }
+      const visibleAt = write.visibleAt?.getTime() ?? null;
+      const row = data.dispatches.get(stepKey);
+      if (row) {
+        row.attempt = write.attempt;
+        row.visibleAt = visibleAt;
+      } else {
+        data.dispatches.set(stepKey, { dispatchedAt: now, jobId: null, visibleAt, attempt: write.attempt });
+      }
+      if (visibleAt !== null) this.state.queued.set(compositeKey(runId, stepKey), { runId, stepKey });
+    }
+    for (const [stepKey, write] of writes.claims) {
+      if (write.kind === 'delete') data.claims.delete(stepKey);
+      else
+        data.claims.set(stepKey, {
+          owner: write.owner,
+          claimedAt: now,
+          leaseExpiresAt: write.leaseExpiresAt?.getTime() ?? null,
+        });
+    }
+    for (const [stepKey, write] of writes.steps) this.applyStep(data, stepKey, write, now);
+    for (const [key, text] of writes.outputs) data.outputs.set(key, text);
+    for (const event of writes.events) this.appendEvent(data, event);
+    if (writes.notify) this.notify();
+  }
+
+  private applyStep(data: RunData, stepKey: string, write: RunWrites['steps'] extends ReadonlyMap<string, infer W> ? W : never, now: number): void {
+    if (write.kind === 'delete') {
+      data.steps.delete(stepKey);
+      return;
+    }
+    if (write.kind === 'reset') {
+      const step = data.steps.get(stepKey);
+      if (step) Object.assign(step, { status: 'Running', outputJson: null, errorMessage: null, completedAt: null, startedAt: now });
+      return;
+    }
+    if (write.kind === 'finish') {
+      const patch = { status: write.status, outputJson: write.outputJson, errorMessage: write.errorMessage, completedAt: now };
+      const step = data.steps.get(stepKey);
+      if (!step) return;
+      Object.assign(step, patch);
+      const attempts = data.attempts.get(stepKey);
+      const latest = attempts?.[attempts.length - 1];
+      if (latest) Object.assign(latest, patch);
+      return;
+    }
+    const row = {
+      stepType: write.stepType,
+      status: 'Skipped' as const,
+      inputJson: null,
+      outputJson: null,
+      errorMessage: write.reason,
+      jobId: null,
+      startedAt: now,
+      completedAt: now,
+      evaluationTraceJson: write.traceJson,
+    };
+    const attempts = data.attempts.get(stepKey) ?? [];
+    attempts.push({ ...row, attempt: attempts.length + 1 });
+    data.attempts.set(stepKey, attempts);
+    data.steps.set(stepKey, { ...row, stepKey });
+  }
+
+  private appendEvent(data: RunData, event: FlowEventInput): void {
+    data.events.push({
+      sequence: this.state.nextEventSequence++,
+      timestamp: (event.timestamp ?? this.clock.now()).getTime(),
+      type: event.type,
+      stepKey: event.stepKey ?? null,
+      message: event.message ?? null,
+    });
+  }
+
+  private takenStep(
+    runId: string,
+    flowId: string,
+    stepKey: string,
+    attempt: number,
+    visibleAt: number,
+    expires: number,
+    data: RunData,
+  ): TakenStep {
+    return {
+      runId,
+      flowId,
+      stepKey,
+      attempt,
+      visibleAt: new Date(visibleAt),
+      leaseExpiresAt: new Date(expires),
+      control: data.control ? controlRecord(runId, data.control) : null,
+    };
+  }
+
+  /** Wakes listening consumers on a later tick (after the caller's own bookkeeping). */
+  private notify(): void {
+    if (this.state.queueListeners.size === 0) return;
+    queueMicrotask(() => {
+      for (const listener of this.state.queueListeners) listener();
+    });
+  }
+}
+
+/** Ordinal (code unit) comparison, as a binary collation orders text. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
