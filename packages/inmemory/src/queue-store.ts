@@ -49,7 +49,9 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     const triggerKey = run.triggerKey ?? '';
     // Validate everything that can fail before the first write: all or nothing.
     const headersJson =
-      input.triggerHeaders === null ? null : toJsonText(lowerCaseHeaders(input.triggerHeaders), 'trigger headers');
+      input.triggerHeaders === null
+        ? null
+        : toJsonText(lowerCaseHeaders(input.triggerHeaders), 'trigger headers');
     const dataJson = run.triggerDataJson ?? 'null';
     fromJsonText(dataJson);
     if (input.idempotencyKey) {
@@ -142,9 +144,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     }
     due.sort(
       (a, b) =>
-        a.visibleAt - b.visibleAt ||
-        compareText(a.runId, b.runId) ||
-        compareText(a.stepKey, b.stepKey),
+        a.visibleAt - b.visibleAt || compareText(a.runId, b.runId) || compareText(a.stepKey, b.stepKey),
     );
     const taken: TakenStep[] = [];
     const expires = now + request.leaseMs;
@@ -211,7 +211,10 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     const row = data.dispatches.get(stepKey);
     if (row) {
       row.visibleAt = visibleAt?.getTime() ?? this.now();
-      this.state.queued.set(compositeKey(runId.toLowerCase(), stepKey), { runId: runId.toLowerCase(), stepKey });
+      this.state.queued.set(compositeKey(runId.toLowerCase(), stepKey), {
+        runId: runId.toLowerCase(),
+        stepKey,
+      });
       this.notify();
     }
     return true;
@@ -273,7 +276,10 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     const claims = new Map<string, { owner: string; leaseExpiresAt: Date | null }>();
     for (const step of data?.steps.values() ?? []) steps.set(step.stepKey, parseStepStatus(step.status));
     for (const [key, row] of data?.dispatches ?? []) {
-      queue.set(key, { attempt: row.attempt, visibleAt: row.visibleAt === null ? null : new Date(row.visibleAt) });
+      queue.set(key, {
+        attempt: row.attempt,
+        visibleAt: row.visibleAt === null ? null : new Date(row.visibleAt),
+      });
     }
     for (const [key, claim] of data?.claims ?? []) {
       claims.set(key, {
@@ -355,18 +361,35 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     if (writes.notify) this.notify();
   }
 
-  private applyStep(data: RunData, stepKey: string, write: RunWrites['steps'] extends ReadonlyMap<string, infer W> ? W : never, now: number): void {
+  private applyStep(
+    data: RunData,
+    stepKey: string,
+    write: RunWrites['steps'] extends ReadonlyMap<string, infer W> ? W : never,
+    now: number,
+  ): void {
     if (write.kind === 'delete') {
       data.steps.delete(stepKey);
       return;
     }
     if (write.kind === 'reset') {
       const step = data.steps.get(stepKey);
-      if (step) Object.assign(step, { status: 'Running', outputJson: null, errorMessage: null, completedAt: null, startedAt: now });
+      if (step)
+        Object.assign(step, {
+          status: 'Running',
+          outputJson: null,
+          errorMessage: null,
+          completedAt: null,
+          startedAt: now,
+        });
       return;
     }
     if (write.kind === 'finish') {
-      const patch = { status: write.status, outputJson: write.outputJson, errorMessage: write.errorMessage, completedAt: now };
+      const patch = {
+        status: write.status,
+        outputJson: write.outputJson,
+        errorMessage: write.errorMessage,
+        completedAt: now,
+      };
       const step = data.steps.get(stepKey);
       if (!step) return;
       Object.assign(step, patch);

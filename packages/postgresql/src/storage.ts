@@ -5,6 +5,7 @@ import type { PgContext } from './sql/context.js';
 import { PgControlStore } from './stores/control-store.js';
 import { PgFlowStore } from './stores/flow-store.js';
 import { PgOutputs } from './stores/outputs.js';
+import { type NotificationSource, PgQueueStore } from './stores/queue-store.js';
 import { PgRetentionStore } from './stores/retention.js';
 import { PgRunStore } from './stores/run-store.js';
 import { PgRuntimeStore } from './stores/runtime-store.js';
@@ -20,13 +21,17 @@ export interface PostgresStorage extends Required<FlowStorage> {
   readonly db: Kysely<Database>;
 }
 
-/** Builds the store bundle over one kysely instance; `close` releases what the caller owns. */
+/**
+ * Builds the store bundle over one kysely instance; `close` releases what the caller owns;
+ * `notifications`, when given, lets the queue wake consumers through LISTEN/NOTIFY.
+ */
 export function assembleStorage(
   name: string,
   db: Kysely<Database>,
   schema: string,
   clock: Clock,
   close: () => Promise<void>,
+  notifications?: NotificationSource,
 ): PostgresStorage {
   const ctx: PgContext = { db: db.withSchema(schema), schema, clock };
   const outputs = new PgOutputs(ctx);
@@ -42,6 +47,7 @@ export function assembleStorage(
     outputs,
     events: outputs,
     runtime: new PgRuntimeStore(ctx),
+    queue: new PgQueueStore(ctx, notifications),
     control: new PgControlStore(ctx),
     retention: new PgRetentionStore(ctx),
     signals: new PgSignalStore(ctx),

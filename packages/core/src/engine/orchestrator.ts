@@ -173,7 +173,10 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
   }
   const concurrency = options.concurrency ?? 8;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new InvalidArgumentError('concurrency', `must be a positive integer, got ${String(options.concurrency)}`);
+    throw new InvalidArgumentError(
+      'concurrency',
+      `must be a positive integer, got ${String(options.concurrency)}`,
+    );
   }
   const ctx: EngineContext = {
     storage: storage as EngineContext['storage'],

@@ -12,5 +12,5 @@ export * from './schedule-store.js';
 export * from './signal-store.js';
 export * from './statuses.js';
 export * from './support/index.js';
-export * from './webhook-stores.js';
 export * from './transaction/run-transaction.js';
+export * from './webhook-stores.js';

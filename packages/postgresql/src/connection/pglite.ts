@@ -6,6 +6,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { Database } from '../schema/database.js';
 import { migratePostgres, validateSchemaName } from '../schema/migrator.js';
 import { assembleStorage, type PostgresStorage } from '../storage.js';
+import { pgliteNotifications } from './notifications.js';
 
 /** Options of {@link createPgliteStorage}. */
 export interface PgliteStorageOptions {
@@ -48,5 +49,12 @@ export async function createPgliteStorage(options: PgliteStorageOptions = {}): P
     await close();
     throw error;
   }
-  return assembleStorage('pglite', db, schema, options.clock ?? systemClock, close);
+  return assembleStorage(
+    'pglite',
+    db,
+    schema,
+    options.clock ?? systemClock,
+    close,
+    pgliteNotifications(pglite),
+  );
 }

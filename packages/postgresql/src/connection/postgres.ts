@@ -5,6 +5,7 @@ import type { Database } from '../schema/database.js';
 import { migratePostgres, validateSchemaName } from '../schema/migrator.js';
 import { assembleStorage, type PostgresStorage } from '../storage.js';
 import { explainConnectionError } from './explain.js';
+import { pgNotifications } from './notifications.js';
 
 /** Options of {@link createPostgresStorage}. Give exactly one of `connectionString`, `pool`, `kysely`. */
 export interface PostgresStorageOptions {
@@ -65,7 +66,25 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   const close = async (): Promise<void> => {
     if (owned) await db.destroy();
   };
-  const storage = assembleStorage('postgresql', db, schema, options.clock ?? systemClock, close);
+  const listenConfig = options.pool
+    ? (options.pool as unknown as { options: pg.ClientConfig }).options
+    : options.connectionString
+      ? { connectionString: options.connectionString }
+      : undefined;
+  const notifications = listenConfig
+    ? pgNotifications(listenConfig, (error) => {
+        // A dropped listener is re-opened; polling covers the gap.
+        console.warn('[floworch] queue listener connection failed; reconnecting', error);
+      })
+    : undefined;
+  const storage = assembleStorage(
+    'postgresql',
+    db,
+    schema,
+    options.clock ?? systemClock,
+    close,
+    notifications,
+  );
   try {
     // Ping first so connection failures are explained with the server's address.
     await storage.ping();

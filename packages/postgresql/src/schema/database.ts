@@ -78,6 +78,10 @@ export interface FlowStepDispatchesTable {
   step_key: string;
   dispatched_at: Timestamp;
   dispatch_job_id: string | null;
+  /** When the queued step is due; NULL once the step is done with the queue. */
+  visible_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Automatic-retry attempt the row is for. */
+  attempt: Generated<number>;
 }
 
 /** `flow_run_controls`. */

@@ -196,6 +196,19 @@ const ADDITIONS: readonly DdlStep[] = [
   column('flow_step_claims', 'lease_expires_at TIMESTAMPTZ NULL'),
   column('flow_run_controls', 'created_at_utc TIMESTAMPTZ NOT NULL DEFAULT NOW()'),
   column('flow_signal_waiters', 'registration_seq BIGSERIAL'),
+  // The durable step queue: a ledger row is queued while visible_at is set.
+  column('flow_step_dispatches', 'visible_at TIMESTAMPTZ NULL'),
+  column('flow_step_dispatches', 'attempt INT NOT NULL DEFAULT 1'),
+  {
+    // Work dispatched before the queue existed lived in a process's memory: queue what has not
+    // finished, so the first consumer picks it up.
+    label: 'backfill flow_step_dispatches.visible_at',
+    sql: `UPDATE {s}.flow_step_dispatches d SET visible_at = d.dispatched_at
+  FROM {s}.flow_runs r
+  WHERE d.visible_at IS NULL AND r.id = d.run_id AND r.status = 'Running'
+    AND NOT EXISTS (SELECT 1 FROM {s}.flow_steps s WHERE s.run_id = d.run_id AND s.step_key = d.step_key
+      AND LOWER(s.status) IN ('succeeded', 'failed', 'skipped'))`,
+  },
   {
     label: 'create table floworch_schema_version',
     sql: `CREATE TABLE IF NOT EXISTS {s}.floworch_schema_version (
@@ -225,6 +238,10 @@ const INDEXES: readonly DdlStep[] = [
     'flow_step_claims (lease_expires_at) WHERE lease_expires_at IS NOT NULL',
   ),
   index(
+    'ix_flow_step_dispatches_visible_at',
+    'flow_step_dispatches (visible_at) WHERE visible_at IS NOT NULL',
+  ),
+  index(
     'ix_flow_run_controls_timeout_at_utc',
     'flow_run_controls (timeout_at_utc) WHERE timeout_at_utc IS NOT NULL',
   ),
@@ -238,8 +255,8 @@ const INDEXES: readonly DdlStep[] = [
 export const DDL_STEPS: readonly DdlStep[] = [...REFERENCE_TABLES, ...ADDITIONS, ...INDEXES];
 
 /** The schema version this release writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Description stored with {@link SCHEMA_VERSION}. */
 export const SCHEMA_DESCRIPTION =
-  'reference 1.26 tables + leases, attempt counter, control created_at, traces';
+  'reference 1.26 tables + leases, attempt counter, control created_at, traces, durable step queue';

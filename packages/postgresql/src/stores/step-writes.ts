@@ -21,6 +21,8 @@ export interface AttemptWrite {
   readonly evaluationTraceJson: string | null;
   /** When set, the write happens only while this owner holds the step's claim. */
   readonly owner?: string;
+  /** An event stored with the attempt (only when the attempt is written). */
+  readonly event?: { readonly type: string; readonly message: string | null; readonly timestamp: Date };
 }
 
 /** Appends an attempt and resets the step row to it. Returns false when the fence failed. */
@@ -49,12 +51,21 @@ export async function appendAttempt(ctx: PgContext, w: AttemptWrite): Promise<bo
         evaluation_trace_json = EXCLUDED.evaluation_trace_json, attempt_count = s.attempt_count + 1
       RETURNING attempt_count
     )
-    INSERT INTO ${attempts} (run_id, step_key, attempt_no, step_type, status, input_json, output_json,
-      error_message, job_id, started_at, completed_at, evaluation_trace_json)
-    SELECT ${w.runId}::uuid, ${w.stepKey}, attempt_count, ${w.stepType}, ${w.status}, ${w.inputJson}, NULL,
-      ${w.errorMessage}, ${w.jobId}, ${now}::timestamptz, ${completedAt}::timestamptz, ${w.evaluationTraceJson}
-    FROM step
-    RETURNING attempt_no`.execute(ctx.db);
+    ,
+    attempt AS (
+      INSERT INTO ${attempts} (run_id, step_key, attempt_no, step_type, status, input_json, output_json,
+        error_message, job_id, started_at, completed_at, evaluation_trace_json)
+      SELECT ${w.runId}::uuid, ${w.stepKey}, attempt_count, ${w.stepType}, ${w.status}, ${w.inputJson}, NULL,
+        ${w.errorMessage}, ${w.jobId}, ${now}::timestamptz, ${completedAt}::timestamptz, ${w.evaluationTraceJson}
+      FROM step
+      RETURNING attempt_no
+    ),
+    event AS (
+      INSERT INTO ${table(ctx, 'flow_events')} (run_id, timestamp_utc, type, step_key, message)
+      SELECT ${w.runId}::uuid, ${w.event?.timestamp ?? now}::timestamptz, ${w.event?.type ?? ''}, ${w.stepKey}, ${w.event?.message ?? null}
+      FROM attempt WHERE ${w.event !== undefined}::boolean
+    )
+    SELECT attempt_no FROM attempt`.execute(ctx.db);
   return result.rows.length > 0;
 }
 

@@ -1,10 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createCronScheduler,
-  type FlowDefinition,
-  type FlowStorage,
-  StepResults,
-} from '@floworch/core';
+import { createCronScheduler, type FlowDefinition, type FlowStorage, StepResults } from '@floworch/core';
 import { expect } from 'vitest';
 import { type EngineScenario, newFlowId, sleep, statusesOf, waitFor, waitForRun } from './support.js';
 
@@ -238,8 +233,7 @@ export const ENGINE_SCENARIOS: readonly EngineScenario[] = [
         },
       };
       const workers = [];
-      for (let i = 0; i < 4; i++)
-        workers.push(await engine({ flows: [flow], handlers, pollIntervalMs: 5 }));
+      for (let i = 0; i < 4; i++) workers.push(await engine({ flows: [flow], handlers, pollIntervalMs: 5 }));
       const { runId } = await workers[0]!.orchestrator.trigger(flow.id);
       const run = await waitForRun(storage, runId!);
       expect(run.status).toBe('Succeeded');

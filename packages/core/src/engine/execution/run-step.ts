@@ -269,7 +269,8 @@ async function finishStep(
       outputJson = 'null';
     }
     t.tx.saveOutput(stepKey, JSON.parse(outputJson));
-    if (outcome.inputs) t.tx.saveOutput(OutputKeys.stepInput(stepKey), outcome.inputs, `inputs of step '${stepKey}'`);
+    if (outcome.inputs)
+      t.tx.saveOutput(OutputKeys.stepInput(stepKey), outcome.inputs, `inputs of step '${stepKey}'`);
     const now = ctx.storage.clock.now().getTime();
     const finish = (s: StepStatus, error: string | null, next: Parameters<typeof t.tx.finish>[2]) =>
       t.tx.finish(stepKey, { status: s, outputJson, errorMessage: error, owner: ctx.instanceId }, next);

@@ -1,5 +1,5 @@
-import type { RunTransaction } from '../../storage/transaction/run-transaction.js';
 import { type FlowEventType, RUN_EVENT_STEP_KEY } from '../../storage/statuses.js';
+import type { RunTransaction } from '../../storage/transaction/run-transaction.js';
 import type { EngineEvent } from '../events.js';
 import type { EngineContext } from './context.js';
 

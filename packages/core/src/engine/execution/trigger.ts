@@ -123,12 +123,29 @@ async function startRun(ctx: EngineContext, flowId: string, request: TriggerRequ
   });
   if (result.duplicate) return { runId: result.runId, duplicate: true, disabled: false };
   // Stored as JSON and read back as JSON: cache the round-tripped value, as a reader would see it.
-  rememberTrigger(ctx, runId, { data: dataJson === null ? null : (JSON.parse(dataJson) as unknown), headers });
+  rememberTrigger(ctx, runId, {
+    data: dataJson === null ? null : (JSON.parse(dataJson) as unknown),
+    headers,
+  });
   publishStarted(ctx, flow, runId, message, at);
   if (result.taken.length > 0) ctx.local?.offer(result.taken);
   return { runId, duplicate: false, disabled: false };
 }
 
-function publishStarted(ctx: EngineContext, flow: FlowDefinition, runId: string, message: string, at: Date): void {
-  ctx.bus.publish({ type: 'run.started', flowId: flow.id, runId, stepKey: null, status: 'Running', message, at });
+function publishStarted(
+  ctx: EngineContext,
+  flow: FlowDefinition,
+  runId: string,
+  message: string,
+  at: Date,
+): void {
+  ctx.bus.publish({
+    type: 'run.started',
+    flowId: flow.id,
+    runId,
+    stepKey: null,
+    status: 'Running',
+    message,
+    at,
+  });
 }

@@ -187,7 +187,8 @@ export class RunTransaction {
   /** Whether any row is still queued (due or not) or any step is `Running`/`Pending`. */
   hasWorkInFlight(): boolean {
     for (const entry of this.queueRows.values()) if (entry.visibleAt !== null) return true;
-    for (const status of this.stepStatuses.values()) if (status === 'Running' || status === 'Pending') return true;
+    for (const status of this.stepStatuses.values())
+      if (status === 'Running' || status === 'Pending') return true;
     return false;
   }
 
@@ -236,7 +237,13 @@ export class RunTransaction {
    */
   skip(
     stepKey: string,
-    skip: { stepType: string; reason: string | null; traceJson?: string | null; owner?: string; force?: boolean },
+    skip: {
+      stepType: string;
+      reason: string | null;
+      traceJson?: string | null;
+      owner?: string;
+      force?: boolean;
+    },
   ): boolean {
     const status = this.stepStatuses.get(stepKey);
     if (status !== undefined && isTerminalStepStatus(status)) return false;
