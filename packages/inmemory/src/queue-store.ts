@@ -1,5 +1,6 @@
 import {
   type Clock,
+  checkEventInput,
   DuplicateRunError,
   EMPTY_UUID,
   type FlowEventInput,
@@ -54,6 +55,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
         : toJsonText(lowerCaseHeaders(input.triggerHeaders), 'trigger headers');
     const dataJson = run.triggerDataJson ?? 'null';
     fromJsonText(dataJson);
+    for (const event of input.events) checkEventInput(event);
     if (input.idempotencyKey) {
       const existing = this.state.idempotency.get(idempotencyKey(flowId, triggerKey, input.idempotencyKey));
       if (existing) return { runId: existing.runId, duplicate: true, taken: [] };

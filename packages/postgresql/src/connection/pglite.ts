@@ -40,7 +40,10 @@ export async function createPgliteStorage(options: PgliteStorageOptions = {}): P
   const pglite = options.pglite ?? (await PGlite.create(dataDir));
   const owned = options.pglite === undefined;
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  let closed = false;
   const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
     if (owned) await db.destroy();
   };
   try {

@@ -63,7 +63,10 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     const pool = options.pool ?? (owned as pg.Pool);
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
+  let closed = false;
   const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
     if (owned) await db.destroy();
   };
   const listenConfig = options.pool

@@ -6,6 +6,7 @@ import { controlCases } from './cases/control.js';
 import { flowCases } from './cases/flows.js';
 import { outputCases } from './cases/outputs.js';
 import { queryCases } from './cases/queries.js';
+import { queueCases } from './cases/queue.js';
 import { retentionCases } from './cases/retention.js';
 import { runCases } from './cases/runs.js';
 import { runtimeCases } from './cases/runtime.js';
@@ -21,6 +22,7 @@ export const STORAGE_CONFORMANCE_GROUPS: readonly CaseGroup[] = Object.freeze([
   ...runCases,
   ...queryCases,
   ...runtimeCases,
+  ...queueCases,
   ...controlCases,
   ...outputCases,
   ...retentionCases,

@@ -1,3 +1,4 @@
+export * from './events.js';
 export * from './json.js';
 export * from './output-keys.js';
 export * from './paging.js';

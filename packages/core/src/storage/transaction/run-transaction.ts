@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { TakenStep } from '../queue-store.js';
 import type { FlowEventInput, FlowRunControlRecord, Uuid } from '../records.js';
 import { isTerminalStepStatus, type StepStatus, type TerminalRunStatus } from '../statuses.js';
+import { checkEventInput } from '../support/events.js';
 import { toJsonText } from '../support/json.js';
 
 /** A dispatch-ledger row as a transaction sees it. */
@@ -343,6 +344,7 @@ export class RunTransaction {
 
   /** Appends an event (timestamp defaults to now). */
   event(event: FlowEventInput): void {
+    checkEventInput(event);
     this.eventWrites.push({ ...event, timestamp: event.timestamp ?? this.clock.now() });
   }
 
