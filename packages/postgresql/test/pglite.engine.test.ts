@@ -8,6 +8,8 @@ afterAll(() => pglite.close());
 
 defineEngineConformance({
   name: 'pglite',
+  // One connection in WebAssembly: the many-run scenarios run at a fifth of their size.
+  scale: 0.2,
   setup: async ({ testId }) => {
     const schema = `floworch_en_${testId}`;
     const storage = await createPgliteStorage({ pglite, schema });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createCronScheduler, type FlowDefinition, type FlowStorage, StepResults } from '@floworch/core';
 import { expect } from 'vitest';
+import { QUEUE_SCENARIOS } from './queue-scenarios.js';
 import { type EngineScenario, newFlowId, sleep, statusesOf, waitFor, waitForRun } from './support.js';
 
 const chain = (id: string, length = 3): FlowDefinition => ({
@@ -365,4 +366,5 @@ export const ENGINE_SCENARIOS: readonly EngineScenario[] = [
       expect(new Set(keys).size).toBe(runs.length);
     },
   },
+  ...QUEUE_SCENARIOS,
 ];

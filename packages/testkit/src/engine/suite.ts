@@ -14,6 +14,8 @@ export interface EngineConformanceOptions {
   readonly setup: (context: { testId: string }) => Promise<Omit<ConformanceFixture, 'openPeer'>>;
   /** Scenario ids (or `prefix*`) to skip, with the reason shown. */
   readonly skip?: Readonly<Record<string, string>>;
+  /** Load factor for the many-run scenarios (default 1; e.g. 0.2 for a single-connection store). */
+  readonly scale?: number;
   /** Per-scenario timeout in ms (default 60 000). */
   readonly timeoutMs?: number;
 }
@@ -34,7 +36,7 @@ export function defineEngineConformance(options: EngineConformanceOptions): void
       }
       it(`${scenario.id} — ${scenario.title}`, { timeout: options.timeoutMs ?? 60_000 }, async () => {
         const fixture = await options.setup({ testId: Math.random().toString(16).slice(2, 14) });
-        const engines = scenarioEngines(fixture.storage);
+        const engines = scenarioEngines(fixture.storage, options.scale ?? 1);
         try {
           await scenario.run(engines.context);
         } finally {

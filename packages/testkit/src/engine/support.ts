@@ -13,6 +13,8 @@ import {
 export interface ScenarioContext {
   /** A fresh, empty store. */
   readonly storage: FlowStorage;
+  /** Load factor for scenarios that run many runs (1 = full size; slow backends use less). */
+  readonly scale: number;
   /** Starts an orchestrator on `storage` (stopped automatically after the scenario). */
   engine(
     options: Omit<FlowOrchestratorOptions, 'storage' | 'logger'> & { storage?: FlowStorage },
@@ -38,7 +40,10 @@ export interface EngineScenario {
 }
 
 /** Starts orchestrators for one scenario and stops them all afterwards. */
-export function scenarioEngines(storage: FlowStorage): {
+export function scenarioEngines(
+  storage: FlowStorage,
+  scale = 1,
+): {
   context: ScenarioContext;
   stopAll(): Promise<void>;
 } {
@@ -46,6 +51,7 @@ export function scenarioEngines(storage: FlowStorage): {
   return {
     context: {
       storage,
+      scale,
       engine: async (options) => {
         const orchestrator = createFlowOrchestrator({
           maintenanceIntervalMs: 0,
