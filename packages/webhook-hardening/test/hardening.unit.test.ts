@@ -83,7 +83,7 @@ describe('10. form bodies decode into null-prototype objects', () => {
     const data = decoded!.data as Record<string, unknown>;
     expect(Object.getPrototypeOf(data)).toBeNull();
     expect(Object.hasOwn(data, '__proto__')).toBe(true);
-    expect(data['__proto__']).toBe('x');
+    expect(Object.getOwnPropertyDescriptor(data, '__proto__')?.value).toBe('x');
     expect(data.constructor).toBe('y');
     expect(data.toString).toBe('z');
     expect(({} as Record<string, unknown>).x).toBeUndefined();
