@@ -133,15 +133,20 @@ export class DeliveryRecorder {
   #maybePurge(store: WebhookRejectionStore, nowMs: number): void {
     const { retentionMs, purgeIntervalMs } = this.#limits;
     if (retentionMs === null || nowMs - this.#lastPurge < purgeIntervalMs) return;
+    // Hand-written stores may implement only `write`; they keep their own retention.
+    if (typeof store.purgeOlderThan !== 'function') return;
     this.#lastPurge = nowMs;
-    store.purgeOlderThan(new Date(nowMs - retentionMs)).catch((error: unknown) => {
-      emitLog(
-        this.#options.logger,
-        WebhookLogEvent.rejectionStoreFailed,
-        'Purging old webhook DLQ rows failed.',
-        {},
-        error,
-      );
-    });
+    const cutoff = new Date(nowMs - retentionMs);
+    Promise.resolve()
+      .then(() => store.purgeOlderThan(cutoff))
+      .catch((error: unknown) => {
+        emitLog(
+          this.#options.logger,
+          WebhookLogEvent.rejectionStoreFailed,
+          'Purging old webhook DLQ rows failed.',
+          {},
+          error,
+        );
+      });
   }
 }
