@@ -107,12 +107,15 @@ describe.each(names)('%s through the pipeline (Enforce, replay tolerance 300 s)'
     expect(decision).toMatchObject({ outcome: 'reject', status: 401, reason: 'digest_mismatch' });
   });
 
-  it.runIf(signsTime)('refuses a stale signed timestamp in the verifier (401 skew_exceeded)', async () => {
-    const { decision, h } = await run(deliver(name, key, T0 - 3600));
-    expect(decision).toMatchObject({ outcome: 'reject', status: 401, reason: 'skew_exceeded' });
-    const [row] = await h.rows();
-    expect(row).toMatchObject({ isAccepted: false, reason: 'skew_exceeded', statusCode: 401 });
-  });
+  // Only dialects that sign a timestamp have one to be stale.
+  if (signsTime) {
+    it('refuses a stale signed timestamp in the verifier (401 skew_exceeded)', async () => {
+      const { decision, h } = await run(deliver(name, key, T0 - 3600));
+      expect(decision).toMatchObject({ outcome: 'reject', status: 401, reason: 'skew_exceeded' });
+      const [row] = await h.rows();
+      expect(row).toMatchObject({ isAccepted: false, reason: 'skew_exceeded', statusCode: 401 });
+    });
+  }
 
   it('refuses the same delivery a second time (409 nonce_seen)', async () => {
     const d = deliver(name, key, T0);
