@@ -21,6 +21,8 @@ afterEach(async () => {
 });
 
 const now = () => Math.floor(Date.now() / 1000);
+/** Floods send hundreds of real requests; allow for a busy, shared machine. */
+const FLOOD_MS = 60_000;
 const json = { 'content-type': 'application/json' };
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -236,14 +238,18 @@ describe('5. Cheap checks first, a body deadline, JSON parsed only after the sig
 });
 
 describe('6. Dead letters are capped per flow and reason, and expire', () => {
-  it('a flood of forged deliveries writes at most the cap', async () => {
-    const s = await start([webhookFlow('gh', { webhookSignatureScheme: 'GitHub', webhookHmacKey: 'gh' })], {
-      dlq: { maxRowsPerWindow: 5, sampleEvery: 0 },
-    });
-    const forged = { ...json, 'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}` };
-    for (let i = 0; i < 40; i++) expect((await s.send('gh', `{"i":${i}}`, forged)).status).toBe(401);
-    expect((await s.rejectionStore.query({ take: 500 })).total).toBe(5);
-  });
+  it(
+    'a flood of forged deliveries writes at most the cap',
+    async () => {
+      const s = await start([webhookFlow('gh', { webhookSignatureScheme: 'GitHub', webhookHmacKey: 'gh' })], {
+        dlq: { maxRowsPerWindow: 5, sampleEvery: 0 },
+      });
+      const forged = { ...json, 'X-Hub-Signature-256': `sha256=${'0'.repeat(64)}` };
+      for (let i = 0; i < 40; i++) expect((await s.send('gh', `{"i":${i}}`, forged)).status).toBe(401);
+      expect((await s.rejectionStore.query({ take: 500 })).total).toBe(5);
+    },
+    FLOOD_MS,
+  );
 
   it('rate-limited refusals keep no body', async () => {
     const s = await start([
@@ -325,15 +331,19 @@ describe('8. The rate limiter keys IPv6 by /64 and holds a bounded number of key
     expect((await from('2001:db8:1:3::1')).status).toBe(200); // another /64
   });
 
-  it('a flood of distinct addresses cannot grow the key map past its cap', async () => {
-    const rateLimiter = new TokenBucketRateLimiter({ maxKeys: 50 });
-    const s = await start(
-      [webhookFlow('open', { webhookRateLimitPermitsPerSecond: 1, webhookRateLimitPerIp: true })],
-      { trustedProxies: ['127.0.0.1'], rateLimiter },
-    );
-    for (let i = 0; i < 150; i++) {
-      await s.send('open', '{}', { ...json, 'X-Forwarded-For': `198.51.${i >> 8}.${i & 255}` });
-    }
-    expect(rateLimiter.size).toBeLessThanOrEqual(50);
-  });
+  it(
+    'a flood of distinct addresses cannot grow the key map past its cap',
+    async () => {
+      const rateLimiter = new TokenBucketRateLimiter({ maxKeys: 50 });
+      const s = await start(
+        [webhookFlow('open', { webhookRateLimitPermitsPerSecond: 1, webhookRateLimitPerIp: true })],
+        { trustedProxies: ['127.0.0.1'], rateLimiter },
+      );
+      for (let i = 0; i < 150; i++) {
+        await s.send('open', '{}', { ...json, 'X-Forwarded-For': `198.51.${i >> 8}.${i & 255}` });
+      }
+      expect(rateLimiter.size).toBeLessThanOrEqual(50);
+    },
+    FLOOD_MS,
+  );
 });
