@@ -12,9 +12,8 @@ import {
   signWebhook,
 } from '@floworch/webhook-hardening';
 
-// 1. The pipeline: enforce, with replay protection and a DLQ.
+// 1. The pipeline: enforce (the default), with replay protection and a DLQ.
 const pipeline = createWebhookPipeline({
-  mode: 'enforce',
   replay: { toleranceSeconds: 300 },
   replayStore: createInMemoryWebhookReplayStore(),
   rejectionStore: createInMemoryWebhookRejectionStore(),
@@ -32,10 +31,11 @@ const flows = [
           webhookSlug: 'github',
           webhookSignatureScheme: 'GitHub',
           webhookHmacKey: process.env.GITHUB_WEBHOOK_SECRET ?? 'gh-secret',
-          // GitHub signs no timestamp: deduplicate on its delivery id instead.
+          // GitHub signs no timestamp: deduplicate on the signed body (and, in addition, on the
+          // delivery id) for 2 × tolerance.
           webhookNonceHeader: 'X-GitHub-Delivery',
           webhookReplayAllowMissingTimestamp: true,
-          webhookIpAllowListPresets: 'github,local',
+          webhookIpAllowListPresets: 'github,loopback',
         },
       },
     },
@@ -48,7 +48,7 @@ const flows = [
         type: 'Webhook',
         inputs: {
           webhookSlug: 'stripe',
-          webhookSignatureScheme: 'Stripe', // the signed t= also feeds replay protection
+          webhookSignatureScheme: 'Stripe', // the signed t= is checked for freshness and replay
           webhookHmacKey: process.env.STRIPE_WEBHOOK_SECRET ?? 'whsec_test',
         },
       },

@@ -37,7 +37,7 @@ export interface WebhookRejectDecision {
   readonly outcome: 'reject';
   /** HTTP status to answer (400, 401, 403, 409, 413, 429 or 503). */
   readonly status: number;
-  /** Reason code (also in the response body). */
+  /** Reason code (for logs, metrics and the DLQ; never sent to the caller). */
   readonly reason: WebhookReasonCode;
   /** Response headers to send, such as `Retry-After`. */
   readonly headers: Readonly<Record<string, string>>;
@@ -58,11 +58,14 @@ export function jsonResponse(
   });
 }
 
-/** The HTTP answer to a refusal: `{ error, reason }` with the decision's status and headers. */
-export function rejectionResponse(decision: WebhookRejectDecision): Response {
-  return jsonResponse(
-    decision.status,
-    { error: 'Webhook rejected by security pipeline.', reason: decision.reason },
-    decision.headers,
-  );
+/** The one body every refusal gets. */
+export const GENERIC_REJECTION_BODY = Object.freeze({ error: 'Webhook rejected.' });
+
+/**
+ * The HTTP answer to a refusal: the decision's status and headers with a generic body. The reason
+ * stays in logs and the DLQ: naming it (`skew_exceeded`, `nonce_seen`) would tell a prober that a
+ * signature was valid.
+ */
+export function rejectionResponse(decision: Pick<WebhookRejectDecision, 'status' | 'headers'>): Response {
+  return jsonResponse(decision.status, GENERIC_REJECTION_BODY, decision.headers);
 }

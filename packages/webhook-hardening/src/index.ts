@@ -52,6 +52,7 @@ export type {
   WebhookTriggerSecurity,
 } from './config/trigger-security.js';
 export {
+  GENERIC_REJECTION_BODY,
   jsonResponse,
   rejectionResponse,
   type WebhookAcceptDecision,
@@ -59,8 +60,17 @@ export {
   type WebhookDelivery,
   type WebhookRejectDecision,
 } from './decision.js';
-export { bodyExcerpt, DeliveryRecorder, DLQ_BODY_EXCERPT_BYTES } from './dlq/recorder.js';
+export { DEFAULT_DLQ_LIMITS, type DlqLimits, type ResolvedDlqLimits } from './dlq/limits.js';
+export {
+  bodyExcerpt,
+  DeliveryRecorder,
+  type DeliveryRecorderOptions,
+  type DeliveryRow,
+  DLQ_BODY_EXCERPT_BYTES,
+} from './dlq/recorder.js';
+export { DlqSampler } from './dlq/sampler.js';
 export { WebhookConfigError } from './errors.js';
+export { rateLimitClientKey } from './gates/rate-limit/client-key.js';
 export {
   bucketCapacity,
   type RateLimitDecision,
@@ -70,13 +80,21 @@ export {
   type WebhookRateLimiter,
 } from './gates/rate-limit/token-bucket.js';
 export { suppliedSharedKey } from './gates/shared-key/shared-key-gate.js';
-export { readBodyWithCap } from './http/body.js';
-export { resolveClientIp } from './http/client-ip.js';
-export { captureHeaders, SENSITIVE_HEADERS } from './http/headers.js';
-export { type DecodedPayload, decodePayload, type JsonValue } from './http/payload.js';
+export { type BodyReadResult, readBodyWithCap } from './http/body.js';
+export { type ForwardedTrust, resolveClientIp } from './http/client-ip.js';
+export { captureHeaders, REDACTED, SENSITIVE_HEADERS, SIGNATURE_HEADERS } from './http/headers.js';
+export { DEFAULT_MAX_JSON_DEPTH, exceedsJsonDepth, parseJsonBounded } from './http/json.js';
+export { type DecodedPayload, decodePayload, formToData, type JsonValue } from './http/payload.js';
 export { CidrMatcher, type IpRule, parseIpRule } from './net/cidr.js';
 export { formatIp, type IpAddress, normalizeIp, parseClientIp, parseIp } from './net/ip-address.js';
-export { allPresetNames, PUBLISHER_PRESET_NAMES, publisherPreset } from './net/presets.js';
+export {
+  allPresetNames,
+  PUBLISHER_PRESET_NAMES,
+  type PublisherPreset,
+  publisherPreset,
+  publisherPresetInfo,
+  REMOVED_PRESETS,
+} from './net/presets.js';
 export {
   silentWebhookLogger,
   type WebhookLogEntry,
@@ -108,7 +126,9 @@ export { type ReplayJanitor, type ReplayJanitorOptions, startReplayJanitor } fro
 export { defaultNonce } from './replay/nonce.js';
 export { BUILT_IN_SCHEMES, builtInScheme, RESERVED_SCHEME_NAMES } from './signatures/dialects/index.js';
 export { decodeDigest, encodeDigest } from './signatures/encoding.js';
+export { checkFreshness, DEFAULT_FRESHNESS_SECONDS } from './signatures/freshness.js';
 export { type SignInput, signMailgun, signWebhook } from './signatures/sign.js';
+export { twilioBodyHashMatches, withTwilioBodyHash } from './signatures/twilio-body-hash.js';
 export type {
   CustomSignedPayloadStrategy,
   DigestEncoding,
@@ -119,4 +139,4 @@ export type {
   VerificationResult,
   WebhookSignatureVerifier,
 } from './signatures/types.js';
-export { verifyHmacSignature } from './signatures/verify.js';
+export { signsTimestamp, verifyHmacSignature } from './signatures/verify.js';

@@ -13,10 +13,10 @@ import { createReplayGate } from './gates/replay/replay-gate.js';
 import { sharedKeyGate } from './gates/shared-key/shared-key-gate.js';
 import { createSignatureGate } from './gates/signature/signature-gate.js';
 import type { Gate, GateContext, GateRejection } from './gates/types.js';
-import { readBodyWithCap } from './http/body.js';
+import { declaredLength, readBodyWithCap } from './http/body.js';
 import { resolveClientIp } from './http/client-ip.js';
 import { allHeaders, captureHeaders } from './http/headers.js';
-import { decodePayload } from './http/payload.js';
+import { decodePayload, isFormEncoded, parseFormFields } from './http/payload.js';
 import { emitLog, WebhookLogEvent } from './observability/log-events.js';
 import { WebhookMetricName } from './observability/metrics.js';
 import { WebhookReason } from './reasons.js';
@@ -47,9 +47,11 @@ export interface WebhookPipeline {
    */
   compile(security: WebhookTriggerSecurity, where?: string): CompiledTriggerSecurity;
   /**
-   * Reads the request (body cap, payload decoding), runs the gates in order — IP, rate limit,
-   * shared key, signature, replay — and records the outcome. Never throws for a bad request; a
-   * trigger with invalid settings throws {@link WebhookConfigError}.
+   * Checks the request in order of cost: declared size, IP, rate limit and shared key on the
+   * headers alone; then reads the body (cap and deadline), checks the signature on the raw bytes,
+   * decodes the payload (depth-limited JSON, form or text) and checks replay; and records the
+   * outcome. Never throws for a bad request; a trigger with invalid settings throws
+   * {@link WebhookConfigError}.
    */
   evaluate(request: Request, target: WebhookTarget, connection?: ConnectionInfo): Promise<WebhookDecision>;
 }
@@ -65,16 +67,28 @@ export interface WebhookPipeline {
 export function createWebhookPipeline(options: WebhookSecurityOptions = {}): WebhookPipeline {
   const resolved = resolveWebhookOptions(options);
   const { clock, logger, metrics, mode } = resolved;
-  const recorder = new DeliveryRecorder(resolved.rejectionStore, logger, resolved.recordAccepted);
-  // Cheap, unauthenticated checks first; the shared key precedes signature and replay so that a
-  // caller without it burns neither HMAC work nor a nonce.
-  const gates: readonly Gate[] = [
-    ipGate,
-    createRateLimitGate(resolved.rateLimiter),
-    sharedKeyGate,
-    createSignatureGate(resolved.customStrategies, resolved.allowLegacySha1),
-    createReplayGate(resolved.replayStore),
-  ];
+  const recorder = new DeliveryRecorder({
+    store: resolved.rejectionStore,
+    logger,
+    recordAccepted: resolved.recordAccepted,
+    clock,
+    metrics,
+    limits: resolved.dlq,
+  });
+  // Header-only checks run before a byte of the body is read, so a refused address, a flood or a
+  // caller without the shared key costs neither memory nor parsing. The shared key precedes the
+  // signature and replay so that a caller without it burns neither HMAC work nor a nonce.
+  const headerGates: readonly Gate[] = [ipGate, createRateLimitGate(resolved.rateLimiter), sharedKeyGate];
+  const signatureGate = createSignatureGate(
+    resolved.customStrategies,
+    resolved.allowLegacySha1,
+    resolved.maxJsonDepth,
+  );
+  const replayGate = createReplayGate(resolved.replayStore);
+  const forwarded = {
+    trustedProxies: resolved.trustedProxies,
+    ...(resolved.forwardedHeaderDepth > 0 ? { maxHops: resolved.forwardedHeaderDepth } : {}),
+  };
   const compiled = new WeakMap<WebhookTriggerSecurity, CompiledTriggerSecurity>();
 
   function compile(security: WebhookTriggerSecurity, where?: string): CompiledTriggerSecurity {
@@ -97,13 +111,12 @@ export function createWebhookPipeline(options: WebhookSecurityOptions = {}): Web
       `security of trigger '${target.triggerKey}' of flow ${target.flowId}`,
     );
     const receivedAt = clock.now();
-    const headers = captureHeaders(request.headers);
-    const clientIp = resolveClientIp(
-      request.headers,
-      connection.remoteAddress,
-      resolved.forwardedHeaderDepth,
-    );
+    const spec = security.signature?.kind === 'hmac' ? security.signature.spec : null;
+    const headers = captureHeaders(request.headers, spec?.headerName ? [spec.headerName.toLowerCase()] : []);
+    const clientIp = resolveClientIp(request.headers, connection.remoteAddress, forwarded);
     const scheme = security.signature?.schemeName ?? null;
+    // A body-resident signature (Mailgun) must not be kept where it could be replayed from.
+    const bodyMayBeKept = spec?.payload !== 'timestampPlusToken';
     const flowTag = { flow: target.flowId };
     const row = (body: Uint8Array, bodyBytes = body.byteLength): DeliveryRow => ({
       flowId: target.flowId,
@@ -112,6 +125,7 @@ export function createWebhookPipeline(options: WebhookSecurityOptions = {}): Web
       remoteIp: clientIp,
       bodyBytes,
       body,
+      bodyMayBeKept,
       headers,
       scheme: mode === 'off' ? null : scheme,
       processingMs: performance.now() - started,
@@ -132,6 +146,7 @@ export function createWebhookPipeline(options: WebhookSecurityOptions = {}): Web
           flowId: target.flowId,
           triggerKey: target.triggerKey,
           reason: rejection.reason,
+          clientIp,
           ...rejection.fields,
         },
         rejection.error,
@@ -155,22 +170,77 @@ export function createWebhookPipeline(options: WebhookSecurityOptions = {}): Web
       };
     };
 
-    // The body cap and payload decoding apply in every mode: nothing downstream can use them.
-    const read = await readBodyWithCap(request, resolved.maxBodyBytes);
+    let auditFailure: GateRejection | null = null;
+    /** Runs one gate under the mode's rules; returns a refusal to answer now, or `null`. */
+    const runGate = async (gate: Gate, context: GateContext): Promise<GateRejection | null> => {
+      if (gate.kind === 'security' && (mode === 'off' || auditFailure)) return null;
+      const rejection = await gate.check(context);
+      if (!rejection) return null;
+      if (gate.kind === 'always' || mode === 'enforce') return rejection;
+      // Audit: record what Enforce would have refused, then let the delivery through.
+      await refuse(rejection, context.body, context.body.byteLength);
+      auditFailure = rejection;
+      return null;
+    };
+
+    const empty = new Uint8Array(0);
+    const declared = declaredLength(request.headers);
+    const context: GateContext = {
+      flowId: target.flowId,
+      triggerKey: target.triggerKey,
+      security,
+      body: empty,
+      rawHeaders: allHeaders(request.headers),
+      absoluteUrl: safeUrl(() => resolved.resolveUrl(request)),
+      formFields: null,
+      clientIp,
+      clock,
+      logger,
+      shared: { signedTimestampMs: null, freshnessSeconds: null, nonce: null },
+    };
+
+    // 1. Headers only: the declared size, then address, rate and shared key. The body stays unread.
+    const refuseUnread = async (rejection: GateRejection) => {
+      await request.body?.cancel().catch(() => {});
+      return rejectNow(rejection, empty, declared ?? 0);
+    };
+    if (declared !== null && declared > resolved.maxBodyBytes) {
+      return refuseUnread(tooLarge(declared, resolved.maxBodyBytes));
+    }
+    for (const gate of headerGates) {
+      const rejection = await runGate(gate, context);
+      if (rejection) return refuseUnread(rejection);
+    }
+
+    // 2. The body, under the cap and the deadline; both apply in every mode.
+    const read = await readBodyWithCap(request, resolved.maxBodyBytes, resolved.bodyReadTimeoutMs);
     if (!read.ok) {
-      return rejectNow(
-        {
-          status: 413,
-          reason: WebhookReason.payloadTooLarge,
-          event: WebhookLogEvent.payloadTooLarge,
-          fields: { bytes: read.bytesSeen, cap: resolved.maxBodyBytes },
-        },
-        new Uint8Array(0),
-        read.bytesSeen,
-      );
+      const rejection =
+        read.problem === 'timeout'
+          ? {
+              status: 408,
+              reason: WebhookReason.bodyTimeout,
+              event: WebhookLogEvent.bodyTimeout,
+              fields: { bytes: read.bytesSeen, timeoutMs: resolved.bodyReadTimeoutMs },
+            }
+          : tooLarge(read.bytesSeen, resolved.maxBodyBytes);
+      return rejectNow(rejection, empty, read.bytesSeen);
     }
     const body = read.bytes;
-    const payload = decodePayload(body, request.headers.get('content-type'));
+    const contentType = request.headers.get('content-type');
+    const signed: GateContext = {
+      ...context,
+      body,
+      // Only dialects that sign form fields (Twilio, custom, bring-your-own) need them decoded now.
+      formFields: needsFormFields(security) && isFormEncoded(contentType) ? parseFormFields(body) : null,
+    };
+
+    // 3. The signature, on the raw bytes, before anything is parsed.
+    const signatureRejection = await runGate(signatureGate, signed);
+    if (signatureRejection) return rejectNow(signatureRejection, body);
+
+    // 4. The payload: only now is JSON parsed, depth-limited. Before replay, so it burns no nonce.
+    const payload = decodePayload(body, contentType, resolved.maxJsonDepth);
     if (!payload) {
       return rejectNow(
         { status: 400, reason: WebhookReason.invalidPayload, event: WebhookLogEvent.invalidPayload },
@@ -178,37 +248,17 @@ export function createWebhookPipeline(options: WebhookSecurityOptions = {}): Web
       );
     }
 
-    const context: GateContext = {
-      flowId: target.flowId,
-      triggerKey: target.triggerKey,
-      security,
-      body,
-      rawHeaders: allHeaders(request.headers),
-      absoluteUrl: safeUrl(() => resolved.resolveUrl(request)),
-      formFields: payload.formFields,
-      clientIp,
-      clock,
-      logger,
-      shared: { signedTimestamp: null },
-    };
+    // 5. Replay, on what the signature authenticated.
+    const replayRejection = await runGate(replayGate, signed);
+    if (replayRejection) return rejectNow(replayRejection, body);
 
-    let auditFailure: GateRejection | null = null;
-    for (const gate of gates) {
-      if (gate.kind === 'security' && (mode === 'off' || auditFailure)) continue;
-      const rejection = await gate.check(context);
-      if (!rejection) continue;
-      if (gate.kind === 'always' || mode === 'enforce') return rejectNow(rejection, body);
-      // Audit: record what Enforce would have refused, then let the delivery through.
-      await refuse(rejection, body, body.byteLength);
-      auditFailure = rejection;
-    }
-
-    if (!auditFailure) await recorder.accepted(row(body));
-    finish(auditFailure ? 'rejected' : mode === 'off' ? 'off' : 'accepted', body.byteLength);
+    const failure = auditFailure as GateRejection | null;
+    if (!failure) await recorder.accepted(row(body));
+    finish(failure ? 'rejected' : mode === 'off' ? 'off' : 'accepted', body.byteLength);
     return {
       outcome: 'accept',
       status: 200,
-      auditFailure: auditFailure ? { status: auditFailure.status, reason: auditFailure.reason } : null,
+      auditFailure: failure ? { status: failure.status, reason: failure.reason } : null,
       delivery: {
         flowId: target.flowId,
         triggerKey: target.triggerKey,
@@ -222,6 +272,23 @@ export function createWebhookPipeline(options: WebhookSecurityOptions = {}): Web
   }
 
   return { options: resolved, compile, evaluate };
+}
+
+function tooLarge(bytes: number, cap: number): GateRejection {
+  return {
+    status: 413,
+    reason: WebhookReason.payloadTooLarge,
+    event: WebhookLogEvent.payloadTooLarge,
+    fields: { bytes, cap },
+  };
+}
+
+/** Whether the trigger's signature may cover form fields. */
+function needsFormFields(security: CompiledTriggerSecurity): boolean {
+  const signature = security.signature;
+  if (!signature) return false;
+  if (signature.kind === 'verifier') return true;
+  return signature.spec.payload === 'urlPlusSortedForm' || signature.spec.payload === 'custom';
 }
 
 function safeUrl(resolve: () => string): string | null {

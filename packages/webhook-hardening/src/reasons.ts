@@ -5,7 +5,12 @@
 export const WebhookReason = {
   /** Declared or streamed body larger than `maxBodyBytes` (413). */
   payloadTooLarge: 'payload_too_large',
-  /** Body is neither empty, valid JSON, nor a form-encoded body (400). */
+  /** The body did not arrive within `bodyReadTimeoutMs` (408). */
+  bodyTimeout: 'body_timeout',
+  /**
+   * Body is not strict UTF-8, or is declared JSON but does not parse, or nests deeper than
+   * `maxJsonDepth` (400). Checked after the signature.
+   */
   invalidPayload: 'invalid_payload',
   /** Client address not in the allow list (403). */
   allowlistMiss: 'allowlist_miss',
@@ -27,7 +32,7 @@ export const WebhookReason = {
   algorithmNotAllowed: 'algorithm_not_allowed',
   /** A dialect that signs a timestamp received none (401 from the signature gate, 409 from replay). */
   missingTimestamp: 'missing_timestamp',
-  /** Timestamp is not an integer count of Unix seconds (409). */
+  /** A signed timestamp is not an integer count of Unix seconds (or ms for Linear) (401 / 409). */
   invalidTimestamp: 'invalid_timestamp',
   /** No HMAC key configured for a built-in dialect (401). */
   keyNotConfigured: 'key_not_configured',
@@ -37,7 +42,7 @@ export const WebhookReason = {
   digestMismatch: 'digest_mismatch',
   /** A bring-your-own verifier refused without naming a reason (401). */
   signatureInvalid: 'signature_invalid',
-  /** Timestamp outside the replay tolerance (409). */
+  /** Signed timestamp outside the dialect's freshness window (401) or the replay tolerance (409). */
   skewExceeded: 'skew_exceeded',
   /** Nonce already registered (409). */
   nonceSeen: 'nonce_seen',
@@ -60,6 +65,7 @@ export type SignatureFailureReason =
   | typeof WebhookReason.keyNotConfigured
   | typeof WebhookReason.absoluteUrlRequired
   | typeof WebhookReason.digestMismatch
+  | typeof WebhookReason.skewExceeded
   | typeof WebhookReason.signatureInvalid;
 
 /**

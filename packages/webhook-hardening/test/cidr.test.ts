@@ -87,11 +87,14 @@ describe('publisher presets', () => {
     }
   });
 
-  it('local covers loopback and private ranges', () => {
+  it('local is loopback only; private adds the private ranges', () => {
     const local = new CidrMatcher(publisherPreset('local')!);
-    for (const ip of ['127.0.0.1', '::1', '10.5.5.5', '192.168.1.1', '172.20.0.1'])
-      expect(local.matches(ip), ip).toBe(true);
-    expect(local.matches('8.8.8.8')).toBe(false);
+    for (const ip of ['127.0.0.1', '::1']) expect(local.matches(ip), ip).toBe(true);
+    for (const ip of ['10.5.5.5', '192.168.1.1', '8.8.8.8']) expect(local.matches(ip), ip).toBe(false);
+    const privateRanges = new CidrMatcher(publisherPreset('private')!);
+    for (const ip of ['127.0.0.1', '10.5.5.5', '192.168.1.1', '172.20.0.1'])
+      expect(privateRanges.matches(ip), ip).toBe(true);
+    expect(privateRanges.matches('8.8.8.8')).toBe(false);
   });
 
   it('github and stripe contain known sender addresses; names are case-insensitive', () => {

@@ -90,17 +90,33 @@ describe('trigger validation at start-up', () => {
   });
 
   it('replay protection needs a replay store', () => {
-    expect(() => compileWith({ replay: { toleranceSeconds: 60 } })).toThrow(/replayStore/);
+    const stripe = { scheme: 'Stripe', key: 'k' };
+    expect(() => compileWith({ signature: stripe, replay: { toleranceSeconds: 60 } })).toThrow(/replayStore/);
     expect(() =>
-      compileWith({ replay: { toleranceSeconds: 60 } }, { replayStore: createInMemoryWebhookReplayStore() }),
+      compileWith(
+        { signature: stripe, replay: { toleranceSeconds: 60 } },
+        { replayStore: createInMemoryWebhookReplayStore() },
+      ),
     ).not.toThrow();
   });
 
-  it('allowMissingTimestamp needs a nonce header', () => {
+  it('replay needs a signature, and allowMissingTimestamp for dialects that sign no timestamp', () => {
     const replayStore = createInMemoryWebhookReplayStore();
+    expect(() => compileWith({ replay: { toleranceSeconds: 60 } }, { replayStore })).toThrow(
+      /needs a signature scheme/,
+    );
+    const github = { scheme: 'GitHub', key: 'k' };
     expect(() =>
-      compileWith({ replay: { toleranceSeconds: 60, allowMissingTimestamp: true } }, { replayStore }),
-    ).toThrow(/nonceHeader/);
+      compileWith({ signature: github, replay: { toleranceSeconds: 60 } }, { replayStore }),
+    ).toThrow(/'GitHub' signs no timestamp; set replay.allowMissingTimestamp/);
+    expect(() =>
+      compileWith(
+        { signature: github, replay: { toleranceSeconds: 60, allowMissingTimestamp: true } },
+        { replayStore },
+      ),
+    ).not.toThrow();
+    // Global defaults simply do not apply to unsigned triggers.
+    expect(compileWith({}, { replayStore, replay: { toleranceSeconds: 60 } }).replay).toBeNull();
   });
 
   it('a custom payload strategy must be registered', () => {

@@ -78,10 +78,13 @@ describe('webhook receiver', () => {
     expect((await send('ORDER-CREATED', post('{}'))).status).toBe(200);
   });
 
-  it('404 for an unknown id or slug; no slug fallback for ids', async () => {
+  it('an unknown id or slug answers like a refused signature (401, generic body); no slug fallback for ids', async () => {
     const { send } = setup();
-    expect((await send('ffffffff-1111-4111-8111-000000000009', post('{}'))).status).toBe(404);
-    expect((await send('nope', post('{}'))).status).toBe(404);
+    expect(await send('ffffffff-1111-4111-8111-000000000009', post('{}'))).toMatchObject({
+      status: 401,
+      body: { error: 'Webhook rejected.' },
+    });
+    expect((await send('nope', post('{}'))).status).toBe(401);
   });
 
   it('403 for a disabled flow (store flag or engine answer)', async () => {
@@ -107,7 +110,7 @@ describe('webhook receiver', () => {
     expect(engine.calls[0]!.headers).not.toHaveProperty('authorization');
   });
 
-  it('answers pipeline refusals with their status and reason, and does not trigger', async () => {
+  it('answers pipeline refusals with their status and a generic body, and does not trigger', async () => {
     const { engine, send } = setup();
     const refused = await send(
       'github-push',
@@ -115,8 +118,9 @@ describe('webhook receiver', () => {
     );
     expect(refused).toMatchObject({
       status: 401,
-      body: { error: 'Webhook rejected by security pipeline.', reason: 'digest_mismatch' },
+      body: { error: 'Webhook rejected.' },
     });
+    expect(refused.body).not.toHaveProperty('reason');
     const body = '{"ref":"main"}';
     const ok = await send('github-push', post(body, signWebhook(scheme('GitHub'), 'gh', { body })));
     expect(ok.status).toBe(200);
@@ -189,7 +193,7 @@ describe('flow resolver validation', () => {
     }
     const legacyDigest = { ...signWebhook(scheme('GitHub'), 'legacy', { body }), 'X-Webhook-Key': 'legacy' };
     const refused = await receiver.handle(post(body, legacyDigest), GITHUB);
-    expect(await refused.json()).toMatchObject({ reason: 'digest_mismatch' });
+    expect(refused.status).toBe(401);
     expect(logs.filter((id) => id === 4011)).toHaveLength(1);
   });
 });

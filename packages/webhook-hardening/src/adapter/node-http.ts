@@ -72,9 +72,20 @@ export interface NodeWebhookListenerOptions {
   readonly origin?: string;
 }
 
+/** The decoded `{idOrSlug}` segment, or `null` when it is malformed (a stray `%`). */
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
 /**
- * A `node:http` request listener serving `POST {basePath}/{idOrSlug}`; other paths get 404 and
- * other methods 405. Works with `http.createServer`, and with Express or Fastify's raw handlers.
+ * A `node:http` request listener serving `POST {basePath}/{idOrSlug}`; other paths, and paths that
+ * do not decode, get 404 and other methods 405. A refusal answered before the upload was read
+ * closes the connection rather than draining it. Works with `http.createServer`, and with Express
+ * or Fastify's raw handlers.
  */
 export function createNodeWebhookListener(
   receiver: WebhookReceiver,
@@ -85,19 +96,20 @@ export function createNodeWebhookListener(
     void (async () => {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const match = path.startsWith(`${base}/`) ? path.slice(base.length + 1) : null;
+      const idOrSlug = match && !match.includes('/') ? decodeSegment(match) : null;
       let response: Response;
-      if (!match || match.includes('/')) {
+      if (idOrSlug === null) {
         response = jsonResponse(404, { error: 'Not found.' });
       } else if (req.method !== 'POST') {
         response = jsonResponse(405, { error: 'Use POST.' }, { allow: 'POST' });
       } else {
         const request = toFetchRequest(req, options.origin);
-        response = await receiver.handle(request, decodeURIComponent(match), {
+        response = await receiver.handle(request, idOrSlug, {
           remoteAddress: req.socket.remoteAddress ?? null,
         });
       }
-      // An unread upload (413) is not worth draining: close the connection after answering.
-      if (response.status === 413) res.setHeader('connection', 'close');
+      // An unread upload (refused on its headers, over the cap, too slow) is not worth draining.
+      if (!req.complete) res.setHeader('connection', 'close');
       await writeFetchResponse(res, response);
     })().catch((error: unknown) => {
       if (!res.headersSent) res.statusCode = 500;

@@ -16,13 +16,19 @@ export interface WebhookReceiverOptions {
   readonly idempotencyHeader?: string;
   /** Log sink for event 4007 and dispatch failures (default: the pipeline's). */
   readonly logger?: WebhookLogger;
+  /**
+   * Status for an unknown id or slug (default 401, with the same body as a refused signature, so
+   * probing cannot tell which slugs exist; 404 is friendlier while setting up).
+   */
+  readonly unknownRouteStatus?: 401 | 404;
 }
 
 /** Framework-neutral webhook endpoint. */
 export interface WebhookReceiver {
   /**
-   * Answers one delivery addressed to `idOrSlug`: 404 unknown flow, 403 disabled, the pipeline's
-   * refusal, 500 if the engine fails, else 200 `{ runId, message }`.
+   * Answers one delivery addressed to `idOrSlug`: a generic 401 for an unknown flow (see
+   * `unknownRouteStatus`), 403 disabled, the pipeline's refusal, 500 if the engine fails, else 200
+   * `{ runId, message }`.
    */
   handle(request: Request, idOrSlug: string, connection?: ConnectionInfo): Promise<Response>;
 }
@@ -34,11 +40,17 @@ export interface WebhookReceiver {
 export function createWebhookReceiver(options: WebhookReceiverOptions): WebhookReceiver {
   const idempotencyHeader = options.idempotencyHeader ?? 'Idempotency-Key';
   const logger = options.logger ?? options.pipeline.options.logger;
+  const unknownRouteStatus = options.unknownRouteStatus ?? 401;
 
   return {
     async handle(request, idOrSlug, connection) {
       const flow = await options.resolveFlow(idOrSlug);
-      if (!flow) return jsonResponse(404, { error: 'Flow or webhook trigger not found.' });
+      if (!flow) {
+        await request.body?.cancel().catch(() => {});
+        return unknownRouteStatus === 404
+          ? jsonResponse(404, { error: 'Flow or webhook trigger not found.' })
+          : rejectionResponse({ status: 401, headers: {} });
+      }
       if (flow.enabled === false) return jsonResponse(403, { error: 'Flow is disabled.' });
 
       const decision = await options.pipeline.evaluate(request, flow, connection);

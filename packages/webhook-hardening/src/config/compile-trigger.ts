@@ -1,9 +1,11 @@
 import { WebhookConfigError } from '../errors.js';
 import { CidrMatcher } from '../net/cidr.js';
-import { publisherPreset } from '../net/presets.js';
+import { isLocalPreset, publisherPreset, removedPresetReason } from '../net/presets.js';
+import { emitLog, WebhookLogEvent } from '../observability/log-events.js';
 import { builtInScheme } from '../signatures/dialects/index.js';
 import { keyBytes } from '../signatures/hmac.js';
 import type { SignatureSpec, WebhookSignatureVerifier } from '../signatures/types.js';
+import { signsTimestamp } from '../signatures/verify.js';
 import type { ResolvedWebhookOptions } from './options.js';
 import { type WebhookTriggerSecurity, webhookTriggerSecuritySchema } from './trigger-security.js';
 import { describeIssues } from './zod-issues.js';
@@ -16,6 +18,7 @@ export type CompiledSignature =
       readonly spec: SignatureSpec;
       readonly key: string;
       readonly previousKey: string | null;
+      readonly freshnessSeconds: number | null;
     }
   | {
       readonly kind: 'verifier';
@@ -23,6 +26,7 @@ export type CompiledSignature =
       readonly verifier: WebhookSignatureVerifier;
       readonly key: string | null;
       readonly previousKey: string | null;
+      readonly freshnessSeconds: number | null;
     };
 
 /** A trigger's security settings, validated and merged with the global defaults. */
@@ -58,6 +62,7 @@ function compileSignature(
   const lower = settings.scheme.trim().toLowerCase();
   const key = settings.key ?? '';
   const previousKey = settings.previousKey?.trim() ? settings.previousKey : null;
+  const freshnessSeconds = settings.freshnessSeconds ?? null;
 
   const verifier = options.verifiers.get(lower);
   if (verifier) {
@@ -67,6 +72,7 @@ function compileSignature(
       verifier: verifier.verifier,
       key: key || null,
       previousKey,
+      freshnessSeconds,
     };
   }
   let resolved: { name: string; spec: SignatureSpec } | null =
@@ -101,14 +107,16 @@ function compileSignature(
   if (spec.payload === 'custom' && !options.customStrategies.has(spec.customStrategyName ?? '')) {
     problems.push(`signature: custom payload strategy '${spec.customStrategyName}' is not registered`);
   }
-  return { kind: 'hmac', schemeName: name, spec, key, previousKey };
+  return { kind: 'hmac', schemeName: name, spec, key, previousKey, freshnessSeconds };
 }
 
 function compileAllowList(ip: WebhookTriggerSecurity['ip'], problems: string[]): CidrMatcher | null {
   const entries = [...(ip?.allow ?? [])];
   for (const preset of ip?.presets ?? []) {
     const cidrs = publisherPreset(preset);
+    const removed = cidrs ? null : removedPresetReason(preset);
     if (cidrs) entries.push(...cidrs);
+    else if (removed) problems.push(`ip.presets: preset '${preset}' was removed: ${removed}`);
     else problems.push(`ip.presets: unknown preset '${preset}'`);
   }
   if (entries.length === 0 && !ip?.presets?.length) return null;
@@ -127,6 +135,43 @@ function compileDenyList(ip: WebhookTriggerSecurity['ip'], problems: string[]): 
 }
 
 /**
+ * Replay settings merged over the global defaults. Replay protection builds its nonce from what
+ * the signature authenticated, so it needs a signature: a trigger asking for it without one is an
+ * error, while global defaults simply do not apply to unsigned triggers. A dialect that signs no
+ * timestamp needs `allowMissingTimestamp`, acknowledging the weaker, time-limited deduplication.
+ */
+function compileReplay(
+  s: WebhookTriggerSecurity,
+  signature: CompiledSignature | null,
+  options: ResolvedWebhookOptions,
+  problems: string[],
+): CompiledTriggerSecurity['replay'] {
+  const own = s.replay?.toleranceSeconds;
+  const tolerance = own ?? options.replay?.toleranceSeconds ?? 0;
+  if (tolerance <= 0) return null;
+  if (!s.signature) {
+    if (own !== undefined) {
+      problems.push('replay: needs a signature scheme (nonces are built only from signed data)');
+    }
+    return null;
+  }
+  const replay = {
+    toleranceSeconds: tolerance,
+    timestampHeader: s.replay?.timestampHeader ?? options.replay?.timestampHeader ?? null,
+    nonceHeader: s.replay?.nonceHeader ?? options.replay?.nonceHeader ?? null,
+    allowMissingTimestamp: s.replay?.allowMissingTimestamp ?? false,
+  };
+  if (signature?.kind === 'hmac' && !signsTimestamp(signature.spec) && !replay.allowMissingTimestamp) {
+    problems.push(
+      `replay: '${signature.schemeName}' signs no timestamp; set replay.allowMissingTimestamp to ` +
+        'deduplicate on the signed body alone (a replay after 2 × tolerance is then accepted)',
+    );
+  }
+  if (!options.replayStore) problems.push('replay: replay protection needs a replayStore in the options');
+  return replay;
+}
+
+/**
  * Validates a trigger's security settings against the options and merges in the global defaults.
  * Every problem is collected and reported together in one {@link WebhookConfigError}.
  */
@@ -142,22 +187,7 @@ export function compileTriggerSecurity(
 
   const signature = s.signature ? compileSignature(s.signature, options, problems) : null;
 
-  const tolerance = s.replay?.toleranceSeconds ?? options.replay?.toleranceSeconds ?? 0;
-  const replay =
-    tolerance > 0
-      ? {
-          toleranceSeconds: tolerance,
-          timestampHeader: s.replay?.timestampHeader ?? options.replay?.timestampHeader ?? null,
-          nonceHeader: s.replay?.nonceHeader ?? options.replay?.nonceHeader ?? null,
-          allowMissingTimestamp: s.replay?.allowMissingTimestamp ?? false,
-        }
-      : null;
-  if (replay?.allowMissingTimestamp && !replay.nonceHeader) {
-    problems.push('replay.allowMissingTimestamp: needs a nonceHeader to deduplicate on');
-  }
-  if (replay && !options.replayStore)
-    problems.push('replay: replay protection needs a replayStore in the options');
-
+  const replay = compileReplay(s, signature, options, problems);
   const limit = s.rateLimit ?? options.rateLimit;
   const rateLimit =
     limit && limit.permitsPerSecond > 0
@@ -166,6 +196,27 @@ export function compileTriggerSecurity(
 
   const allowList = compileAllowList(s.ip, problems);
   const denyList = compileDenyList(s.ip, problems);
+  const secured = Boolean(signature || replay || rateLimit || allowList || denyList);
+  if (options.mode === 'off' && secured && !options.allowUnenforcedSecurity) {
+    problems.push(
+      "mode is 'off', so this trigger's signature, replay, rate-limit and IP settings would be " +
+        "ignored; use 'enforce' (the default) or 'audit', or set allowUnenforcedSecurity",
+    );
+  }
   if (problems.length) throw new WebhookConfigError(where, problems);
+  if (options.mode === 'off' && secured) {
+    emitLog(options.logger, WebhookLogEvent.securityNotEnforced, `Mode 'off': ${where} is not enforced.`, {
+      where,
+    });
+  }
+  const localPresets = (s.ip?.presets ?? []).filter(isLocalPreset);
+  if (localPresets.length && !options.trustedProxies) {
+    emitLog(
+      options.logger,
+      WebhookLogEvent.presetRisk,
+      `${where} allows ${localPresets.join(', ')}; behind a reverse proxy every request matches unless trustedProxies is set.`,
+      { where, presets: localPresets },
+    );
+  }
   return { sharedSecret: s.sharedSecret ?? null, signature, replay, rateLimit, allowList, denyList };
 }

@@ -111,8 +111,10 @@ export function webhookSettingsFromInputs(
 
   if (scheme) {
     const previous = text(get('webhookHmacKeyPrevious')) ?? text(get('webhookSecretPrevious'));
+    const freshness = num(get('webhookSignatureFreshnessSeconds'));
     security.signature = {
       scheme,
+      ...(freshness !== undefined ? { freshnessSeconds: freshness } : {}),
       ...((hmacKey ?? secret) ? { key: hmacKey ?? secret } : {}),
       ...(previous ? { previousKey: previous } : {}),
       ...(scheme.trim().toLowerCase() === 'custom' ? { custom: customSpec(get) } : {}),

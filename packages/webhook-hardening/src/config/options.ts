@@ -1,7 +1,10 @@
 import { type Clock, systemClock, type WebhookRejectionStore, type WebhookReplayStore } from '@floworch/core';
 import { z } from 'zod';
+import { DEFAULT_DLQ_LIMITS, type DlqLimits, type ResolvedDlqLimits } from '../dlq/limits.js';
 import { WebhookConfigError } from '../errors.js';
 import { TokenBucketRateLimiter, type WebhookRateLimiter } from '../gates/rate-limit/token-bucket.js';
+import { DEFAULT_MAX_JSON_DEPTH } from '../http/json.js';
+import { CidrMatcher } from '../net/cidr.js';
 import { silentWebhookLogger, type WebhookLogger } from '../observability/log-events.js';
 import { noopWebhookMetrics, type WebhookMetrics } from '../observability/metrics.js';
 import { RESERVED_SCHEME_NAMES } from '../signatures/dialects/index.js';
@@ -14,8 +17,10 @@ import { signatureSpecSchema } from './spec-schema.js';
 import { parseOrThrow } from './zod-issues.js';
 
 /**
- * Enforcement mode: `off` skips the security gates (the body cap and a configured shared key still
- * apply); `audit` runs them and records failures but lets the delivery through; `enforce` refuses.
+ * Enforcement mode: `enforce` (the default) refuses failures; `audit` runs the gates and records
+ * failures but lets the delivery through; `off` skips the security gates (the body cap and a
+ * configured shared key still apply) and is refused at start-up for triggers with security
+ * settings unless `allowUnenforcedSecurity` is set.
  */
 export type EnforcementMode = 'off' | 'audit' | 'enforce';
 
@@ -23,9 +28,9 @@ export type EnforcementMode = 'off' | 'audit' | 'enforce';
 export interface ReplayDefaults {
   /** Accepted clock skew in seconds (> 0). Triggers may override it; 0 there turns replay off. */
   readonly toleranceSeconds: number;
-  /** Header holding the publisher's timestamp when the dialect does not sign one. */
+  /** Ignored: only a signed timestamp counts (kept so existing options still validate). */
   readonly timestampHeader?: string;
-  /** Header holding a delivery id to use as the nonce (e.g. `X-GitHub-Delivery`). */
+  /** Header holding a delivery id registered as a nonce in addition to the signed one. */
   readonly nonceHeader?: string;
 }
 
@@ -41,8 +46,13 @@ export interface RateLimitSettings {
 
 /** Options of {@link createWebhookPipeline}; everything is validated when the pipeline is built. */
 export interface WebhookSecurityOptions {
-  /** Enforcement mode (default `off`, as in the reference: turn it on deliberately). */
+  /** Enforcement mode (default `enforce`). */
   readonly mode?: EnforcementMode;
+  /**
+   * Accept triggers with security settings while `mode` is `off` (each is then logged as a
+   * warning, event 4014). Without it such a trigger is a start-up error. Default false.
+   */
+  readonly allowUnenforcedSecurity?: boolean;
   /** Honour SHA-1 dialects (GitHubLegacy, Twilio). Default false. */
   readonly allowLegacySha1?: boolean;
   /** Body cap in bytes, applied in every mode (default 1 MiB). */
@@ -51,8 +61,19 @@ export interface WebhookSecurityOptions {
   readonly replay?: ReplayDefaults;
   /** Rate limit for every trigger (default off). */
   readonly rateLimit?: RateLimitSettings;
-  /** Number of trusted proxies appending to `X-Forwarded-For` (default 0: use the socket address). */
+  /**
+   * Addresses (CIDRs, ranges) of the reverse proxies in front of this server. `X-Forwarded-For` is
+   * read only on connections from them; default none: the socket address is the client.
+   */
+  readonly trustedProxies?: readonly string[];
+  /** At most this many `X-Forwarded-For` entries are examined (default 0: all); needs `trustedProxies`. */
   readonly forwardedHeaderDepth?: number;
+  /** A body that has not fully arrived after this many ms is refused with 408 (default 10 000). */
+  readonly bodyReadTimeoutMs?: number;
+  /** JSON bodies nesting deeper than this are refused with 400 (default 64). */
+  readonly maxJsonDepth?: number;
+  /** Caps, sampling and retention of DLQ rows (defaults in {@link DEFAULT_DLQ_LIMITS}). */
+  readonly dlq?: DlqLimits;
   /** Extra or overriding dialects by name (case-insensitive; they shadow built-ins). */
   readonly schemes?: Readonly<Record<string, Partial<SignatureSpec> & { headerName: string }>>;
   /** Producers of signed bytes for `payload: 'custom'` specs, by case-sensitive name. */
@@ -84,6 +105,16 @@ export interface WebhookSecurityOptions {
 export interface ResolvedWebhookOptions {
   /** Enforcement mode. */
   readonly mode: EnforcementMode;
+  /** Whether `off` accepts triggers with security settings (with a warning). */
+  readonly allowUnenforcedSecurity: boolean;
+  /** Trusted reverse proxies, or `null` when none are configured. */
+  readonly trustedProxies: CidrMatcher | null;
+  /** Body read deadline in ms. */
+  readonly bodyReadTimeoutMs: number;
+  /** JSON nesting limit. */
+  readonly maxJsonDepth: number;
+  /** DLQ caps, sampling and retention. */
+  readonly dlq: ResolvedDlqLimits;
   /** Whether SHA-1 dialects are honoured. */
   readonly allowLegacySha1: boolean;
   /** Body cap in bytes. */
@@ -92,7 +123,7 @@ export interface ResolvedWebhookOptions {
   readonly replay: ReplayDefaults | null;
   /** Global rate limit, or `null` when off. */
   readonly rateLimit: RateLimitSettings | null;
-  /** Trusted `X-Forwarded-For` depth. */
+  /** Most `X-Forwarded-For` entries examined (0: all). */
   readonly forwardedHeaderDepth: number;
   /** Registered dialects by lower-cased name. */
   readonly schemes: ReadonlyMap<string, { readonly name: string; readonly spec: SignatureSpec }>;
@@ -135,7 +166,21 @@ const reserved = new Set(RESERVED_SCHEME_NAMES.map((n) => n.toLowerCase()));
 
 /** Validation of {@link WebhookSecurityOptions}. */
 export const webhookSecurityOptionsSchema = z.strictObject({
-  mode: z.enum(['off', 'audit', 'enforce']).default('off'),
+  mode: z.enum(['off', 'audit', 'enforce']).default('enforce'),
+  allowUnenforcedSecurity: z.boolean().default(false),
+  trustedProxies: z.array(z.string()).default([]),
+  bodyReadTimeoutMs: z.number().int().positive().default(10_000),
+  maxJsonDepth: z.number().int().positive().max(10_000).default(DEFAULT_MAX_JSON_DEPTH),
+  dlq: z
+    .strictObject({
+      maxRowsPerWindow: z.number().int().min(0).optional(),
+      windowMs: z.number().int().positive().optional(),
+      sampleEvery: z.number().int().min(0).optional(),
+      retentionMs: z.number().int().positive().nullable().optional(),
+      purgeIntervalMs: z.number().int().positive().optional(),
+      maxTrackedKeys: z.number().int().positive().optional(),
+    })
+    .default({}),
   allowLegacySha1: z.boolean().default(false),
   maxBodyBytes: z.number().int().positive().default(1_048_576),
   replay: z
@@ -195,10 +240,25 @@ function byLowerName<T>(entries: Record<string, T>, what: string): Map<string, {
   return map;
 }
 
+/** The entries of `value` whose value is not `undefined` (so they do not erase defaults). */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** Validates options and fills in defaults; throws {@link WebhookConfigError} listing every problem. */
 export function resolveWebhookOptions(options: WebhookSecurityOptions = {}): ResolvedWebhookOptions {
   const o = parseOrThrow(webhookSecurityOptionsSchema, options, 'webhook options');
   const clock = o.clock ?? systemClock;
+  const trustedProxies = new CidrMatcher(o.trustedProxies);
+  const problems = trustedProxies.invalidEntries.map(
+    (bad) => `trustedProxies: '${bad}' is not an address, CIDR, range or wildcard`,
+  );
+  if (o.forwardedHeaderDepth > 0 && trustedProxies.isEmpty) {
+    problems.push(
+      'forwardedHeaderDepth: X-Forwarded-For is only read from trusted proxies; list them in trustedProxies',
+    );
+  }
+  if (problems.length) throw new WebhookConfigError('webhook options', problems);
   const schemes = new Map(
     [...byLowerName(o.schemes, 'schemes')].map(([k, { name, value }]) => [
       k,
@@ -215,6 +275,11 @@ export function resolveWebhookOptions(options: WebhookSecurityOptions = {}): Res
   }
   return {
     mode: o.mode,
+    allowUnenforcedSecurity: o.allowUnenforcedSecurity,
+    trustedProxies: trustedProxies.isEmpty ? null : trustedProxies,
+    bodyReadTimeoutMs: o.bodyReadTimeoutMs,
+    maxJsonDepth: o.maxJsonDepth,
+    dlq: { ...DEFAULT_DLQ_LIMITS, ...definedOnly(o.dlq) },
     allowLegacySha1: o.allowLegacySha1,
     maxBodyBytes: o.maxBodyBytes,
     replay: o.replay ?? null,

@@ -35,6 +35,9 @@ export const signatureSpecSchema = z
     timestampHeaderName: optionalText,
     requireTimestamp: z.boolean().optional(),
     keyEncoding: z.enum(['utf8', 'base64']).optional(),
+    freshnessSeconds: z.number().int().positive().optional(),
+    bodyTimestampField: z.string().trim().min(1).optional(),
+    timestampUnit: z.enum(['seconds', 'milliseconds']).optional(),
   })
   .superRefine((spec, ctx) => {
     if (!spec.headerName.trim() && spec.payload !== 'timestampPlusToken') {

@@ -15,19 +15,30 @@ export interface TriggerSignatureSettings {
   readonly previousKey?: string;
   /** The dialect of a `Custom` scheme. */
   readonly custom?: Partial<SignatureSpec> & { readonly headerName: string };
+  /**
+   * Freshness window in seconds for dialects that sign a timestamp (default: the dialect's, 300 s
+   * for most, 60 s for Linear). Applies whether or not replay protection is on.
+   */
+  readonly freshnessSeconds?: number;
 }
 
 /** Replay settings of one trigger; they override the global ones field by field. */
 export interface TriggerReplaySettings {
   /** Accepted skew in seconds; 0 turns replay protection off for this trigger. */
   readonly toleranceSeconds?: number;
-  /** Header holding the publisher's timestamp. */
+  /**
+   * Ignored (kept so existing settings still validate): only a timestamp the signature covers is
+   * trusted. A custom dialect names its signed timestamp header in its own spec.
+   */
   readonly timestampHeader?: string;
-  /** Header holding a delivery id used as the nonce. */
+  /**
+   * Header holding the publisher's delivery id (`X-GitHub-Delivery`). It is registered as a nonce
+   * *in addition to* the one built from the signed bytes, never instead of it.
+   */
   readonly nonceHeader?: string;
   /**
-   * Accept a delivery that carries a nonce but no timestamp (GitHub sends a delivery id and no
-   * timestamp): the nonce alone is checked, remembered for `2 × tolerance` from now. Weaker than a
+   * Needed for dialects that sign no timestamp (GitHub, Shopify, …): the nonce built from the
+   * signed body alone is checked and remembered for `2 × tolerance` from arrival. Weaker than a
    * signed timestamp, since a replay after that window passes, so it is opt-in. Default false.
    */
   readonly allowMissingTimestamp?: boolean;
@@ -72,6 +83,7 @@ export const webhookTriggerSecuritySchema = z.strictObject({
       key: z.string().optional(),
       previousKey: z.string().optional(),
       custom: signatureSpecSchema.optional(),
+      freshnessSeconds: z.number().int().positive().optional(),
     })
     .optional(),
   replay: z

@@ -3,6 +3,16 @@ import type { CompiledTriggerSecurity } from '../config/compile-trigger.js';
 import type { WebhookLogEventDescriptor, WebhookLogger } from '../observability/log-events.js';
 import type { WebhookReasonCode } from '../reasons.js';
 
+/** What the signature gate authenticated, for the replay gate. */
+export interface SharedGateFacts {
+  /** Signed timestamp in Unix ms (Stripe's `t=`, Slack's header, Mailgun's and Linear's body). */
+  signedTimestampMs: number | null;
+  /** The freshness window the signature gate applied, in seconds. */
+  freshnessSeconds: number | null;
+  /** Replay nonce built from authenticated data; `null` when nothing was verified. */
+  nonce: string | null;
+}
+
 /** What every gate sees about one delivery. */
 export interface GateContext {
   /** Flow the delivery targets. */
@@ -26,10 +36,7 @@ export interface GateContext {
   /** Log sink (gates log only what the pipeline cannot, such as key rotation). */
   readonly logger: WebhookLogger;
   /** Facts gates pass on to later gates. */
-  readonly shared: {
-    /** Timestamp authenticated by the signature (Stripe's `t=`, Mailgun's body), for replay. */
-    signedTimestamp: string | null;
-  };
+  readonly shared: SharedGateFacts;
 }
 
 /** A gate's refusal. */

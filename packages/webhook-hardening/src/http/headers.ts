@@ -15,6 +15,30 @@ export const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Signature headers of the built-in dialects. Their values are replaced by {@link REDACTED} in
+ * what runs and DLQ rows keep: a valid signature stored next to its body could be replayed by
+ * anyone who can read the row.
+ */
+export const SIGNATURE_HEADERS: ReadonlySet<string> = new Set([
+  'x-hub-signature',
+  'x-hub-signature-256',
+  'x-signature',
+  'stripe-signature',
+  'calendly-webhook-signature',
+  'x-slack-signature',
+  'x-zm-signature',
+  'x-shopify-hmac-sha256',
+  'x-twilio-signature',
+  'x-square-hmacsha256-signature',
+  'x-square-signature',
+  'linear-signature',
+  'x-dropbox-signature',
+]);
+
+/** What a redacted header value reads as. */
+export const REDACTED = '[redacted]';
+
+/**
  * All request headers with lower-cased names; repeated headers are joined with `,` (the Fetch
  * `Headers` object already does so). Used by signature verification, which may need a header
  * from the sensitive set (Microsoft Teams signs in `Authorization`).
@@ -27,12 +51,17 @@ export function allHeaders(headers: Headers): Record<string, string> {
   return out;
 }
 
-/** The request headers minus {@link SENSITIVE_HEADERS}: what runs and DLQ rows may keep. */
-export function captureHeaders(headers: Headers): Record<string, string> {
+/**
+ * What runs and DLQ rows may keep: the request headers minus {@link SENSITIVE_HEADERS}, with the
+ * values of {@link SIGNATURE_HEADERS} and of `alsoRedact` (a custom dialect's signature header,
+ * lower-case) replaced by {@link REDACTED}.
+ */
+export function captureHeaders(headers: Headers, alsoRedact: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, name) => {
     const lower = name.toLowerCase();
-    if (!SENSITIVE_HEADERS.has(lower)) out[lower] = value;
+    if (SENSITIVE_HEADERS.has(lower)) return;
+    out[lower] = SIGNATURE_HEADERS.has(lower) || alsoRedact.includes(lower) ? REDACTED : value;
   });
   return out;
 }

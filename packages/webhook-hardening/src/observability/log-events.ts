@@ -41,6 +41,9 @@ export const WebhookLogEvent = {
   conflictingKeyFields: { eventId: 4011, name: 'WebhookConflictingKeyFields', level: 'warn' },
   invalidPayload: { eventId: 4012, name: 'WebhookInvalidPayload', level: 'warn' },
   dispatchFailed: { eventId: 4013, name: 'WebhookDispatchFailed', level: 'error' },
+  securityNotEnforced: { eventId: 4014, name: 'WebhookSecurityNotEnforced', level: 'warn' },
+  presetRisk: { eventId: 4015, name: 'WebhookIpPresetRisk', level: 'warn' },
+  bodyTimeout: { eventId: 4016, name: 'WebhookBodyTimeout', level: 'warn' },
 } as const satisfies Record<string, { eventId: number; name: string; level: WebhookLogLevel }>;
 
 /** One of the {@link WebhookLogEvent} descriptors. */

@@ -8,6 +8,8 @@ export const WebhookMetricName = {
   bodyBytes: 'webhook_body_bytes',
   /** Histogram of pipeline time; tags `flow`, `result`. */
   processingMs: 'webhook_processing_ms',
+  /** Counter of DLQ rows not written because of the per-flow, per-reason cap; tags `flow`, `reason`. */
+  dlqDropped: 'webhook_dlq_dropped_total',
 } as const;
 
 /** Tags attached to a measurement. */

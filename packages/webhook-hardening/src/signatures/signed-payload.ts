@@ -9,9 +9,14 @@ export type SignedPayloadResult =
   | { readonly ok: true; readonly bytes: Uint8Array }
   | { readonly ok: false; readonly reason: SignatureFailureReason };
 
-/** Twilio's construction: the URL, then each form field as key+value, sorted by key (ordinal). */
+const ordinal = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Twilio's construction: the URL, then each form field as name+value, sorted by name and then by
+ * value (ordinal), as Twilio's SDKs do, so repeated fields sign the same whatever their order.
+ */
 function urlPlusSortedForm(url: string, fields: ReadonlyArray<readonly [string, string]> | null): string {
-  const sorted = [...(fields ?? [])].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...(fields ?? [])].sort(([ka, va], [kb, vb]) => ordinal(ka, kb) || ordinal(va, vb));
   return url + sorted.map(([k, v]) => k + v).join('');
 }
 

@@ -64,6 +64,19 @@ export interface SignatureSpec {
    * decoding (Microsoft Teams hands out a base64 security token).
    */
   readonly keyEncoding?: 'utf8' | 'base64';
+  /**
+   * Freshness window in seconds for a signed timestamp (default 300). A delivery whose signed
+   * timestamp is further than this from now, in either direction, is refused even when no replay
+   * store is configured.
+   */
+  readonly freshnessSeconds?: number;
+  /**
+   * Top-level field of the (signed) JSON body holding the timestamp, for dialects that put it there
+   * instead of in a header (Linear's `webhookTimestamp`).
+   */
+  readonly bodyTimestampField?: string;
+  /** Unit of the signed timestamp (default `seconds`; Linear uses `milliseconds`). */
+  readonly timestampUnit?: 'seconds' | 'milliseconds';
 }
 
 /** Everything a verifier may look at. */
@@ -84,6 +97,12 @@ export interface VerificationContext {
   readonly previousKey: string | null;
   /** Whether SHA-1 dialects may be honoured. */
   readonly allowLegacySha1: boolean;
+  /** Current time in Unix ms for the freshness check (default: the system clock). */
+  readonly nowMs?: number;
+  /** Overrides the dialect's {@link SignatureSpec.freshnessSeconds}. */
+  readonly freshnessSeconds?: number;
+  /** Nesting limit when a verifier has to parse the JSON body (Mailgun, Linear; default 64). */
+  readonly maxJsonDepth?: number;
 }
 
 /** Verdict of a verifier. */
@@ -92,8 +111,15 @@ export type VerificationResult =
       readonly valid: true;
       /** True when only the previous key matched (a rotation is in progress). */
       readonly usedPreviousKey: boolean;
-      /** The signed timestamp (Unix seconds as text), for the replay gate. */
+      /** The signed timestamp as the publisher wrote it, for the replay gate; `null` if none. */
       readonly timestamp: string | null;
+      /** The signed timestamp in Unix ms (set by the built-in verifier when there is one). */
+      readonly timestampMs?: number | null;
+      /**
+       * Replay nonce derived from authenticated data only (a hash of the signed bytes, or Mailgun's
+       * signed token). Verifiers that omit it get a hash of the signed timestamp and the body.
+       */
+      readonly nonce?: string | null;
     }
   | { readonly valid: false; readonly reason: SignatureFailureReason };
 

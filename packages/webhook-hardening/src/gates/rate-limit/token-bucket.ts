@@ -40,27 +40,40 @@ export function bucketCapacity(policy: RateLimitPolicy): number {
 export interface TokenBucketOptions {
   /** Time source (default: system clock). */
   readonly clock?: Clock;
-  /** How often, at most, idle buckets are swept (default 60 s). */
+  /** How often, at most, a new sweep pass over idle buckets starts (default 60 s). */
   readonly sweepIntervalMs?: number;
+  /**
+   * Most buckets held at once (default 50 000). When full, idle buckets are dropped first, then
+   * the least recently used one, so memory stays bounded whatever keys clients invent.
+   */
+  readonly maxKeys?: number;
+  /** Buckets examined per call while a sweep pass is running (default 32). */
+  readonly sweepBatch?: number;
 }
 
 /**
  * In-process token buckets, one per key. Buckets start full, refill fractionally and continuously
  * (0.5 permits/s really is one token every two seconds), and are rebuilt when a key's policy
- * changes. A bucket that has refilled completely is indistinguishable from a new one, so the
- * periodic sweep drops such idle buckets without changing any decision: memory stays bounded by
- * the keys active within one refill period.
+ * changes. A bucket that has refilled completely is indistinguishable from a new one, so sweeping
+ * drops such idle buckets without changing any decision. The sweep is incremental (a few buckets
+ * per call, never one long pause) and the map is capped at `maxKeys`, evicting least recently used
+ * buckets when idle ones do not make room.
  */
 export class TokenBucketRateLimiter implements WebhookRateLimiter {
   readonly #buckets = new Map<string, Bucket>();
   readonly #clock: Clock;
   readonly #sweepIntervalMs: number;
+  readonly #maxKeys: number;
+  readonly #sweepBatch: number;
   #lastSweep: number;
+  #cursor: Iterator<[string, Bucket]> | null = null;
 
-  /** @param options clock and sweep interval */
+  /** @param options clock, sweep pacing and the key cap */
   constructor(options: TokenBucketOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+    this.#maxKeys = Math.max(1, Math.floor(options.maxKeys ?? 50_000));
+    this.#sweepBatch = Math.max(1, Math.floor(options.sweepBatch ?? 32));
     this.#lastSweep = this.#clock.now().getTime();
   }
 
@@ -78,9 +91,13 @@ export class TokenBucketRateLimiter implements WebhookRateLimiter {
     const rate = policy.permitsPerSecond;
     let bucket = this.#buckets.get(key);
     if (!bucket) {
+      this.#makeRoom();
       bucket = { tokens: capacity, updatedAt: now, rate, capacity };
       this.#buckets.set(key, bucket);
     } else {
+      // Re-insert so that map order is least-recently-used first.
+      this.#buckets.delete(key);
+      this.#buckets.set(key, bucket);
       this.#refill(bucket, now);
       if (bucket.rate !== rate || bucket.capacity !== capacity) {
         // Policy changed: keep what was earned, within the new size.
@@ -102,12 +119,35 @@ export class TokenBucketRateLimiter implements WebhookRateLimiter {
     bucket.updatedAt = now;
   }
 
+  /** Advances the sweep by one batch; a new pass starts at most once per sweep interval. */
   #sweep(now: number): void {
-    if (now - this.#lastSweep < this.#sweepIntervalMs) return;
-    this.#lastSweep = now;
-    for (const [key, bucket] of this.#buckets) {
-      this.#refill(bucket, now);
-      if (bucket.tokens >= bucket.capacity) this.#buckets.delete(key);
+    if (!this.#cursor) {
+      if (now - this.#lastSweep < this.#sweepIntervalMs) return;
+      this.#lastSweep = now;
+      this.#cursor = this.#buckets.entries();
     }
+    this.#sweepSome(now, this.#sweepBatch);
+  }
+
+  /** Examines up to `count` buckets from the cursor, dropping idle ones. */
+  #sweepSome(now: number, count: number): void {
+    for (let i = 0; i < count && this.#cursor; i++) {
+      const next = this.#cursor.next();
+      if (next.done) {
+        this.#cursor = null;
+        return;
+      }
+      const [key, bucket] = next.value;
+      if (bucket.tokens + ((now - bucket.updatedAt) * bucket.rate) / 1000 >= bucket.capacity) {
+        this.#buckets.delete(key);
+      }
+    }
+  }
+
+  /** Keeps the map under the cap: the oldest (least recently used) bucket goes. */
+  #makeRoom(): void {
+    if (this.#buckets.size < this.#maxKeys) return;
+    const oldest = this.#buckets.keys().next();
+    if (!oldest.done) this.#buckets.delete(oldest.value);
   }
 }

@@ -3,35 +3,11 @@ import type { WebhookReplayStore } from '@floworch/core';
 import { headerValue } from '../../http/headers.js';
 import { WebhookLogEvent } from '../../observability/log-events.js';
 import { WebhookReason } from '../../reasons.js';
-import { defaultNonce } from '../../replay/nonce.js';
 import type { Gate, GateContext, GateRejection } from '../types.js';
 
-/** Headers searched for a timestamp after the configured one, in order. */
-const FALLBACK_TIMESTAMP_HEADERS = [
-  'x-webhook-timestamp',
-  'x-slack-request-timestamp',
-  'x-zm-request-timestamp',
-];
-
-/**
- * The delivery's timestamp: the one the signature authenticated (Stripe `t=`, Slack/Zoom header,
- * Mailgun body) when there is one, else the configured header, else the well-known ones.
- */
-export function findTimestamp(context: GateContext): string | null {
-  if (context.shared.signedTimestamp) return context.shared.signedTimestamp.trim();
-  const replay = context.security.replay!;
-  const spec = context.security.signature?.kind === 'hmac' ? context.security.signature.spec : null;
-  const configured = replay.timestampHeader ?? spec?.timestampHeaderName ?? null;
-  for (const name of configured ? [configured, ...FALLBACK_TIMESTAMP_HEADERS] : FALLBACK_TIMESTAMP_HEADERS) {
-    const value = headerValue(context.rawHeaders, name);
-    if (value !== null) return value;
-  }
-  return null;
-}
-
-/** Stores key nonces in a 256-character column; longer publisher ids are hashed to fit. */
+/** Stores key nonces in a 256-character column; longer values are hashed to fit. */
 function boundedNonce(nonce: string): string {
-  return nonce.length <= 128 ? nonce : createHash('sha256').update(nonce, 'utf8').digest('hex');
+  return nonce.length <= 128 ? nonce : `h:${createHash('sha256').update(nonce, 'utf8').digest('hex')}`;
 }
 
 const reject = (reason: GateRejection['reason'], fields: Record<string, unknown> = {}): GateRejection => ({
@@ -42,11 +18,15 @@ const reject = (reason: GateRejection['reason'], fields: Record<string, unknown>
 });
 
 /**
- * Replay protection: the timestamp must be integer Unix seconds within `toleranceSeconds` of now
- * (either direction; exactly the tolerance passes), and the nonce (the configured delivery-id
- * header, else a hash of timestamp and body) must be new for the trigger. Nonces expire
- * `2 × tolerance` after the publisher's timestamp, by when a re-send is stale anyway.
- * If the store fails, the gate fails closed with 503 so the publisher retries later.
+ * Replay protection. It trusts only what the signature gate authenticated:
+ * - the nonce is derived from the signed bytes (or Mailgun's signed token), never from a header a
+ *   sender can change freely; a configured delivery-id header is registered *in addition*, so a
+ *   redelivery under the same id is caught too, but a fresh id never makes an old body new;
+ * - the timestamp is the signed one; an unsigned timestamp header is ignored. A dialect that signs
+ *   no timestamp (GitHub) needs `allowMissingTimestamp`, and its nonce is then remembered for
+ *   `2 × tolerance` from arrival — a replay after that is accepted (documented limit).
+ * The signed timestamp must be within `toleranceSeconds` of now; nonces live until `2 × tolerance`
+ * (at least twice the freshness window) after it. A failing store fails closed with 503.
  */
 export function createReplayGate(store: WebhookReplayStore | null): Gate {
   return {
@@ -55,21 +35,26 @@ export function createReplayGate(store: WebhookReplayStore | null): Gate {
     async check(context) {
       const replay = context.security.replay;
       if (!replay || !store) return null;
-      const timestamp = findTimestamp(context);
-      const deliveryId = replay.nonceHeader ? headerValue(context.rawHeaders, replay.nonceHeader) : null;
-      if (timestamp === null) {
-        if (!replay.allowMissingTimestamp || deliveryId === null)
-          return reject(WebhookReason.missingTimestamp);
-        const expiresAt = new Date(context.clock.now().getTime() + 2 * replay.toleranceSeconds * 1000);
-        return register(store, context, boundedNonce(deliveryId), expiresAt, {});
+      const { nonce, signedTimestampMs, freshnessSeconds } = context.shared;
+      if (nonce === null) return reject(WebhookReason.missingTimestamp, { why: 'no authenticated nonce' });
+      const nowMs = context.clock.now().getTime();
+      let expiresAt: Date;
+      const fields: Record<string, unknown> = {};
+      if (signedTimestampMs === null) {
+        if (!replay.allowMissingTimestamp) return reject(WebhookReason.missingTimestamp);
+        expiresAt = new Date(nowMs + 2 * replay.toleranceSeconds * 1000);
+      } else {
+        const skewMs = Math.abs(nowMs - signedTimestampMs);
+        fields.skewMs = skewMs;
+        if (skewMs > replay.toleranceSeconds * 1000) return reject(WebhookReason.skewExceeded, fields);
+        const keepSeconds = 2 * Math.max(replay.toleranceSeconds, freshnessSeconds ?? 0);
+        expiresAt = new Date(signedTimestampMs + keepSeconds * 1000);
       }
-      if (!/^-?\d{1,15}$/.test(timestamp)) return reject(WebhookReason.invalidTimestamp);
-      const seconds = Number(timestamp);
-      const skewMs = Math.abs(context.clock.now().getTime() - seconds * 1000);
-      if (skewMs > replay.toleranceSeconds * 1000) return reject(WebhookReason.skewExceeded, { skewMs });
-      const nonce = boundedNonce(deliveryId ?? defaultNonce(timestamp, context.body));
-      const expiresAt = new Date((seconds + 2 * replay.toleranceSeconds) * 1000);
-      return register(store, context, nonce, expiresAt, { skewMs });
+      const first = await register(store, context, boundedNonce(nonce), expiresAt, fields);
+      if (first) return first;
+      const deliveryId = replay.nonceHeader ? headerValue(context.rawHeaders, replay.nonceHeader) : null;
+      if (deliveryId === null) return null;
+      return register(store, context, boundedNonce(`id:${deliveryId}`), expiresAt, fields);
     },
   };
 }
