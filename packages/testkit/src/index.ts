@@ -18,6 +18,7 @@ export { ENGINE_SCENARIOS } from './engine/scenarios.js';
 export { defineEngineConformance, type EngineConformanceOptions } from './engine/suite.js';
 export type { EngineScenario, ScenarioContext } from './engine/support.js';
 export { waitForRun } from './engine/support.js';
+export { type LatencyOptions, withLatency } from './faults/latency.js';
 export { FakeTimers } from './host/fake-timers.js';
 export {
   createFlowTestHost,
