@@ -130,6 +130,49 @@ suite(`postgresql migrator (${pgSource})`, () => {
     }
   });
 
+  it('upgrades a version-1 schema to the step queue: unfinished dispatched work becomes queued, finished work does not', async () => {
+    const db = replica();
+    try {
+      await migratePostgres(db, { schema });
+      // Shape the schema as version 1 left it: no queue columns, version row 1.
+      await admin.query(`DROP INDEX "${schema}".ix_flow_step_dispatches_visible_at`);
+      await admin.query(`ALTER TABLE "${schema}".flow_step_dispatches DROP COLUMN visible_at, DROP COLUMN attempt`);
+      await admin.query(`DELETE FROM "${schema}".floworch_schema_version`);
+      await admin.query(`INSERT INTO "${schema}".floworch_schema_version (version, description) VALUES (1, 'v1')`);
+      const runId = randomUUID();
+      const at = new Date(Date.UTC(2031, 0, 1));
+      await admin.query(
+        `INSERT INTO "${schema}".flow_runs (id, flow_id, status, started_at) VALUES ($1, $2, 'Running', $3)`,
+        [runId, randomUUID(), at],
+      );
+      for (const [key, status] of [['done', 'Succeeded'], ['running', 'Running'], ['waiting', null]] as const) {
+        await admin.query(
+          `INSERT INTO "${schema}".flow_step_dispatches (run_id, step_key, dispatched_at) VALUES ($1, $2, $3)`,
+          [runId, key, at],
+        );
+        if (status)
+          await admin.query(
+            `INSERT INTO "${schema}".flow_steps (run_id, step_key, step_type, status, started_at) VALUES ($1, $2, 'Work', $3, $4)`,
+            [runId, key, status, at],
+          );
+      }
+      expect(await migratePostgres(db, { schema })).toEqual({ from: 1, to: SCHEMA_VERSION, applied: true });
+      const rows = await admin.query<{ step_key: string; visible_at: Date | null; attempt: number }>(
+        `SELECT step_key, visible_at, attempt FROM "${schema}".flow_step_dispatches ORDER BY step_key`,
+      );
+      expect(rows.rows.map((r) => [r.step_key, r.visible_at?.getTime() ?? null, r.attempt])).toEqual([
+        ['done', null, 1],
+        ['running', at.getTime(), 1],
+        ['waiting', at.getTime(), 1],
+      ]);
+      const storage = await createPostgresStorage({ kysely: db, schema, clock: { now: () => at } });
+      const taken = await storage.queue.take({ owner: 'w', limit: 5, leaseMs: 1_000 });
+      expect(taken.map((t) => t.stepKey).sort()).toEqual(['running', 'waiting']);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('refuses a schema migrated by a newer package, saying what to do', async () => {
     const db = replica();
     try {

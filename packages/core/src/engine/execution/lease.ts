@@ -42,7 +42,8 @@ export function startLease(
   };
   const schedule = (): void => {
     handle = ctx.timers.setTimeout(() => {
-      if (stopped) return;
+      // After stop() gave up on this handler its claim was handed back: write nothing more.
+      if (stopped || ctx.halted) return;
       inFlight = tick().finally(() => {
         inFlight = null;
         if (!stopped && held) schedule();
