@@ -14,6 +14,7 @@ describe('statements: every store method compiled by kysely for SQL Server', () 
       flows: stores.flows,
       runs: stores.runs,
       runtime: stores.runtime,
+      queue: stores.queue,
       control: stores.control,
       outputs: stores.outputs,
       retention: stores.retention,
