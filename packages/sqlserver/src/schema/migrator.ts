@@ -88,19 +88,21 @@ END;`;
 }
 
 /**
- * Upgrading to the step queue: ledger rows of steps that are not terminal (or have no step row
- * yet) become due at their dispatch time, so work that was in flight before the upgrade is taken
- * by the new engine; the others leave the queue (`NULL`). Guarded by the version table, so it runs
+ * Upgrading to the step queue: ledger rows of `Running` runs whose step is not terminal (or has no
+ * step row yet) become due at their dispatch time, so work that was in flight before the upgrade
+ * is taken by the new engine; every other row is out of the queue (`NULL`). Finished runs have no
+ * work in flight (the PostgreSQL backend's backfill draws the same line). Guarded by the version table, so it runs
  * exactly once, in the migration that writes version {@link QUEUE_SCHEMA_VERSION}; on a fresh
  * database the ledger is empty. It runs after the collation batches (the join compares the
  * ledger's and the steps' key columns, which an upgrade may have just re-collated) and through
  * dynamic SQL, because `VisibleAt` may have been added by an earlier batch of the same migration.
  */
 export function queueBackfillBatch(n: SqlNames): MigrationBatch {
-  const update = `UPDATE d SET [VisibleAt] = CASE WHEN EXISTS (SELECT 1 FROM ${n.text('FlowSteps')} AS s
-  WHERE s.[RunId] = d.[RunId] AND s.[StepKey] = d.[StepKey] AND s.[Status] IN (N'Succeeded', N'Failed', N'Skipped'))
-  THEN NULL ELSE d.[DispatchedAt] END
-FROM ${n.text('FlowStepDispatches')} AS d;`;
+  const update = `UPDATE d SET [VisibleAt] = CASE WHEN r.[Status] = N'Running' AND NOT EXISTS (SELECT 1 FROM ${n.text('FlowSteps')} AS s
+    WHERE s.[RunId] = d.[RunId] AND s.[StepKey] = d.[StepKey] AND s.[Status] IN (N'Succeeded', N'Failed', N'Skipped'))
+  THEN d.[DispatchedAt] ELSE NULL END
+FROM ${n.text('FlowStepDispatches')} AS d
+LEFT JOIN ${n.text('FlowRuns')} AS r ON r.[Id] = d.[RunId];`;
   return {
     label: 'backfill FlowStepDispatches.VisibleAt',
     sql: `IF NOT EXISTS (SELECT 1 FROM ${n.text('FlowSchemaVersion')} WHERE [Version] >= ${QUEUE_SCHEMA_VERSION})

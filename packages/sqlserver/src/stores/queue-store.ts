@@ -41,6 +41,7 @@ import {
   claimPutPieces,
   eventPieces,
   ledgerPutPieces,
+  outputPieces,
   planRunWrites,
   TERMINAL_STEP_STATUSES,
   varNames,
@@ -160,7 +161,11 @@ export class SqlServerQueueStore implements FlowStepQueueStore {
     const storedIdem = input.idempotencyKey?.trim() || null;
 
     const vars = varNames();
+    // Upserts throughout: rows a client wrote for this id before the run existed are overwritten.
+    const outputValues = new Map<string, string>([[OutputKeys.triggerData, dataJson]]);
+    if (headersJson !== null) outputValues.set(OutputKeys.triggerHeaders, headersJson);
     const pieces = [
+      ...outputPieces(n, vars, outputValues),
       ...eventPieces(n, vars, input.events, now),
       ...ledgerPutPieces(
         n,
@@ -175,11 +180,8 @@ export class SqlServerQueueStore implements FlowStepQueueStore {
     ];
     const idemTable = n.table('FlowIdempotencyKeys');
     const controls = n.table('FlowRunControls');
-    const outputs = n.table('FlowOutputs');
     const trigger = key(normalizeIdempotencyPart(triggerKey), 'run.triggerKey');
-    const idem = input.idempotencyKey
-      ? key(normalizeIdempotencyPart(input.idempotencyKey), 'idempotencyKey')
-      : null;
+    const idem = storedIdem === null ? null : key(normalizeIdempotencyPart(storedIdem), 'idempotencyKey');
     const timeout = tsOrNull(input.timeoutAt);
     const statement = sql<{ Duplicate: number; RunId: string | null }>`SET XACT_ABORT ON;
 DECLARE @run UNIQUEIDENTIFIER = ${runId}, @now DATETIMEOFFSET(7) = ${ts(now)}, @flow UNIQUEIDENTIFIER = ${flowId}, @existing UNIQUEIDENTIFIER = NULL, @dup INT = 0;
@@ -202,12 +204,9 @@ INSERT INTO ${n.table('FlowRuns')}
   ([Id], [FlowId], [FlowName], [Status], [TriggerKey], [TriggerDataJson], [BackgroundJobId], [StartedAt], [CompletedAt], [SourceRunId])
   VALUES (@run, @flow, ${run.flowName}, N'Running', ${run.triggerKey}, ${run.triggerDataJson ?? null}, ${run.jobId ?? null}, @now, NULL,
     ${run.sourceRunId ? uuid(run.sourceRunId, 'run.sourceRunId') : null});
-INSERT INTO ${outputs} ([RunId], [Key], [ValueJson], [CreatedAt]) VALUES (@run, ${OutputKeys.triggerData}, ${dataJson}, @now)${
-      headersJson === null ? sql`` : sql`, (@run, ${OutputKeys.triggerHeaders}, ${headersJson}, @now)`
-    };
+-- A control row written before the run existed (a cancel requested early) keeps its cancel state.
 UPDATE ${controls}
-  SET [FlowId] = @flow, [TriggerKey] = ${triggerKey}, [IdempotencyKey] = ${storedIdem}, [TimeoutAtUtc] = ${timeout}, [CancelRequested] = 0,
-      [CancelReason] = NULL, [CancelRequestedAtUtc] = NULL, [TimedOutAtUtc] = NULL, [CreatedAt] = @now
+  SET [FlowId] = @flow, [TriggerKey] = ${triggerKey}, [IdempotencyKey] = ${storedIdem}, [TimeoutAtUtc] = ${timeout}
   WHERE [RunId] = @run;
 IF @@ROWCOUNT = 0
   INSERT INTO ${controls} ([RunId], [FlowId], [TriggerKey], [IdempotencyKey], [TimeoutAtUtc], [CancelRequested], [CreatedAt])

@@ -133,7 +133,11 @@ INSERT INTO ${n.table('FlowEvents')} ([RunId], [Timestamp], [Type], [StepKey], [
 }
 
 /** Outputs upsert (JSON text). */
-function outputPieces(n: SqlNames, vars: VarNames, outputs: ReadonlyMap<string, string>): WritePiece[] {
+export function outputPieces(
+  n: SqlNames,
+  vars: VarNames,
+  outputs: ReadonlyMap<string, string>,
+): WritePiece[] {
   return chunks([...outputs], 2, ROWS_PER_VALUES).map((chunk) => {
     const o = vars.fresh('o');
     const table = n.table('FlowOutputs');
