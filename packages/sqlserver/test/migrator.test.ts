@@ -81,7 +81,9 @@ describe('schema and migrator', () => {
     expect(add.sql).toMatch(/^IF COL_LENGTH\(N'\[floworch\]\.\[FlowStepDispatches\]', N'Attempt'\) IS NULL/);
     expect(add.sql).toContain('INT NOT NULL CONSTRAINT [DF_FlowStepDispatches_Attempt] DEFAULT (1)');
     const index = batches.find((b) => b.label === 'create index IX_FlowStepDispatches_VisibleAt')!;
-    expect(index.sql).toContain('([VisibleAt]) INCLUDE ([Attempt]) WHERE [VisibleAt] IS NOT NULL');
+    expect(index.sql).toContain(
+      '([VisibleAt], [RunId], [StepKey]) INCLUDE ([Attempt]) WHERE [VisibleAt] IS NOT NULL',
+    );
   });
 
   it('backfills VisibleAt once: unfinished steps of Running runs due at their dispatch time, the rest out of the queue', () => {

@@ -39,22 +39,24 @@ function at(text: string, needle: string): number {
 }
 
 describe('queue statements: take', () => {
-  it('reads due rows and their run rows with UPDLOCK, ROWLOCK, READPAST, oldest first, bounded by a positive TOP', async () => {
+  it('reads due rows with UPDLOCK, ROWLOCK, READPAST in index order, their run rows share-locked with READPAST, bounded by a positive TOP', async () => {
     const byMethod = await runTour();
     const [take] = byMethod.get('queue.take')!;
     expect(byMethod.get('queue.take')).toHaveLength(1);
     const text = take!.sql;
     expect(text.match(/\[FlowStepDispatches\] AS d WITH \(UPDLOCK, ROWLOCK, READPAST\)/g)).toHaveLength(2);
     expect(
-      text.match(/\[FlowRuns\] AS r WITH \(UPDLOCK, ROWLOCK, READPAST\) ON r\.\[Id\] = d\.\[RunId\]/g),
+      text.match(/\[FlowRuns\] AS r WITH \(REPEATABLEREAD, ROWLOCK, READPAST\) ON r\.\[Id\] = d\.\[RunId\]/g),
     ).toHaveLength(2);
+    // The order of IX_FlowStepDispatches_VisibleAt, so TOP stops early without a sort.
     expect(text).toMatch(
-      /SELECT TOP \(@\d+\)\s+ROW_NUMBER\(\) OVER \(ORDER BY d\.\[VisibleAt\], CONVERT\(NCHAR\(36\), d\.\[RunId\]\) COLLATE Latin1_General_100_BIN2, d\.\[StepKey\]\)/,
+      /SELECT TOP \(@\d+\) d\.\[RunId\][^;]+ORDER BY d\.\[VisibleAt\], d\.\[RunId\], d\.\[StepKey\];/,
     );
     expect(text).toMatch(
-      /ORDER BY d\.\[VisibleAt\], CONVERT\(NCHAR\(36\), d\.\[RunId\]\) COLLATE Latin1_General_100_BIN2, d\.\[StepKey\];/,
+      /d\.\[VisibleAt\] IS NOT NULL AND d\.\[VisibleAt\] <= @now AND r\.\[Status\] = N'Running'/,
     );
-    expect(text).toMatch(/d\.\[VisibleAt\] <= @now AND r\.\[Status\] = N'Running'/);
+    // The claim read takes no lock of its own: the claim writes re-check under the claim's lock.
+    expect(text).toMatch(/LEFT JOIN \[floworch\]\.\[FlowStepClaims\] AS c ON/);
     // limit, bound twice (push and take); owner and instants bound, never spliced.
     expect(take!.parameters).toEqual([T0.toISOString(), T0_LEASE.toISOString(), 'w1', 5, 5]);
     expect(text).not.toContain("'w1'");
@@ -70,7 +72,9 @@ describe('queue statements: take', () => {
     expect(text).toMatch(
       /UPDATE c SET \[Owner\] = @owner, \[ClaimedAt\] = @now, \[LeaseExpiresAt\] = @expires\s+OUTPUT inserted\.\[RunId\], inserted\.\[StepKey\] INTO @won/,
     );
-    expect(text).toMatch(/WHERE c\.\[LeaseExpiresAt\] IS NOT NULL AND c\.\[LeaseExpiresAt\] <= @now;/);
+    expect(text).toMatch(
+      /WHERE c\.\[LeaseExpiresAt\] IS NOT NULL AND c\.\[LeaseExpiresAt\] <= @now AND NOT EXISTS \(SELECT 1 FROM \[floworch\]\.\[FlowSteps\] AS s WHERE s\.\[RunId\] = c\.\[RunId\]/,
+    );
     expect(text).toMatch(
       /INSERT INTO \[floworch\]\.\[FlowStepClaims\][^;]+OUTPUT inserted\.\[RunId\], inserted\.\[StepKey\] INTO @won[^;]+WHERE NOT EXISTS \(SELECT 1 FROM \[floworch\]\.\[FlowStepClaims\] WITH \(UPDLOCK, HOLDLOCK\)/,
     );
@@ -79,6 +83,7 @@ describe('queue statements: take', () => {
       /UPDATE d SET \[VisibleAt\] = @expires\s+FROM \[floworch\]\.\[FlowStepDispatches\] AS d WITH \(ROWLOCK\) JOIN @due/,
     );
     expect(text).toMatch(/FROM @due AS t\s+JOIN @won AS w/);
+    expect(text).toMatch(/\[Ord\] INT IDENTITY\(1, 1\)/);
     // Lock order: ledger (with the run row) first, then claims.
     expect(at(text, 'INSERT INTO @due')).toBeLessThan(at(text, 'UPDATE c SET [Owner]'));
     expect(at(text, 'BEGIN TRANSACTION')).toBeLessThan(at(text, 'UPDATE TOP'));
@@ -154,7 +159,7 @@ describe('queue statements: take', () => {
 });
 
 describe('queue statements: transact', () => {
-  it('locks the run row first and reads the whole snapshot in one round trip', async () => {
+  it('locks the run row exclusively first and reads the whole snapshot in one round trip', async () => {
     const { queue, ctx } = storesOver();
     let seen: unknown;
     await queue.transact(RUN, async (tx) => {
@@ -184,7 +189,7 @@ describe('queue statements: transact', () => {
     const snapshot = ctx.log[1]!.sql;
     const lock = at(
       snapshot,
-      'FROM [floworch].[FlowRuns] WITH (UPDLOCK, HOLDLOCK, ROWLOCK) WHERE [Id] = @run;',
+      'FROM [floworch].[FlowRuns] WITH (XLOCK, HOLDLOCK, ROWLOCK) WHERE [Id] = @run;',
     );
     for (const table of ['FlowSteps', 'FlowStepDispatches', 'FlowStepClaims', 'FlowRunControls'])
       expect(at(snapshot, `[floworch].[${table}]`), table).toBeGreaterThan(lock);
@@ -485,6 +490,9 @@ describe('queue statements: startRun', () => {
     const s = storesOver();
     await expect(
       s.queue.startRun({ ...input, run: { ...input.run, triggerDataJson: '{nope' } }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(
+      s.queue.startRun({ ...input, events: [{ type: 'x'.repeat(129), stepKey: '__run' }] }),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(s.queue.startRun({ ...input, run: { ...input.run, runId: '' } })).rejects.toBeInstanceOf(
       InvalidArgumentError,

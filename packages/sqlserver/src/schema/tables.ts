@@ -300,11 +300,12 @@ export const INDEXES: ReadonlyArray<{ name: string; table: TableName; body: stri
     table: 'FlowStepClaims',
     body: '([LeaseExpiresAt]) WHERE [LeaseExpiresAt] IS NOT NULL',
   },
-  // Takers seek due rows; only queued rows (a small share of the ledger) are indexed.
+  // Takers read due rows in this order (VisibleAt, then run and step), so TOP stops after the rows
+  // it returns; only queued rows (a small share of the ledger) are indexed.
   {
     name: 'IX_FlowStepDispatches_VisibleAt',
     table: 'FlowStepDispatches',
-    body: '([VisibleAt]) INCLUDE ([Attempt]) WHERE [VisibleAt] IS NOT NULL',
+    body: '([VisibleAt], [RunId], [StepKey]) INCLUDE ([Attempt]) WHERE [VisibleAt] IS NOT NULL',
   },
   { name: 'IX_WebhookReplayNonces_ExpiresAt', table: 'WebhookReplayNonces', body: '([ExpiresAt])' },
   {

@@ -1,4 +1,5 @@
 import {
+  checkEventInput,
   DuplicateRunError,
   type FlowRunControlRecord,
   type FlowStepQueueStore,
@@ -111,11 +112,17 @@ interface TakenRow extends ControlColumns {
  * a row is queued while its `VisibleAt` is set, and taking a row is claiming its step
  * (`FlowStepClaims`) with a lease.
  *
- * Locking: a run transaction ({@link transact}) holds the run row under
- * `UPDLOCK, HOLDLOCK, ROWLOCK` until it commits, so transactions of one run serialise. Takers read
- * due rows and their run rows with `UPDLOCK, ROWLOCK, READPAST`: rows other takers hold, and every
- * row of a run inside a transaction, are skipped rather than waited for, and each row goes to one
- * taker. Every lock order is ledger row, then claim, then step rows and attempts.
+ * Locking (the SQL Server shape of PostgreSQL's `FOR UPDATE` / `FOR SHARE … SKIP LOCKED`):
+ * - a run transaction ({@link transact}) holds its run row exclusively (`XLOCK, HOLDLOCK,
+ *   ROWLOCK`) until it commits, so transactions of one run serialise and takers skip the run;
+ * - takers read due ledger rows with `UPDLOCK, ROWLOCK, READPAST` (each row goes to one taker,
+ *   rows another taker holds are skipped, never waited for) and their run rows with
+ *   `REPEATABLEREAD, ROWLOCK, READPAST`: shared locks held to the commit, which takers of one run
+ *   share but a run transaction's exclusive lock excludes (either side skips or waits briefly);
+ * - ledger row before claim before step rows and attempts, in every statement.
+ *
+ * A shared lock rather than an update lock on the run row is what lets many takers drain one
+ * run's fan-out at once; an update lock would hand each run to one taker at a time.
  *
  * There is no {@link FlowStepQueueStore.listen}: SQL Server has no LISTEN/NOTIFY, so consumers
  * poll (the orchestrator's `pollIntervalMs`), and steps an instance queues for itself still wake
@@ -146,6 +153,7 @@ export class SqlServerQueueStore implements FlowStepQueueStore {
         `is not valid JSON (${(error as Error).message})`,
       );
     }
+    for (const event of input.events) checkEventInput(event);
     const takeFor = input.takeFor;
     if (takeFor && !(takeFor.leaseMs > 0)) {
       throw new InvalidArgumentError('takeFor.leaseMs', 'must be a positive number');
@@ -301,11 +309,13 @@ SELECT @dup AS [Duplicate], @existing AS [RunId];`;
       sql`EXISTS (SELECT 1 FROM ${steps} AS s WHERE s.[RunId] = ${sql.raw(alias)}.[RunId] AND s.[StepKey] = ${sql.raw(
         alias,
       )}.[StepKey] AND s.[Status] IN ${TERMINAL_STEP_STATUSES})`;
-    // Due rows and their run rows are read with UPDLOCK + READPAST: a row another taker holds, or
-    // any row of a run inside a transaction (whose run row is locked), is skipped, never waited
-    // for; the update locks are held to the commit, so no other taker can take the same row.
+    // Due rows are read in the order of IX_FlowStepDispatches_VisibleAt (VisibleAt, RunId,
+    // StepKey), so TOP stops early and only the rows it returns stay update-locked; READPAST skips
+    // rows other takers hold. Run rows are share-locked to the commit with READPAST: a run inside
+    // a transaction (exclusively locked) is skipped, and concurrent takers of one run coexist.
     const dueFrom = sql`FROM ${ledger} AS d WITH (UPDLOCK, ROWLOCK, READPAST)
-  JOIN ${runs} AS r WITH (UPDLOCK, ROWLOCK, READPAST) ON r.[Id] = d.[RunId]`;
+  JOIN ${runs} AS r WITH (REPEATABLEREAD, ROWLOCK, READPAST) ON r.[Id] = d.[RunId]`;
+    const due = sql`d.[VisibleAt] IS NOT NULL AND d.[VisibleAt] <= @now AND r.[Status] = N'Running'`;
     const rows = await retryOnDeadlock(() =>
       query(
         this.ctx,
@@ -314,32 +324,35 @@ DECLARE @now DATETIMEOFFSET(7) = ${ts(now)}, @expires DATETIMEOFFSET(7) = ${ts(e
           request.owner,
           'owner',
         )};
-DECLARE @due TABLE ([Ord] BIGINT NOT NULL PRIMARY KEY, [RunId] UNIQUEIDENTIFIER NOT NULL, [StepKey] NVARCHAR(256) ${bin2} NOT NULL,
+DECLARE @due TABLE ([Ord] INT IDENTITY(1, 1) NOT NULL PRIMARY KEY, [RunId] UNIQUEIDENTIFIER NOT NULL, [StepKey] NVARCHAR(256) ${bin2} NOT NULL,
   [FlowId] UNIQUEIDENTIFIER NOT NULL, [Attempt] INT NOT NULL, [VisibleAt] DATETIMEOFFSET(7) NOT NULL);
 DECLARE @won TABLE ([RunId] UNIQUEIDENTIFIER NOT NULL, [StepKey] NVARCHAR(256) ${bin2} NOT NULL, PRIMARY KEY ([RunId], [StepKey]));
 BEGIN TRANSACTION;
+-- Rows somebody holds (or whose step finished under a claim) are looked at again once that
+-- lease could have lapsed: now + lease, never NULL.
 UPDATE TOP (${limit}) d SET [VisibleAt] = @expires
   ${dueFrom}
   JOIN ${claims} AS c ON c.[RunId] = d.[RunId] AND c.[StepKey] = d.[StepKey]
-  WHERE d.[VisibleAt] <= @now AND r.[Status] = N'Running'
+  WHERE ${due}
     AND (c.[LeaseExpiresAt] IS NULL OR c.[LeaseExpiresAt] > @now OR ${terminal('d')});
-INSERT INTO @due ([Ord], [RunId], [StepKey], [FlowId], [Attempt], [VisibleAt])
-  SELECT TOP (${limit})
-    ROW_NUMBER() OVER (ORDER BY d.[VisibleAt], CONVERT(NCHAR(36), d.[RunId]) ${bin2}, d.[StepKey]),
-    d.[RunId], d.[StepKey], r.[FlowId], d.[Attempt], d.[VisibleAt]
+INSERT INTO @due ([RunId], [StepKey], [FlowId], [Attempt], [VisibleAt])
+  SELECT TOP (${limit}) d.[RunId], d.[StepKey], r.[FlowId], d.[Attempt], d.[VisibleAt]
   ${dueFrom}
-  LEFT JOIN ${claims} AS c WITH (UPDLOCK, ROWLOCK) ON c.[RunId] = d.[RunId] AND c.[StepKey] = d.[StepKey]
-  WHERE d.[VisibleAt] <= @now AND r.[Status] = N'Running'
+  LEFT JOIN ${claims} AS c ON c.[RunId] = d.[RunId] AND c.[StepKey] = d.[StepKey]
+  WHERE ${due}
     AND (c.[RunId] IS NULL OR (c.[LeaseExpiresAt] IS NOT NULL AND c.[LeaseExpiresAt] <= @now AND NOT ${terminal('d')}))
-  ORDER BY d.[VisibleAt], CONVERT(NCHAR(36), d.[RunId]) ${bin2}, d.[StepKey];
+  ORDER BY d.[VisibleAt], d.[RunId], d.[StepKey];
+-- Claims: take over a lapsed lease of a non-terminal step, or insert. Both re-check under the
+-- claim's lock and report what they won; a row lost to a concurrent renew is not taken.
 UPDATE c SET [Owner] = @owner, [ClaimedAt] = @now, [LeaseExpiresAt] = @expires
   OUTPUT inserted.[RunId], inserted.[StepKey] INTO @won ([RunId], [StepKey])
   FROM ${claims} AS c WITH (ROWLOCK) JOIN @due AS t ON t.[RunId] = c.[RunId] AND t.[StepKey] = c.[StepKey]
-  WHERE c.[LeaseExpiresAt] IS NOT NULL AND c.[LeaseExpiresAt] <= @now;
+  WHERE c.[LeaseExpiresAt] IS NOT NULL AND c.[LeaseExpiresAt] <= @now AND NOT ${terminal('c')};
 INSERT INTO ${claims} ([RunId], [StepKey], [ClaimedAt], [Owner], [LeaseExpiresAt])
   OUTPUT inserted.[RunId], inserted.[StepKey] INTO @won ([RunId], [StepKey])
   SELECT t.[RunId], t.[StepKey], @now, @owner, @expires FROM @due AS t
   WHERE NOT EXISTS (SELECT 1 FROM ${claims} WITH (UPDLOCK, HOLDLOCK) WHERE [RunId] = t.[RunId] AND [StepKey] = t.[StepKey]);
+-- Taken rows reappear only if the lease lapses; so do rows lost to a concurrent claimer.
 UPDATE d SET [VisibleAt] = @expires
   FROM ${ledger} AS d WITH (ROWLOCK) JOIN @due AS t ON t.[RunId] = d.[RunId] AND t.[StepKey] = d.[StepKey];
 COMMIT TRANSACTION;
@@ -366,6 +379,7 @@ ORDER BY t.[Ord];`,
     const now = this.ctx.clock.now();
     const inputJson = input.inputJson ?? null;
     const event = input.event;
+    if (event) checkEventInput(event);
     const eventKey = event ? (event.stepKey ?? input.stepKey) : null;
     // The claim probe holds the claim row (a takeover waits for us, and we for it); the
     // UPDLOCK + HOLDLOCK read of the step's attempts keeps attempt numbers gap-free and unique.
@@ -494,13 +508,15 @@ WHERE d.[VisibleAt] IS NOT NULL AND r.[Status] = N'Running';`,
 
 /**
  * Locks the run row and reads everything a run transaction plans on, in one round trip: run,
- * steps, ledger rows, claims and control row (one result set each, tagged by `Kind`).
+ * steps, ledger rows, claims and control row (one result set each, tagged by `Kind`). The run row
+ * is locked exclusively (not just `UPDLOCK`): takers share-lock run rows with `READPAST`, and an
+ * update lock would let them in. `HOLDLOCK` also covers a run that does not exist yet.
  */
 function snapshotStatement(ctx: SqlContext, runId: string): RawBuilder<SnapshotRow> {
   const { n } = ctx;
   return sql<SnapshotRow>`SET XACT_ABORT ON;
 DECLARE @run UNIQUEIDENTIFIER = ${runId};
-SELECT N'run' AS [Kind], [FlowId], [Status] FROM ${n.table('FlowRuns')} WITH (UPDLOCK, HOLDLOCK, ROWLOCK) WHERE [Id] = @run;
+SELECT N'run' AS [Kind], [FlowId], [Status] FROM ${n.table('FlowRuns')} WITH (XLOCK, HOLDLOCK, ROWLOCK) WHERE [Id] = @run;
 SELECT N'step' AS [Kind], [StepKey], [Status] FROM ${n.table('FlowSteps')} WHERE [RunId] = @run;
 SELECT N'queue' AS [Kind], [StepKey], [Attempt], [VisibleAt] FROM ${n.table('FlowStepDispatches')} WHERE [RunId] = @run;
 SELECT N'claim' AS [Kind], [StepKey], [Owner], [LeaseExpiresAt] FROM ${n.table('FlowStepClaims')} WHERE [RunId] = @run;
