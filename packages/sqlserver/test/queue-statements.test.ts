@@ -216,7 +216,9 @@ describe('queue statements: transact', () => {
       'INSERT INTO [floworch].[FlowEvents]',
     ].map((needle) => at(writes, needle));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
-    expect(writes).toMatch(/^DECLARE @run UNIQUEIDENTIFIER = @1, @now DATETIMEOFFSET\(7\) = CONVERT/);
+    expect(writes).toMatch(
+      /^SET XACT_ABORT ON;\nDECLARE @run UNIQUEIDENTIFIER = @1, @now DATETIMEOFFSET\(7\) = CONVERT/,
+    );
     expect(dialectViolations(statements[2]!)).toEqual([]);
   });
 
@@ -268,7 +270,9 @@ describe('queue statements: transact', () => {
 
   it('when a write fails, the transaction is rolled back and the database error propagates', async () => {
     const { queue, ctx } = storesOver((s) =>
-      s.sql.startsWith('DECLARE @run') ? sqlError(547, 'constraint') : defaultResponder(s),
+      s.sql.includes('INSERT INTO [floworch].[FlowOutputs]')
+        ? sqlError(547, 'constraint')
+        : defaultResponder(s),
     );
     await expect(queue.transact(RUN, async (tx) => tx.saveOutput('x', 1))).rejects.toThrow('constraint');
     expect(ctx.log.at(-1)!.sql).toBe('<driver: rollback>');

@@ -279,7 +279,10 @@ SELECT @dup AS [Duplicate], @existing AS [RunId];`;
         work,
       );
       const now = clock.now();
-      const prelude = sql`DECLARE @run UNIQUEIDENTIFIER = ${run}, @now DATETIMEOFFSET(7) = ${ts(now)};`;
+      // SET options made inside a parameterised batch (sp_executesql) end with it: every batch sets
+      // XACT_ABORT again, so its first error aborts the batch and dooms the transaction.
+      const prelude = sql`SET XACT_ABORT ON;
+DECLARE @run UNIQUEIDENTIFIER = ${run}, @now DATETIMEOFFSET(7) = ${ts(now)};`;
       const pieces = planRunWrites(n, writes, snapshot.run?.flowId ?? '', now);
       for (const batch of batchPieces(trx, prelude, pieces)) await query(inTx, batch);
       await trx.commit().execute();
