@@ -38,6 +38,34 @@ function at(text: string, needle: string): number {
   return index;
 }
 
+describe('queue statements: every method', () => {
+  it('binds every caller value as a parameter: none is spliced into the statement text', async () => {
+    // Status names are also written as literals by the statements themselves (N'Running', …).
+    const statuses = new Set([
+      'Running',
+      'Pending',
+      'Succeeded',
+      'Failed',
+      'Skipped',
+      'Cancelled',
+      'TimedOut',
+    ]);
+    const problems: string[] = [];
+    for (const [method, statements] of await runTour()) {
+      if (!method.startsWith('queue.')) continue;
+      for (const statement of sqlOnly(statements)) {
+        for (const value of statement.parameters) {
+          if (typeof value !== 'string' || value.length < 2 || statuses.has(value)) continue;
+          if (statement.sql.includes(`'${value.replaceAll("'", "''")}'`))
+            problems.push(`${method}: ${value}`);
+        }
+        expect(statement.sql, method).not.toMatch(/\bLIMIT\b|\bRETURNING\b|FETCH NEXT @\d+ ROWS/);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
 describe('queue statements: take', () => {
   it('reads due rows with UPDLOCK, ROWLOCK, READPAST in index order, their run rows share-locked with READPAST, bounded by a positive TOP', async () => {
     const byMethod = await runTour();
