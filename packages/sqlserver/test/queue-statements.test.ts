@@ -100,12 +100,16 @@ describe('queue statements: take', () => {
     expect(text).toMatch(
       /UPDATE c SET \[Owner\] = @owner, \[ClaimedAt\] = @now, \[LeaseExpiresAt\] = @expires\s+OUTPUT inserted\.\[RunId\], inserted\.\[StepKey\] INTO @won/,
     );
+    // The takeover re-checks the lapse and the step status under the claim's own lock.
     expect(text).toMatch(
-      /WHERE c\.\[LeaseExpiresAt\] IS NOT NULL AND c\.\[LeaseExpiresAt\] <= @now AND NOT EXISTS \(SELECT 1 FROM \[floworch\]\.\[FlowSteps\] AS s WHERE s\.\[RunId\] = c\.\[RunId\]/,
+      /WHERE t\.\[Claimed\] = 1 AND c\.\[LeaseExpiresAt\] IS NOT NULL AND c\.\[LeaseExpiresAt\] <= @now AND NOT EXISTS \(SELECT 1 FROM \[floworch\]\.\[FlowSteps\] AS s WHERE s\.\[RunId\] = c\.\[RunId\]/,
     );
+    // Rows without a claim are claimed by a plain insert: the ledger row's update lock already
+    // makes this taker the step's only claimer, and a key-range probe would deadlock takers.
     expect(text).toMatch(
-      /INSERT INTO \[floworch\]\.\[FlowStepClaims\][^;]+OUTPUT inserted\.\[RunId\], inserted\.\[StepKey\] INTO @won[^;]+WHERE NOT EXISTS \(SELECT 1 FROM \[floworch\]\.\[FlowStepClaims\] WITH \(UPDLOCK, HOLDLOCK\)/,
+      /INSERT INTO \[floworch\]\.\[FlowStepClaims\][^;]+OUTPUT inserted\.\[RunId\], inserted\.\[StepKey\] INTO @won[^;]+FROM @due AS t WHERE t\.\[Claimed\] = 0;/,
     );
+    expect(text).not.toContain('HOLDLOCK');
     // Taken rows reappear only when the lease lapses.
     expect(text).toMatch(
       /UPDATE d SET \[VisibleAt\] = @expires\s+FROM \[floworch\]\.\[FlowStepDispatches\] AS d WITH \(ROWLOCK\) JOIN @due/,
@@ -176,6 +180,14 @@ describe('queue statements: take', () => {
     await expect(queue.take({ owner: 'w1', limit: 1, leaseMs: 0 })).rejects.toBeInstanceOf(
       InvalidArgumentError,
     );
+  });
+
+  it('a claim inserted behind its back (duplicate key) rolls the take back whole: nothing taken, no error', async () => {
+    const { queue } = storesOver(() => sqlError(2627));
+    expect(await queue.take({ owner: 'w1', limit: 3, leaseMs: 1000 })).toEqual([]);
+    await expect(
+      storesOver(() => sqlError(208)).queue.take({ owner: 'w1', limit: 3, leaseMs: 1000 }),
+    ).rejects.toThrow();
   });
 
   it('a deadlock victim is retried', async () => {

@@ -319,16 +319,13 @@ DECLARE @run UNIQUEIDENTIFIER = ${run}, @now DATETIMEOFFSET(7) = ${ts(now)};`;
     const dueFrom = sql`FROM ${ledger} AS d WITH (UPDLOCK, ROWLOCK, READPAST)
   JOIN ${runs} AS r WITH (REPEATABLEREAD, ROWLOCK, READPAST) ON r.[Id] = d.[RunId]`;
     const due = sql`d.[VisibleAt] IS NOT NULL AND d.[VisibleAt] <= @now AND r.[Status] = N'Running'`;
-    const rows = await retryOnDeadlock(() =>
-      query(
-        this.ctx,
-        sql<TakenRow>`SET XACT_ABORT ON;
+    const statement = sql<TakenRow>`SET XACT_ABORT ON;
 DECLARE @now DATETIMEOFFSET(7) = ${ts(now)}, @expires DATETIMEOFFSET(7) = ${ts(expires)}, @owner NVARCHAR(256) = ${key(
-          request.owner,
-          'owner',
-        )};
+      request.owner,
+      'owner',
+    )};
 DECLARE @due TABLE ([Ord] INT IDENTITY(1, 1) NOT NULL PRIMARY KEY, [RunId] UNIQUEIDENTIFIER NOT NULL, [StepKey] NVARCHAR(256) ${bin2} NOT NULL,
-  [FlowId] UNIQUEIDENTIFIER NOT NULL, [Attempt] INT NOT NULL, [VisibleAt] DATETIMEOFFSET(7) NOT NULL);
+  [FlowId] UNIQUEIDENTIFIER NOT NULL, [Attempt] INT NOT NULL, [VisibleAt] DATETIMEOFFSET(7) NOT NULL, [Claimed] BIT NOT NULL);
 DECLARE @won TABLE ([RunId] UNIQUEIDENTIFIER NOT NULL, [StepKey] NVARCHAR(256) ${bin2} NOT NULL, PRIMARY KEY ([RunId], [StepKey]));
 BEGIN TRANSACTION;
 -- Rows somebody holds (or whose step finished under a claim) are looked at again once that
@@ -338,23 +335,24 @@ UPDATE TOP (${limit}) d SET [VisibleAt] = @expires
   JOIN ${claims} AS c ON c.[RunId] = d.[RunId] AND c.[StepKey] = d.[StepKey]
   WHERE ${due}
     AND (c.[LeaseExpiresAt] IS NULL OR c.[LeaseExpiresAt] > @now OR ${terminal('d')});
-INSERT INTO @due ([RunId], [StepKey], [FlowId], [Attempt], [VisibleAt])
-  SELECT TOP (${limit}) d.[RunId], d.[StepKey], r.[FlowId], d.[Attempt], d.[VisibleAt]
+INSERT INTO @due ([RunId], [StepKey], [FlowId], [Attempt], [VisibleAt], [Claimed])
+  SELECT TOP (${limit}) d.[RunId], d.[StepKey], r.[FlowId], d.[Attempt], d.[VisibleAt], CASE WHEN c.[RunId] IS NULL THEN 0 ELSE 1 END
   ${dueFrom}
   LEFT JOIN ${claims} AS c ON c.[RunId] = d.[RunId] AND c.[StepKey] = d.[StepKey]
   WHERE ${due}
     AND (c.[RunId] IS NULL OR (c.[LeaseExpiresAt] IS NOT NULL AND c.[LeaseExpiresAt] <= @now AND NOT ${terminal('d')}))
   ORDER BY d.[VisibleAt], d.[RunId], d.[StepKey];
--- Claims: take over a lapsed lease of a non-terminal step, or insert. Both re-check under the
--- claim's lock and report what they won; a row lost to a concurrent renew is not taken.
+-- Claims: take over a lapsed lease of a non-terminal step (re-checked under the claim's lock, so a
+-- row lost to a concurrent renew is not taken), or insert one. The ledger row's update lock makes
+-- this taker the only claimer of the step (a run transaction is excluded by the run lock), so the
+-- insert needs no key-range probe: none of the range locks that deadlock concurrent takers.
 UPDATE c SET [Owner] = @owner, [ClaimedAt] = @now, [LeaseExpiresAt] = @expires
   OUTPUT inserted.[RunId], inserted.[StepKey] INTO @won ([RunId], [StepKey])
   FROM ${claims} AS c WITH (ROWLOCK) JOIN @due AS t ON t.[RunId] = c.[RunId] AND t.[StepKey] = c.[StepKey]
-  WHERE c.[LeaseExpiresAt] IS NOT NULL AND c.[LeaseExpiresAt] <= @now AND NOT ${terminal('c')};
+  WHERE t.[Claimed] = 1 AND c.[LeaseExpiresAt] IS NOT NULL AND c.[LeaseExpiresAt] <= @now AND NOT ${terminal('c')};
 INSERT INTO ${claims} ([RunId], [StepKey], [ClaimedAt], [Owner], [LeaseExpiresAt])
   OUTPUT inserted.[RunId], inserted.[StepKey] INTO @won ([RunId], [StepKey])
-  SELECT t.[RunId], t.[StepKey], @now, @owner, @expires FROM @due AS t
-  WHERE NOT EXISTS (SELECT 1 FROM ${claims} WITH (UPDLOCK, HOLDLOCK) WHERE [RunId] = t.[RunId] AND [StepKey] = t.[StepKey]);
+  SELECT t.[RunId], t.[StepKey], @now, @owner, @expires FROM @due AS t WHERE t.[Claimed] = 0;
 -- Taken rows reappear only if the lease lapses; so do rows lost to a concurrent claimer.
 UPDATE d SET [VisibleAt] = @expires
   FROM ${ledger} AS d WITH (ROWLOCK) JOIN @due AS t ON t.[RunId] = d.[RunId] AND t.[StepKey] = d.[StepKey];
@@ -363,9 +361,16 @@ SELECT t.[RunId], t.[FlowId], t.[StepKey], t.[Attempt], t.[VisibleAt], ${CONTROL
 FROM @due AS t
 JOIN @won AS w ON w.[RunId] = t.[RunId] AND w.[StepKey] = t.[StepKey]
 LEFT JOIN ${n.table('FlowRunControls')} AS ctl ON ctl.[RunId] = t.[RunId]
-ORDER BY t.[Ord];`,
-      ),
-    );
+ORDER BY t.[Ord];`;
+    let rows: TakenRow[];
+    try {
+      rows = await retryOnDeadlock(() => query(this.ctx, statement));
+    } catch (error) {
+      // A claim inserted between the read and the insert by a writer outside the queue (the
+      // runtime store's tryClaimStep): the batch rolled back whole; the next take sorts it out.
+      if (isDuplicateKeyError(error)) return [];
+      throw error;
+    }
     return rows.map((row) => ({
       runId: toUuid(row.RunId),
       flowId: toUuid(row.FlowId),
