@@ -31,6 +31,7 @@ export {
 export { SqlServerControlStore } from './stores/control-store.js';
 export { SqlServerFlowStore } from './stores/flow-store.js';
 export { SqlServerOutputs } from './stores/outputs.js';
+export { SqlServerQueueStore } from './stores/queue-store.js';
 export { SqlServerRetentionStore } from './stores/retention.js';
 export { SqlServerRunStore } from './stores/run-store.js';
 export { SqlServerRuntimeStore } from './stores/runtime-store.js';

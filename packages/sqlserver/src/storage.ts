@@ -15,6 +15,7 @@ import { DEFAULT_SCHEMA, SqlNames } from './sql/names.js';
 import { SqlServerControlStore } from './stores/control-store.js';
 import { SqlServerFlowStore } from './stores/flow-store.js';
 import { SqlServerOutputs } from './stores/outputs.js';
+import { SqlServerQueueStore } from './stores/queue-store.js';
 import { SqlServerRetentionStore } from './stores/retention.js';
 import { SqlServerRunStore } from './stores/run-store.js';
 import { SqlServerRuntimeStore } from './stores/runtime-store.js';
@@ -133,6 +134,7 @@ export async function createSqlServerStorage(options: SqlServerOptions): Promise
     outputs,
     events: outputs,
     runtime: new SqlServerRuntimeStore(ctx),
+    queue: new SqlServerQueueStore(ctx),
     control: new SqlServerControlStore(ctx),
     retention: new SqlServerRetentionStore(ctx),
     signals: new SqlServerSignalStore(ctx),

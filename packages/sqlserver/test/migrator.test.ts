@@ -1,7 +1,7 @@
 import { InvalidArgumentError, StorageError } from '@floworch/core';
 import { describe, expect, it } from 'vitest';
 import { CURRENT_SCHEMA_VERSION, migrate, migrationBatches, SqlNames, TABLES } from '../src/index.js';
-import { applockBatch } from '../src/schema/migrator.js';
+import { applockBatch, QUEUE_SCHEMA_VERSION, queueBackfillBatch } from '../src/schema/migrator.js';
 import { KEY_COLUMNS, tableDefinitions } from '../src/schema/tables.js';
 import { recordingDb } from './support/recording-db.js';
 
@@ -67,6 +67,47 @@ describe('schema and migrator', () => {
     for (const b of adds) expect(b.sql).toMatch(/^IF COL_LENGTH\(/);
   });
 
+  it('schema 2: the dispatch ledger is the step queue (VisibleAt, Attempt, filtered index), fresh and upgraded', () => {
+    expect(CURRENT_SCHEMA_VERSION).toBe(2);
+    expect(QUEUE_SCHEMA_VERSION).toBe(2);
+    const ledger = tableDefinitions(n).find((t) => t.table === 'FlowStepDispatches')!.ddl;
+    expect(ledger).toContain('[VisibleAt] DATETIMEOFFSET(7) NULL');
+    expect(ledger).toContain('[Attempt] INT NOT NULL CONSTRAINT [DF_FlowStepDispatches_Attempt] DEFAULT (1)');
+    const batches = migrationBatches(n);
+    const labels = batches.map((b) => b.label);
+    expect(labels).toContain('add column FlowStepDispatches.VisibleAt');
+    expect(labels).toContain('add column FlowStepDispatches.Attempt');
+    const add = batches.find((b) => b.label === 'add column FlowStepDispatches.Attempt')!;
+    expect(add.sql).toMatch(/^IF COL_LENGTH\(N'\[floworch\]\.\[FlowStepDispatches\]', N'Attempt'\) IS NULL/);
+    expect(add.sql).toContain('INT NOT NULL CONSTRAINT [DF_FlowStepDispatches_Attempt] DEFAULT (1)');
+    const index = batches.find((b) => b.label === 'create index IX_FlowStepDispatches_VisibleAt')!;
+    expect(index.sql).toContain(
+      '([VisibleAt], [RunId], [StepKey]) INCLUDE ([Attempt]) WHERE [VisibleAt] IS NOT NULL',
+    );
+  });
+
+  it('backfills VisibleAt once: unfinished steps of Running runs due at their dispatch time, the rest out of the queue', () => {
+    const batches = migrationBatches(n);
+    const backfill = batches.findIndex((b) => b.label === 'backfill FlowStepDispatches.VisibleAt');
+    expect(batches[backfill]).toEqual(queueBackfillBatch(n));
+    const sqlText = batches[backfill]!.sql;
+    // Guarded by the version table: runs only in the migration that writes version 2.
+    expect(sqlText).toMatch(
+      /^IF NOT EXISTS \(SELECT 1 FROM \[floworch\]\.\[FlowSchemaVersion\] WHERE \[Version\] >= 2\)/,
+    );
+    // Dynamic SQL: the column may have been added by an earlier batch of the same migration.
+    expect(sqlText).toMatch(/EXEC sys\.sp_executesql N'UPDATE d SET \[VisibleAt\] = CASE WHEN /);
+    expect(sqlText).toContain("CASE WHEN r.[Status] = N''Running'' AND NOT EXISTS");
+    expect(sqlText).toContain("s.[Status] IN (N''Succeeded'', N''Failed'', N''Skipped'')");
+    expect(sqlText).toContain('THEN d.[DispatchedAt] ELSE NULL END');
+    expect(sqlText).toContain('LEFT JOIN [floworch].[FlowRuns] AS r ON r.[Id] = d.[RunId]');
+    // After the columns exist and every key column is re-collated (the join compares step keys).
+    const last = (prefix: string) => batches.map((b) => b.label.startsWith(prefix)).lastIndexOf(true);
+    expect(backfill).toBeGreaterThan(last('add column'));
+    expect(backfill).toBeGreaterThan(last('binary collation'));
+    expect(backfill).toBeLessThan(batches.findIndex((b) => b.label.startsWith('create index')));
+  });
+
   it('creates indexes through sp_executesql so a batch compiles before a new column exists (the 1.17 trap)', () => {
     const indexes = migrationBatches(n).filter((b) => b.label.startsWith('create index'));
     expect(indexes.length).toBeGreaterThan(10);
@@ -94,6 +135,17 @@ describe('schema and migrator', () => {
     expect(log.at(-1)!.sql).toBe('<driver: commit>');
     expect(log.at(-2)!.sql).toContain('INSERT INTO [floworch].[FlowSchemaVersion]');
     expect(log.length).toBe(migrationBatches(n).length + 5);
+  });
+
+  it('upgrades a version-1 database: the version row 2 is written in the same transaction as the backfill', async () => {
+    const { db, log } = recordingDb(() => [{ v: 1 }]);
+    expect(await migrate(db, n, new Date('2031-01-01T00:00:00Z'))).toEqual({ fromVersion: 1, toVersion: 2 });
+    const backfill = log.findIndex((s) => s.sql.includes('UPDATE d SET [VisibleAt]'));
+    const version = log.findIndex((s) => s.sql.includes('INSERT INTO [floworch].[FlowSchemaVersion]'));
+    expect(backfill).toBeGreaterThan(0);
+    expect(version).toBeGreaterThan(backfill);
+    expect(log[version]!.parameters[0]).toBe(2);
+    expect(log.at(-1)!.sql).toBe('<driver: commit>');
   });
 
   it('refuses a schema newer than this release, rolling back', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { STORAGE_CAPABILITIES } from '@floworch/core';
-import { defineStorageConformance } from '@floworch/testkit';
+import { defineEngineConformance, defineStorageConformance } from '@floworch/testkit';
 import { afterAll, describe, it } from 'vitest';
 import { createSqlServerStorage } from '../src/index.js';
 import { defineMigrationChecks } from './support/migration-checks.js';
@@ -12,6 +12,9 @@ const server = await chooseServer();
 if (server.url === null) {
   describe(`storage conformance: sqlserver [skipped: ${server.reason}]`, () => {
     it.skip(`every storage conformance case — set FLOWORCH_MSSQL_URL or start Docker to run them (${server.reason})`, () => {});
+  });
+  describe(`engine scenarios: sqlserver [skipped: ${server.reason}]`, () => {
+    it.skip(`every engine scenario on the SQL Server queue — set FLOWORCH_MSSQL_URL or start Docker to run them (${server.reason})`, () => {});
   });
 } else {
   const url = server.url;
@@ -38,4 +41,15 @@ if (server.url === null) {
   });
 
   defineMigrationChecks(url, admin, () => `fm_${randomBytes(5).toString('hex')}`);
+
+  // The real engine on the SQL Server queue (polling: there are no notifications), on the same server.
+  defineEngineConformance({
+    name: 'sqlserver',
+    timeoutMs: 120_000,
+    setup: async ({ testId }) => {
+      const schema = `fe_${testId}`;
+      const storage = await createSqlServerStorage({ connectionString: url, schema });
+      return { storage, teardown: () => dropSchema(admin, schema) };
+    },
+  });
 }

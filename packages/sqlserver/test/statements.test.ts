@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KEY_COLLATION } from '../src/index.js';
 import { containsPattern } from '../src/sql/like.js';
 import { dialectViolations } from './support/dialect-rules.js';
-import { FLOW, type Recorded, RUN, sqlError, UNIVERSAL_ROW } from './support/recording-db.js';
+import { FLOW, RUN, sqlError, UNIVERSAL_ROW } from './support/recording-db.js';
 import { runTour, storesOver, TOUR } from './support/tour.js';
 
 describe('statements: every store method compiled by kysely for SQL Server', () => {
@@ -14,6 +14,7 @@ describe('statements: every store method compiled by kysely for SQL Server', () 
       flows: stores.flows,
       runs: stores.runs,
       runtime: stores.runtime,
+      queue: stores.queue,
       control: stores.control,
       outputs: stores.outputs,
       retention: stores.retention,

@@ -4,9 +4,13 @@ import { KEY_COLLATION, type SqlNames } from '../sql/names.js';
 import { ADDED_COLUMNS, INDEXES, KEY_COLUMNS, PRIMARY_KEYS, tableDefinitions } from './tables.js';
 
 /** Version written to `FlowSchemaVersion` by this release. */
-export const CURRENT_SCHEMA_VERSION = 1;
+export const CURRENT_SCHEMA_VERSION = 2;
 
-const VERSION_DESCRIPTION = 'floworch baseline: reference 1.26 tables + leases, control CreatedAt, BIN2 keys';
+/** First version whose dispatch ledger is the step queue (`VisibleAt`, `Attempt`). */
+export const QUEUE_SCHEMA_VERSION = 2;
+
+const VERSION_DESCRIPTION =
+  'floworch 2: baseline (reference 1.26 tables + leases, control CreatedAt, BIN2 keys) + step queue (ledger VisibleAt, Attempt)';
 
 /** How long a migrator waits for another replica's migration before failing (ms). */
 export const MIGRATION_LOCK_TIMEOUT_MS = 120_000;
@@ -84,6 +88,29 @@ END;`;
 }
 
 /**
+ * Upgrading to the step queue: ledger rows of `Running` runs whose step is not terminal (or has no
+ * step row yet) become due at their dispatch time, so work that was in flight before the upgrade
+ * is taken by the new engine; every other row is out of the queue (`NULL`). Finished runs have no
+ * work in flight (the PostgreSQL backend's backfill draws the same line). Guarded by the version table, so it runs
+ * exactly once, in the migration that writes version {@link QUEUE_SCHEMA_VERSION}; on a fresh
+ * database the ledger is empty. It runs after the collation batches (the join compares the
+ * ledger's and the steps' key columns, which an upgrade may have just re-collated) and through
+ * dynamic SQL, because `VisibleAt` may have been added by an earlier batch of the same migration.
+ */
+export function queueBackfillBatch(n: SqlNames): MigrationBatch {
+  const update = `UPDATE d SET [VisibleAt] = CASE WHEN r.[Status] = N'Running' AND NOT EXISTS (SELECT 1 FROM ${n.text('FlowSteps')} AS s
+    WHERE s.[RunId] = d.[RunId] AND s.[StepKey] = d.[StepKey] AND s.[Status] IN (N'Succeeded', N'Failed', N'Skipped'))
+  THEN d.[DispatchedAt] ELSE NULL END
+FROM ${n.text('FlowStepDispatches')} AS d
+LEFT JOIN ${n.text('FlowRuns')} AS r ON r.[Id] = d.[RunId];`;
+  return {
+    label: 'backfill FlowStepDispatches.VisibleAt',
+    sql: `IF NOT EXISTS (SELECT 1 FROM ${n.text('FlowSchemaVersion')} WHERE [Version] >= ${QUEUE_SCHEMA_VERSION})
+  EXEC sys.sp_executesql ${literal(update)};`,
+  };
+}
+
+/**
  * Every batch after the lock, in order. Each is idempotent (guarded by catalog checks by schema and
  * name), so running them on an up-to-date database changes nothing. Statements that name a column
  * which an earlier batch may have just added go through dynamic SQL: SQL Server resolves names when
@@ -113,6 +140,7 @@ export function migrationBatches(n: SqlNames): MigrationBatch[] {
       sql: collationBatch(n, table, column, type),
     });
   }
+  batches.push(queueBackfillBatch(n));
   for (const index of INDEXES) {
     const create = `CREATE INDEX [${index.name}] ON ${n.text(index.table)} ${index.body}`;
     batches.push({

@@ -121,7 +121,9 @@ export function tableDefinitions(n: SqlNames): ReadonlyArray<{ table: TableName;
       `  [RunId] UNIQUEIDENTIFIER NOT NULL,
   [StepKey] NVARCHAR(256) ${K} NOT NULL,
   [DispatchedAt] DATETIMEOFFSET(7) NOT NULL,
-  [DispatchJobId] NVARCHAR(128) NULL`,
+  [DispatchJobId] NVARCHAR(128) NULL,
+  [VisibleAt] DATETIMEOFFSET(7) NULL,
+  [Attempt] INT NOT NULL CONSTRAINT [DF_FlowStepDispatches_Attempt] DEFAULT (1)`,
     ),
     t(
       'FlowStepClaims',
@@ -234,6 +236,14 @@ export const ADDED_COLUMNS: ReadonlyArray<{ table: TableName; column: string; de
     definition:
       'DATETIMEOFFSET(7) NOT NULL CONSTRAINT [DF_FlowRunControls_CreatedAt] DEFAULT (SYSUTCDATETIME())',
   },
+  // The step queue (schema version 2): a ledger row is queued while VisibleAt is set; Attempt is
+  // the automatic-retry attempt the row is for. Existing rows are backfilled by QUEUE_BACKFILL.
+  { table: 'FlowStepDispatches', column: 'VisibleAt', definition: 'DATETIMEOFFSET(7) NULL' },
+  {
+    table: 'FlowStepDispatches',
+    column: 'Attempt',
+    definition: 'INT NOT NULL CONSTRAINT [DF_FlowStepDispatches_Attempt] DEFAULT (1)',
+  },
 ];
 
 /** Secondary indexes: name, table, and the text after `ON [schema].[Table]`. */
@@ -289,6 +299,13 @@ export const INDEXES: ReadonlyArray<{ name: string; table: TableName; body: stri
     name: 'IX_FlowStepClaims_LeaseExpiresAt',
     table: 'FlowStepClaims',
     body: '([LeaseExpiresAt]) WHERE [LeaseExpiresAt] IS NOT NULL',
+  },
+  // Takers read due rows in this order (VisibleAt, then run and step), so TOP stops after the rows
+  // it returns; only queued rows (a small share of the ledger) are indexed.
+  {
+    name: 'IX_FlowStepDispatches_VisibleAt',
+    table: 'FlowStepDispatches',
+    body: '([VisibleAt], [RunId], [StepKey]) INCLUDE ([Attempt]) WHERE [VisibleAt] IS NOT NULL',
   },
   { name: 'IX_WebhookReplayNonces_ExpiresAt', table: 'WebhookReplayNonces', body: '([ExpiresAt])' },
   {

@@ -84,6 +84,84 @@ export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSc
       }
     }, 180_000);
 
+    it('MG5: upgrading a version-1 ledger backfills VisibleAt once (unfinished steps of Running runs due at DispatchedAt)', async () => {
+      const schema = newSchema();
+      const n = new SqlNames(schema);
+      const t = (name: (typeof TABLES)[number]) => sql.raw(n.text(name));
+      const running = '21111111-2222-4333-8444-555555555555';
+      const closed = '31111111-2222-4333-8444-555555555555';
+      const dispatched = new Date(Date.UTC(2030, 5, 1, 12, 0, 0, 123));
+      try {
+        await migrate(admin, n, new Date());
+        // Back to the version-1 shape: no queue columns, no queue index, version row 1.
+        const ledger = n.text('FlowStepDispatches');
+        await sql.raw(`DROP INDEX [IX_FlowStepDispatches_VisibleAt] ON ${ledger};`).execute(admin);
+        await sql
+          .raw(`ALTER TABLE ${ledger} DROP CONSTRAINT [DF_FlowStepDispatches_Attempt];`)
+          .execute(admin);
+        await sql.raw(`ALTER TABLE ${ledger} DROP COLUMN [VisibleAt], [Attempt];`).execute(admin);
+        await sql`DELETE FROM ${t('FlowSchemaVersion')};
+INSERT INTO ${t('FlowSchemaVersion')} ([Version], [Description], [AppliedAt]) VALUES (1, N'v1', CONVERT(DATETIMEOFFSET(7), ${dispatched.toISOString()}, 127));`.execute(
+          admin,
+        );
+        for (const [run, status] of [
+          [running, 'Running'],
+          [closed, 'Failed'],
+        ] as const) {
+          await sql`INSERT INTO ${t('FlowRuns')} ([Id], [FlowId], [Status], [StartedAt]) VALUES (${run}, ${run}, ${status}, CONVERT(DATETIMEOFFSET(7), ${dispatched.toISOString()}, 127));`.execute(
+            admin,
+          );
+        }
+        const steps: Array<[string, string, string | null]> = [
+          [running, 'done', 'Succeeded'],
+          [running, 'busy', 'Running'],
+          [running, 'parked', 'Pending'],
+          [running, 'queued', null],
+          [closed, 'busy', 'Running'],
+        ];
+        for (const [run, stepKey, status] of steps) {
+          if (status !== null) {
+            await sql`INSERT INTO ${t('FlowSteps')} ([RunId], [StepKey], [StepType], [Status], [StartedAt]) VALUES (${run}, ${stepKey}, N'Work', ${status}, CONVERT(DATETIMEOFFSET(7), ${dispatched.toISOString()}, 127));`.execute(
+              admin,
+            );
+          }
+          await sql`INSERT INTO ${t('FlowStepDispatches')} ([RunId], [StepKey], [DispatchedAt]) VALUES (${run}, ${stepKey}, CONVERT(DATETIMEOFFSET(7), ${dispatched.toISOString()}, 127));`.execute(
+            admin,
+          );
+        }
+
+        expect(await migrate(admin, n, new Date())).toEqual({
+          fromVersion: 1,
+          toVersion: CURRENT_SCHEMA_VERSION,
+        });
+        const read = async () =>
+          (
+            await sql<{ RunId: string; StepKey: string; VisibleAt: Date | null; Attempt: number }>`
+SELECT [RunId], [StepKey], [VisibleAt], [Attempt] FROM ${t('FlowStepDispatches')};`.execute(admin)
+          ).rows.map((r) => [
+            `${String(r.RunId).toLowerCase() === running ? 'running' : 'closed'}/${r.StepKey}`,
+            r.VisibleAt === null ? null : new Date(r.VisibleAt).getTime(),
+            r.Attempt,
+          ]);
+        const at = dispatched.getTime();
+        expect((await read()).sort()).toEqual(
+          [
+            ['closed/busy', null, 1],
+            ['running/busy', at, 1],
+            ['running/done', null, 1],
+            ['running/parked', at, 1],
+            ['running/queued', at, 1],
+          ].sort(),
+        );
+        // Once: a second migration leaves rows the queue has since cleared alone.
+        await sql`UPDATE ${t('FlowStepDispatches')} SET [VisibleAt] = NULL;`.execute(admin);
+        expect((await migrate(admin, n, new Date())).fromVersion).toBe(CURRENT_SCHEMA_VERSION);
+        expect((await read()).every(([, visible]) => visible === null)).toBe(true);
+      } finally {
+        await dropSchema(admin, schema);
+      }
+    }, 180_000);
+
     it('MG3: upgrades a 1.26-shaped schema without data loss, with binary key collations afterwards', async () => {
       const schema = newSchema();
       const run = '11111111-2222-4333-8444-555555555555';

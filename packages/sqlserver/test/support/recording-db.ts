@@ -100,13 +100,51 @@ export const UNIVERSAL_ROW: Record<string, unknown> = {
   completedToday: '0',
   failedToday: '0',
   v: null,
+  VisibleAt: T0,
+  Attempt: 1,
+  Held: 1,
+  Released: 1,
+  Duplicate: 0,
 };
+
+/** A lease end 30 s after {@link T0}. */
+export const T0_LEASE = new Date(T0.getTime() + 30_000);
+
+/**
+ * The rows a run transaction's snapshot batch reads for {@link RUN}: the run (`Running`), steps
+ * `s` (`Running`, queued, claimed by `w1`) and `t` (`Pending`, queued, unclaimed), and a control row.
+ */
+export const SNAPSHOT_ROWS: readonly Record<string, unknown>[] = [
+  { Kind: 'run', FlowId: UNIVERSAL_ROW.FlowId, Status: 'Running' },
+  { Kind: 'step', StepKey: 's', Status: 'Running' },
+  { Kind: 'step', StepKey: 't', Status: 'Pending' },
+  { Kind: 'queue', StepKey: 's', Attempt: 1, VisibleAt: T0_LEASE },
+  { Kind: 'queue', StepKey: 't', Attempt: 2, VisibleAt: T0 },
+  { Kind: 'claim', StepKey: 's', Owner: 'w1', LeaseExpiresAt: T0_LEASE },
+  {
+    Kind: 'control',
+    CtlRunId: UNIVERSAL_ROW.RunId,
+    CtlFlowId: UNIVERSAL_ROW.FlowId,
+    CtlTriggerKey: 'manual',
+    CtlIdempotencyKey: null,
+    CtlCreatedAt: T0,
+    CtlTimeoutAtUtc: null,
+    CtlCancelRequested: false,
+    CtlCancelReason: null,
+    CtlCancelRequestedAtUtc: null,
+    CtlTimedOutAtUtc: null,
+  },
+];
+
+/** The default answer: snapshot rows for a run transaction's snapshot batch, else one universal row. */
+export const defaultResponder: Responder = (statement) =>
+  statement.sql.includes('AS [Kind]') ? SNAPSHOT_ROWS : [UNIVERSAL_ROW];
 
 /**
  * A kysely instance over the real MSSQL adapter and query compiler with a driver that records
  * every compiled statement instead of sending it, and answers from `responder`.
  */
-export function recordingDb(responder: Responder = () => [UNIVERSAL_ROW]): {
+export function recordingDb(responder: Responder = defaultResponder): {
   db: Kysely<unknown>;
   log: Recorded[];
 } {

@@ -3,6 +3,7 @@ import {
   SqlServerControlStore,
   SqlServerFlowStore,
   SqlServerOutputs,
+  SqlServerQueueStore,
   SqlServerRetentionStore,
   SqlServerRunStore,
   SqlServerRuntimeStore,
@@ -11,7 +12,7 @@ import {
   SqlServerWebhookRejectionStore,
   SqlServerWebhookReplayStore,
 } from '../../src/index.js';
-import { FLOW, type Recorded, type Responder, RUN, recordingContext, T0 } from './recording-db.js';
+import { FLOW, type Recorded, type Responder, RUN, recordingContext, T0, T0_LEASE } from './recording-db.js';
 
 /** Every store of the backend over one recording context. */
 export function storesOver(responder?: Responder) {
@@ -21,6 +22,7 @@ export function storesOver(responder?: Responder) {
     flows: new SqlServerFlowStore(ctx),
     runs: new SqlServerRunStore(ctx),
     runtime: new SqlServerRuntimeStore(ctx),
+    queue: new SqlServerQueueStore(ctx),
     control: new SqlServerControlStore(ctx),
     outputs: new SqlServerOutputs(ctx),
     retention: new SqlServerRetentionStore(ctx),
@@ -99,6 +101,80 @@ export const TOUR: ReadonlyArray<[string, (s: Stores) => Promise<unknown>]> = [
   ['runtime.getExpiredClaims', (s) => s.runtime.getExpiredClaims(10)],
   ['runtime.recordSkippedStep', (s) => s.runtime.recordSkippedStep(RUN, 's', 'Work', 'why', '{"t":1}')],
   ['runtime.getRunStatus', (s) => s.runtime.getRunStatus(RUN)],
+  [
+    'queue.startRun',
+    (s) =>
+      s.queue.startRun({
+        run: {
+          runId: RUN,
+          flowId: FLOW,
+          flowName: 'flow',
+          triggerKey: ' Webhook ',
+          triggerDataJson: '{"a":1}',
+        },
+        triggerHeaders: { 'X-Trace': '1' },
+        idempotencyKey: '  Key-A ',
+        timeoutAt: T0_LEASE,
+        events: [{ type: 'run.started', stepKey: '__run', message: 'started' }],
+        entrySteps: ['a', 'b', 'c'],
+        takeFor: { owner: 'w1', leaseMs: 30_000, limit: 2 },
+      }),
+  ],
+  [
+    'queue.startRun(plain)',
+    (s) =>
+      s.queue.startRun({
+        run: { runId: RUN, flowId: FLOW, flowName: null, triggerKey: null },
+        triggerHeaders: null,
+        idempotencyKey: null,
+        timeoutAt: null,
+        events: [],
+        entrySteps: ['a'],
+      }),
+  ],
+  [
+    'queue.transact',
+    (s) =>
+      s.queue.transact(RUN, async (tx) => {
+        await tx.readOutput('s');
+        tx.finish(
+          's',
+          { status: 'Succeeded', outputJson: '1', errorMessage: null, owner: 'w1' },
+          { kind: 'done' },
+        );
+        tx.skip('t', { stepType: 'Work', reason: 'why', traceJson: '{"t":1}', force: true });
+        tx.enqueue('u', { takeFor: { owner: 'w1', leaseMs: 30_000 } });
+        tx.enqueue('v', { visibleAt: T0_LEASE, attempt: 2 });
+        tx.saveOutput('s', { a: 1 });
+        tx.event({ type: 'step.completed', stepKey: 's', message: 'done' });
+        tx.markTimedOut('late');
+        tx.close('Succeeded');
+      }),
+  ],
+  ['queue.transact(retry)', (s) => s.queue.transact(RUN, async (tx) => tx.retry('s'))],
+  ['queue.transact(read-only)', (s) => s.queue.transact(RUN, async (tx) => tx.runStatus)],
+  ['queue.take', (s) => s.queue.take({ owner: 'w1', limit: 5, leaseMs: 30_000 })],
+  [
+    'queue.startStep',
+    (s) =>
+      s.queue.startStep({
+        runId: RUN,
+        stepKey: 's',
+        owner: 'w1',
+        stepType: 'Work',
+        inputJson: '{"x":1}',
+        event: { type: 'step.started', message: 'go' },
+      }),
+  ],
+  [
+    'queue.startStep(no event)',
+    (s) => s.queue.startStep({ runId: RUN, stepKey: 's', owner: 'w1', stepType: 'Work', inputJson: null }),
+  ],
+  ['queue.renew', (s) => s.queue.renew(RUN, 's', 'w1', 30_000)],
+  ['queue.release', (s) => s.queue.release(RUN, 's', 'w1')],
+  ['queue.release(later)', (s) => s.queue.release(RUN, 's', 'w1', T0_LEASE)],
+  ['queue.wake', (s) => s.queue.wake(RUN, 's')],
+  ['queue.nextVisibleAt', (s) => s.queue.nextVisibleAt()],
   [
     'control.configureRun',
     (s) => s.control.configureRun({ runId: RUN, flowId: FLOW, triggerKey: 'manual', timeoutAt: T0 }),
