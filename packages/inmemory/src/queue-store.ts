@@ -106,7 +106,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       this.state.queued.set(compositeKey(runId, stepKey), { runId, stepKey });
       if (own && expires !== null) {
         data.claims.set(stepKey, { owner: takeFor.owner, claimedAt: now, leaseExpiresAt: expires });
-        taken.push(this.takenStep(runId, flowId, stepKey, 1, now, expires, data));
+        taken.push(this.takenStep(runId, flowId, stepKey, takeFor.owner, 1, now, expires, data));
       }
     }
     if (taken.length < input.entrySteps.length) this.notify();
@@ -165,7 +165,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       data.claims.set(stepKey, { owner: request.owner, claimedAt: now, leaseExpiresAt: expires });
       row.visibleAt = expires;
       const flowId = this.state.runs.get(runId)!.flowId;
-      taken.push(this.takenStep(runId, flowId, stepKey, row.attempt, visibleAt, expires, data));
+      taken.push(this.takenStep(runId, flowId, stepKey, request.owner, row.attempt, visibleAt, expires, data));
     }
     return taken;
   }
@@ -431,6 +431,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     runId: string,
     flowId: string,
     stepKey: string,
+    owner: string,
     attempt: number,
     visibleAt: number,
     expires: number,
@@ -440,6 +441,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       runId,
       flowId,
       stepKey,
+      owner,
       attempt,
       visibleAt: new Date(visibleAt),
       leaseExpiresAt: new Date(expires),

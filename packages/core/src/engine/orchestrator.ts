@@ -178,6 +178,8 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       `must be a positive integer, got ${String(options.concurrency)}`,
     );
   }
+  const instanceId = options.instanceId ?? randomUUID();
+  let takes = 0;
   const ctx: EngineContext = {
     storage: storage as EngineContext['storage'],
     flows,
@@ -192,7 +194,8 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     },
     logger,
     bus: new EngineEventBus(logger),
-    instanceId: options.instanceId ?? randomUUID(),
+    instanceId,
+    nextOwner: () => `${instanceId}#${(++takes).toString(36)}`,
     timers,
     running: new Map(),
     telemetry: noopTelemetry,

@@ -122,7 +122,10 @@ export interface RunStartResult {
 
 /** Input of {@link FlowStepQueueStore.take}. */
 export interface TakeRequest {
-  /** Claim owner (unique per process). */
+  /**
+   * Claim owner. Use a fresh one per take (e.g. `<instance>#<n>`): a step that this process takes
+   * again after its own lease lapsed must not pass the fence of the stale execution.
+   */
   readonly owner: string;
   /** Most rows to take (≥ 1). */
   readonly limit: number;
@@ -138,6 +141,8 @@ export interface TakenStep {
   readonly flowId: Uuid;
   /** Step key (runtime key). */
   readonly stepKey: string;
+  /** The claim owner it was taken for (fences the start, renewals and the completion). */
+  readonly owner: string;
   /** Automatic-retry attempt this row is for (1 = first try). */
   readonly attempt: number;
   /** When the row became due. */

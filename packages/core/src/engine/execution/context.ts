@@ -47,8 +47,14 @@ export interface EngineContext {
   readonly logger: Logger;
   /** In-process notifications. */
   readonly bus: EngineEventBus;
-  /** Identity of this instance; claim owner of the steps it executes. */
+  /** Identity of this instance; the prefix of every claim owner it uses. */
   readonly instanceId: string;
+  /**
+   * A fresh claim owner (`<instanceId>#<n>`) for one take. Owners are per take, not per
+   * instance, so a step this instance takes again after its own lease lapsed fences out the
+   * stale execution.
+   */
+  nextOwner(): string;
   /** Timers (lease renewal, step timeouts, polling). */
   readonly timers: Timers;
   /** Abort controllers of handlers running here, by run id. */

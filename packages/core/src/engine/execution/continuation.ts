@@ -77,7 +77,7 @@ export function enqueue(ctx: EngineContext, t: EngineTx, stepKey: string, delayM
   const takeHere = delayMs <= 0 && local !== null && local.capacity() > t.tx.taken.length;
   return t.tx.enqueue(stepKey, {
     visibleAt: new Date(now + Math.max(0, delayMs)),
-    ...(takeHere ? { takeFor: { owner: ctx.instanceId, leaseMs: ctx.settings.leaseMs } } : {}),
+    ...(takeHere ? { takeFor: { owner: t.owner, leaseMs: ctx.settings.leaseMs } } : {}),
   });
 }
 

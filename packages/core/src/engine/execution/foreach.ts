@@ -19,6 +19,7 @@ export function startLoop(
   loopKey: string,
   loop: ForEachStepDefinition,
   items: readonly unknown[],
+  owner: string,
 ): boolean {
   t.tx.saveOutput(OutputKeys.stepInput(loopKey), { items }, `items of ForEach '${loopKey}'`);
   const parked = t.tx.finish(
@@ -27,7 +28,7 @@ export function startLoop(
       status: 'Pending',
       outputJson: JSON.stringify({ iterations: items.length }),
       errorMessage: null,
-      owner: ctx.instanceId,
+      owner,
     },
     { kind: 'hold' },
   );

@@ -18,6 +18,7 @@ export function startLease(
   ctx: EngineContext,
   runId: string,
   stepKey: string,
+  owner: string,
   controller: AbortController,
 ): LeaseHandle {
   let held = true;
@@ -27,7 +28,7 @@ export function startLease(
   const interval = Math.max(50, Math.floor(ctx.settings.leaseMs / 3));
   const tick = async (): Promise<void> => {
     try {
-      const renewal = await ctx.storage.queue.renew(runId, stepKey, ctx.instanceId, ctx.settings.leaseMs);
+      const renewal = await ctx.storage.queue.renew(runId, stepKey, owner, ctx.settings.leaseMs);
       if (!renewal.held) {
         held = false;
         controller.abort(new Error(`Lease on step '${stepKey}' was lost.`));

@@ -55,7 +55,7 @@ async function runStep(
     // Another replica (a newer deployment) may know the flow: hand the step back for later.
     ctx.logger.warn('step of an unknown flow handed back', { runId, flowId: item.flowId, stepKey });
     const later = new Date(ctx.storage.clock.now().getTime() + UNKNOWN_FLOW_RETRY_MS);
-    await ctx.storage.queue.release(runId, stepKey, ctx.instanceId, later);
+    await ctx.storage.queue.release(runId, stepKey, item.owner, later);
     return;
   }
   const log = ctx.logger.child({ runId, flowId: flow.id, stepKey });
@@ -64,14 +64,14 @@ async function runStep(
   const mine = ctx.running.get(runKey) ?? new Set<AbortController>();
   mine.add(controller);
   ctx.running.set(runKey, mine);
-  const lease = startLease(ctx, runId, stepKey, controller);
+  const lease = startLease(ctx, runId, stepKey, item.owner, controller);
   try {
     const step = findStep(flow, stepKey);
     const termination = terminationOf(item.control, ctx.storage.clock.now());
     if (termination || !step) {
       const reason = termination ? terminatedReason(termination) : SkipReasons.metadataNotFound;
       await lease.stop();
-      await skipTaken(ctx, flow, stepKey, runId, { type: step?.type ?? 'Unknown', reason, message: reason });
+      await skipTaken(ctx, flow, item, { type: step?.type ?? 'Unknown', reason, message: reason });
       return;
     }
     const trigger = await loadTrigger(ctx, runId);
@@ -79,7 +79,7 @@ async function runStep(
       const failed = await failingWhen(ctx, flow, runId, stepKey, trigger);
       if (failed) {
         await lease.stop();
-        await skipTaken(ctx, flow, stepKey, runId, {
+        await skipTaken(ctx, flow, item, {
           type: step.type,
           reason: SkipReasons.whenFalse(failed.expression, failed.resolved),
           message: `Step '${stepKey}' skipped because '${failed.expression}' evaluated to false.`,
@@ -96,7 +96,7 @@ async function runStep(
       const items = Array.isArray(resolved.items) ? resolved.items : [];
       await lease.stop();
       await withRun(ctx, runId, async (t) => {
-        if (startLoop(ctx, t, flow, stepKey, step, items)) {
+        if (startLoop(ctx, t, flow, stepKey, step, items, item.owner)) {
           await continueRun(ctx, t, flow, { completingStepKey: stepKey });
         }
       });
@@ -107,7 +107,7 @@ async function runStep(
     if (!lease.held() || ctx.halted) return; // someone else owns it now, or stop() gave up on us
     if (stopping() && controller.signal.aborted) {
       // Shutting down mid-handler: hand the step back so another replica continues at once.
-      await ctx.storage.queue.release(runId, stepKey, ctx.instanceId);
+      await ctx.storage.queue.release(runId, stepKey, item.owner);
       return;
     }
     await finishStep(ctx, flow, step, item, outcome);
@@ -124,13 +124,12 @@ async function runStep(
 async function skipTaken(
   ctx: EngineContext,
   flow: FlowDefinition,
-  stepKey: string,
-  runId: string,
+  item: TakenStep,
   skip: Parameters<typeof recordSkip>[4],
 ): Promise<void> {
-  await withRun(ctx, runId, async (t) => {
-    if (!recordSkip(ctx, t, flow, stepKey, { ...skip, owner: ctx.instanceId })) return;
-    await continueRun(ctx, t, flow, { completingStepKey: stepKey });
+  await withRun(ctx, item.runId, async (t) => {
+    if (!recordSkip(ctx, t, flow, item.stepKey, { ...skip, owner: item.owner })) return;
+    await continueRun(ctx, t, flow, { completingStepKey: item.stepKey });
   });
 }
 
@@ -146,7 +145,7 @@ async function startTaken(
   const started = await ctx.storage.queue.startStep({
     runId: item.runId,
     stepKey: item.stepKey,
-    owner: ctx.instanceId,
+    owner: item.owner,
     stepType: step.type,
     inputJson: toJsonText(step.inputs ?? {}, `inputs of step '${item.stepKey}'`),
     ...(ctx.settings.persistEvents
@@ -248,7 +247,7 @@ async function finishStep(
 ): Promise<void> {
   const { runId, stepKey, attempt } = item;
   await withRun(ctx, runId, async (t) => {
-    if (!t.tx.holds(stepKey, ctx.instanceId)) {
+    if (!t.tx.holds(stepKey, item.owner)) {
       ctx.logger.warn('step result discarded: claim lost to another worker', { runId, stepKey });
       return;
     }
@@ -273,7 +272,7 @@ async function finishStep(
       t.tx.saveOutput(OutputKeys.stepInput(stepKey), outcome.inputs, `inputs of step '${stepKey}'`);
     const now = ctx.storage.clock.now().getTime();
     const finish = (s: StepStatus, error: string | null, next: Parameters<typeof t.tx.finish>[2]) =>
-      t.tx.finish(stepKey, { status: s, outputJson, errorMessage: error, owner: ctx.instanceId }, next);
+      t.tx.finish(stepKey, { status: s, outputJson, errorMessage: error, owner: item.owner }, next);
 
     if (status === 'Failed' && shouldRetry(step.retry, attempt, reason ?? '', outcome.cause)) {
       const delay = retryDelayMs(step.retry!, attempt);

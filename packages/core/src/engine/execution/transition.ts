@@ -23,6 +23,8 @@ export interface EventDraft {
 export interface EngineTx {
   /** The store's transaction. */
   readonly tx: RunTransaction;
+  /** The claim owner for steps this transition takes for this instance. */
+  readonly owner: string;
   /** Stores the event with the transaction and publishes it in-process once committed. */
   emit(event: EventDraft): void;
 }
@@ -55,12 +57,14 @@ export async function withRun<T>(
 
 async function once<T>(ctx: EngineContext, runId: string, work: (t: EngineTx) => Promise<T>): Promise<T> {
   const published: EngineEvent[] = [];
+  const owner = ctx.nextOwner();
   let used: RunTransaction | undefined;
   const result = await ctx.storage.queue.transact(runId, (tx) => {
     used = tx;
     published.length = 0;
     return work({
       tx,
+      owner,
       emit: (event) => {
         const at = ctx.storage.clock.now();
         if (ctx.settings.persistEvents) {

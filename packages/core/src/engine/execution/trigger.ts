@@ -119,7 +119,7 @@ async function startRun(ctx: EngineContext, flowId: string, request: TriggerRequ
     timeoutAt: timeout === null ? null : new Date(at.getTime() + timeout),
     events,
     entrySteps: entryStepKeys(flow),
-    ...(room > 0 ? { takeFor: { owner: ctx.instanceId, leaseMs: ctx.settings.leaseMs, limit: room } } : {}),
+    ...(room > 0 ? { takeFor: { owner: ctx.nextOwner(), leaseMs: ctx.settings.leaseMs, limit: room } } : {}),
   });
   if (result.duplicate) return { runId: result.runId, duplicate: true, disabled: false };
   // Stored as JSON and read back as JSON: cache the round-tripped value, as a reader would see it.

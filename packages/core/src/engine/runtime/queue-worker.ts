@@ -133,7 +133,7 @@ export class QueueWorker implements LocalExecutor {
   /** Hands a taken step back to the queue (due now) for any replica. */
   async handBack(step: TakenStep): Promise<void> {
     try {
-      await this.ctx.storage.queue.release(step.runId, step.stepKey, this.ctx.instanceId);
+      await this.ctx.storage.queue.release(step.runId, step.stepKey, step.owner);
     } catch (error) {
       // The lease lapses on its own; another replica takes the step then.
       this.ctx.logger.warn('could not hand a step back', { runId: step.runId, stepKey: step.stepKey, error });
@@ -153,7 +153,7 @@ export class QueueWorker implements LocalExecutor {
           break;
         }
         const taken = await this.ctx.storage.queue.take({
-          owner: this.ctx.instanceId,
+          owner: this.ctx.nextOwner(),
           limit: room,
           leaseMs: this.ctx.settings.leaseMs,
         });

@@ -284,6 +284,7 @@ export class RunTransaction {
         runId: this.runId,
         flowId: this.flowId,
         stepKey,
+        owner: options.takeFor.owner,
         attempt,
         visibleAt,
         leaseExpiresAt: expires,
