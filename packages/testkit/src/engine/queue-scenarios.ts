@@ -1,9 +1,4 @@
-import {
-  type EngineEvent,
-  type FlowDefinition,
-  type StepHandler,
-  StepResults,
-} from '@floworch/core';
+import { type EngineEvent, type FlowDefinition, type StepHandler, StepResults } from '@floworch/core';
 import { expect } from 'vitest';
 import { withLatency } from '../faults/latency.js';
 import { type EngineScenario, newFlowId, statusesOf, waitFor, waitForRun } from './support.js';
@@ -133,7 +128,12 @@ export const QUEUE_SCENARIOS: readonly EngineScenario[] = [
       for (const runId of runIds) {
         const run = await waitForRun(storage, runId, 15_000);
         expect(run.status).toBe('Succeeded');
-        expect(statusesOf(run)).toEqual({ r: 'Succeeded', p: 'Succeeded', d: 'Succeeded', after: 'Succeeded' });
+        expect(statusesOf(run)).toEqual({
+          r: 'Succeeded',
+          p: 'Succeeded',
+          d: 'Succeeded',
+          after: 'Succeeded',
+        });
       }
       // Lease + poll interval + the remaining polls and delays, with room for a slow machine.
       expect(Date.now() - startedAt).toBeLessThan(2_000 + 100 + 2 * 1_200 + 5_000);

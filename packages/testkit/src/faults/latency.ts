@@ -41,10 +41,14 @@ export function withLatency(storage: FlowStorage, options: LatencyOptions): Flow
         if (property === 'transact') {
           return async (runId: string, work: (tx: RunTransaction) => Promise<unknown>) => {
             await pause();
-            return (value as (...a: unknown[]) => Promise<unknown>).call(target, runId, async (tx: RunTransaction) => {
-              await pause(); // widen the window between the lock and the writes
-              return work(tx);
-            });
+            return (value as (...a: unknown[]) => Promise<unknown>).call(
+              target,
+              runId,
+              async (tx: RunTransaction) => {
+                await pause(); // widen the window between the lock and the writes
+                return work(tx);
+              },
+            );
           };
         }
         return async (...args: unknown[]) => {

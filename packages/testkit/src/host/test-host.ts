@@ -96,6 +96,9 @@ export async function createFlowTestHost(options: FlowTestHostOptions): Promise<
     timers,
     logger: silentLogger,
     leaseMs: options.leaseMs ?? 30_000,
+    // One process owns the store: its own wake-ups cover all work, so idle polls (which fake
+    // time would otherwise fire thousands of times per simulated day) can be rare.
+    pollIntervalMs: 60_000,
     telemetry: false,
   });
   orchestrator.subscribe((e) => {
@@ -119,17 +122,17 @@ export async function createFlowTestHost(options: FlowTestHostOptions): Promise<
       for (;;) {
         const run = await detail(runId);
         if (run.status !== 'Running') return run;
+        // Let real asynchronous work settle first; only then move fake time (or give up).
+        if (idleRounds++ < 5) {
+          await new Promise((r) => setTimeout(r, 1));
+          continue;
+        }
+        idleRounds = 0;
         if (clock.now().getTime() >= deadline) {
           throw new Error(
             `run ${runId} still Running after ${budgetMs} ms of fake time (${statusText(run)})`,
           );
         }
-        // Let real asynchronous work settle first; only then move fake time.
-        if (idleRounds++ < 3) {
-          await new Promise((r) => setTimeout(r, 1));
-          continue;
-        }
-        idleRounds = 0;
         await timers.advance(stepMs);
       }
     },

@@ -90,8 +90,10 @@ function afterCommit(ctx: EngineContext, tx: RunTransaction, published: readonly
   if (tx.taken.length > 0) local.offer(tx.taken);
   const now = ctx.storage.clock.now().getTime();
   let next: number | null = null;
-  for (const write of tx.writes.queue.values()) {
-    if (write.kind !== 'put' || write.visibleAt === null) continue;
+  const takenHere = new Set(tx.taken.map((s) => s.stepKey));
+  for (const [stepKey, write] of tx.writes.queue) {
+    // Rows taken here show their lease expiry, not work for later.
+    if (write.kind !== 'put' || write.visibleAt === null || takenHere.has(stepKey)) continue;
     const at = write.visibleAt.getTime();
     if (at > now && (next === null || at < next)) next = at;
   }

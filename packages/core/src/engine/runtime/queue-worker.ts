@@ -73,7 +73,21 @@ export class QueueWorker implements LocalExecutor {
     this.wakeTimer = this.ctx.timers.setTimeout(() => {
       this.wakeTime = null;
       this.requestPoll();
+      void this.rearm();
     }, delay);
+  }
+
+  /**
+   * Only the earliest wake-up is kept; once it fired, ask the store when the next row falls due
+   * (one read per wake-up, instead of a timer per delayed row).
+   */
+  private async rearm(): Promise<void> {
+    try {
+      const next = await this.ctx.storage.queue.nextVisibleAt();
+      if (next && next.getTime() > this.ctx.storage.clock.now().getTime()) this.wakeAt(next);
+    } catch (error) {
+      this.ctx.logger.warn('could not read the next due step; relying on polling', { error });
+    }
   }
 
   /** Starts consuming: subscribes to wake-ups and looks for due rows at once. */
