@@ -4,6 +4,7 @@ import { type ExpressionScope, resolveInputs } from '../expressions/index.js';
 import { isStepResult, type StepContext, type StepHandler } from '../handlers.js';
 import type { EngineContext } from './context.js';
 import { resolveLoopExpressions } from './loop-scope.js';
+import { describeThrown, findJsonProblem, unstorableOutputReason } from './outcome-json.js';
 
 /** What one handler invocation produced, normalised. */
 export interface StepOutcome {
@@ -75,19 +76,31 @@ export async function invokeHandler(
     parsed = result.data;
     execute = handler.execute as (context: StepContext<never>) => unknown;
   }
+  let value: unknown;
   try {
-    const value = await execute({ ...base, inputs: parsed } as StepContext<never>);
-    if (!isStepResult(value))
-      return { status: 'Succeeded', output: value ?? null, reason: null, delayMs: null };
-    return {
-      status: value.status,
-      output: value.output ?? null,
-      reason: value.reason ?? null,
-      delayMs: value.delayMs ?? null,
-    };
+    value = await execute({ ...base, inputs: parsed } as StepContext<never>);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
     ctx.logger.warn('step handler threw', { runId: base.runId, stepKey: base.stepKey, error });
-    return failed(message || 'Step handler threw.', error);
+    return failed(describeThrown(error), error);
   }
+  const outcome: StepOutcome = isStepResult(value)
+    ? {
+        status: value.status,
+        output: value.output ?? null,
+        reason: value.reason ?? null,
+        delayMs: value.delayMs ?? null,
+      }
+    : { status: 'Succeeded', output: value ?? null, reason: null, delayMs: null };
+  // Checked here, whatever the status, so a function or Symbol is not silently stored as null.
+  const problem = findJsonProblem(outcome.output);
+  if (problem) {
+    const reason = unstorableOutputReason(base.stepKey, problem);
+    ctx.logger.warn('step output cannot be stored as JSON', {
+      runId: base.runId,
+      stepKey: base.stepKey,
+      problem,
+    });
+    return failed(reason);
+  }
+  return outcome;
 }
