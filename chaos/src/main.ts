@@ -1,0 +1,148 @@
+// pnpm chaos [--quick]: replicas of the engine on one fresh PostgreSQL database, under SIGKILLs,
+// dropped connections and a graceful stop; then consistency checks. Exit code 1 when any fails.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPostgresStorage } from '@floworch/postgresql';
+import { sql } from 'kysely';
+import { runChecks } from './checks.js';
+import { collect, openChecker, waitForTerminal } from './collect.js';
+import { parseConfig } from './config.js';
+import { createChaosDatabase } from './database.js';
+import { type FaultLog, schedule, TriggerRouter } from './driver.js';
+import { ENGINE_SCHEMA, EXECUTIONS_DDL } from './flow.js';
+import { ReplicaSet } from './replicas.js';
+import { printReport, tallyLogs } from './report.js';
+
+const config = parseConfig(process.argv.slice(2));
+const began = Date.now();
+const say = (line: string) =>
+  console.log(`[chaos ${((Date.now() - began) / 1000).toFixed(1).padStart(5)} s] ${line}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const database = await createChaosDatabase(config.adminUrl);
+const logDir = await mkdtemp(join(tmpdir(), 'floworch-chaos-'));
+say(
+  `${config.name}: ${config.replicas} replicas, ${config.runs} runs, ${config.kills} kills; database ${database.name}; logs ${logDir}`,
+);
+const replicas = new ReplicaSet(config, database.url, logDir);
+const router = new TriggerRouter(replicas);
+replicas.listen(
+  (slot, message) => router.onMessage(slot, message),
+  (slot) => router.onGone(slot),
+);
+const faults: FaultLog = {
+  kills: 0,
+  terminationRounds: 0,
+  connectionsTerminated: 0,
+  terminationErrors: 0,
+  gracefulStops: 0,
+};
+let exitCode = 1;
+try {
+  // Migrate once and create the side table before the replicas start (they migrate too: a no-op).
+  const setup = await createPostgresStorage({
+    connectionString: database.url,
+    schema: ENGINE_SCHEMA,
+    applicationName: 'floworch_chaos_setup',
+  });
+  await sql.raw(EXECUTIONS_DDL).execute(setup.db);
+  await setup.close();
+
+  say('starting replicas');
+  await replicas.startAll();
+  say(`replicas ready (pids ${[...replicas.pids].join(', ')})`);
+  const t0 = Date.now();
+  const at = (ms: number, action: () => void | Promise<void>) =>
+    sleep(Math.max(0, t0 + ms - Date.now())).then(action);
+  const { killsAt, triggersAt, terminationsAt } = schedule(config);
+  const timeline: Promise<void>[] = [];
+  for (const [index, ms] of triggersAt.entries()) timeline.push(at(ms, () => router.submit(index)));
+  for (const ms of killsAt) {
+    timeline.push(
+      at(ms, () => {
+        const ready = replicas.readySlots();
+        const slot = ready[Math.floor(Math.random() * ready.length)];
+        if (slot === undefined) return;
+        const pid = replicas.kill(slot);
+        if (pid !== null) {
+          faults.kills++;
+          say(`SIGKILL replica ${slot} (pid ${pid})`);
+        }
+      }),
+    );
+  }
+  for (const ms of terminationsAt) {
+    timeline.push(
+      at(ms, async () => {
+        try {
+          const n = await database.terminateConnections();
+          faults.terminationRounds++;
+          faults.connectionsTerminated += n;
+          say(`pg_terminate_backend: ${n} connections of ${database.name}`);
+        } catch (error) {
+          faults.terminationErrors++;
+          say(`pg_terminate_backend failed: ${(error as Error).message}`);
+        }
+      }),
+    );
+  }
+  timeline.push(
+    at(config.gracefulStopAtMs, async () => {
+      const ready = replicas.readySlots();
+      const slot = ready[Math.floor(Math.random() * ready.length)];
+      if (slot === undefined) return;
+      say(`graceful stop of replica ${slot}`);
+      await replicas.stop(slot);
+      faults.gracefulStops++;
+      const stop = replicas.stops.at(-1);
+      say(`replica ${slot} stopped in ${stop?.stopMs ?? '?'} ms; restarting it`);
+      await replicas.start(slot);
+    }),
+  );
+  await Promise.all(timeline);
+  say(`faults over; waiting for ${router.outstanding().length} unanswered triggers and open runs`);
+
+  const triggerDeadline = Date.now() + 20_000;
+  while (router.outstanding().length > 0 && Date.now() < triggerDeadline) await sleep(200);
+  const checker = await openChecker(database.url);
+  try {
+    const runIds = [...router.acknowledged.values()].filter((id): id is string => id !== null);
+    const stillOpen = await waitForTerminal(checker, runIds, config.drainMs);
+    say(`${runIds.length - stillOpen}/${runIds.length} runs terminal; stopping replicas`);
+    router.close();
+    await replicas.stopAll();
+    const collected = await collect(checker, config.runs);
+    const results = runChecks({
+      ...collected,
+      acknowledged: router.acknowledged,
+      unacknowledged: router.outstanding(),
+      killedPids: replicas.killedPids,
+      exits: replicas.exits,
+    });
+    printReport({
+      config,
+      database: database.name,
+      logDir,
+      seconds: (Date.now() - began) / 1000,
+      faults,
+      router,
+      replicas,
+      runs: collected.runs,
+      results,
+      logTally: await tallyLogs(logDir),
+    });
+    exitCode = results.every((r) => r.ok) ? 0 : 1;
+  } finally {
+    await checker.close();
+  }
+} catch (error) {
+  console.error('chaos: the suite itself failed:', error);
+  exitCode = 2;
+} finally {
+  router.close();
+  await replicas.close();
+  await database.dispose(config.keepDatabase);
+  if (config.keepDatabase) say(`kept database ${database.name}`);
+}
+process.exit(exitCode);
