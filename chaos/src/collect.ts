@@ -1,3 +1,4 @@
+import type { Logger } from '@floworch/core';
 import { createPostgresStorage, type PostgresStorage } from '@floworch/postgresql';
 import { sql } from 'kysely';
 import type { Execution, RunSnapshot } from './checks.js';
@@ -11,12 +12,13 @@ export interface Collected {
 }
 
 /** Opens the chaos database through the public backend API (after the faults stopped). */
-export function openChecker(url: string): Promise<PostgresStorage> {
+export function openChecker(url: string, logger: Logger): Promise<PostgresStorage> {
   return createPostgresStorage({
     connectionString: url,
     schema: ENGINE_SCHEMA,
     migrate: false,
     applicationName: 'floworch_chaos_checker',
+    logger,
   });
 }
 

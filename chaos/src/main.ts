@@ -10,6 +10,7 @@ import { collect, openChecker, waitForTerminal } from './collect.js';
 import { parseConfig } from './config.js';
 import { createChaosDatabase } from './database.js';
 import { type FaultLog, schedule, TriggerRouter } from './driver.js';
+import { fileLogger } from './file-logger.js';
 import { ENGINE_SCHEMA, EXECUTIONS_DDL } from './flow.js';
 import { ReplicaSet } from './replicas.js';
 import { printReport, tallyLogs } from './report.js';
@@ -25,6 +26,7 @@ const logDir = await mkdtemp(join(tmpdir(), 'floworch-chaos-'));
 say(
   `${config.name}: ${config.replicas} replicas, ${config.runs} runs, ${config.kills} kills; database ${database.name}; logs ${logDir}`,
 );
+const driverLog = fileLogger(join(logDir, 'driver.log'));
 const replicas = new ReplicaSet(config, database.url, logDir);
 const router = new TriggerRouter(replicas);
 replicas.listen(
@@ -45,6 +47,7 @@ try {
     connectionString: database.url,
     schema: ENGINE_SCHEMA,
     applicationName: 'floworch_chaos_setup',
+    logger: driverLog,
   });
   await sql.raw(EXECUTIONS_DDL).execute(setup.db);
   await setup.close();
@@ -105,7 +108,7 @@ try {
 
   const triggerDeadline = Date.now() + 20_000;
   while (router.outstanding().length > 0 && Date.now() < triggerDeadline) await sleep(200);
-  const checker = await openChecker(database.url);
+  const checker = await openChecker(database.url, driverLog);
   try {
     const runIds = [...router.acknowledged.values()].filter((id): id is string => id !== null);
     const stillOpen = await waitForTerminal(checker, runIds, config.drainMs);

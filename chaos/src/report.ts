@@ -63,7 +63,7 @@ export function printReport(r: ChaosReport): void {
 export async function tallyLogs(logDir: string): Promise<Map<string, number>> {
   const { readdir, readFile } = await import('node:fs/promises');
   const counts = new Map<string, number>();
-  for (const file of await readdir(logDir)) {
+  for (const file of (await readdir(logDir)).filter((f) => f.startsWith('replica-'))) {
     for (const line of (await readFile(`${logDir}/${file}`, 'utf8')).split('\n')) {
       if (!line.startsWith('{')) continue;
       try {
