@@ -80,3 +80,17 @@ export async function waitForTerminal(
   }
   return open.size;
 }
+
+/** Every run id to wait for: those the triggers were answered with, and every run of the flow stored. */
+export async function runIdsToWatch(
+  storage: PostgresStorage,
+  router: { readonly acknowledged: ReadonlyMap<number, string | null> },
+): Promise<string[]> {
+  const ids = new Set([...router.acknowledged.values()].filter((id): id is string => id !== null));
+  for (let skip = 0; ; skip += 500) {
+    const page = await storage.runs.getRunsPage({ flowId: CHAOS_FLOW_ID, skip, take: 500 });
+    for (const run of page.runs) ids.add(run.id);
+    if (page.runs.length < 500) break;
+  }
+  return [...ids];
+}

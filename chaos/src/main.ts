@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { createPostgresStorage } from '@floworch/postgresql';
 import { sql } from 'kysely';
 import { runChecks } from './checks.js';
-import { collect, openChecker, waitForTerminal } from './collect.js';
+import { collect, openChecker, runIdsToWatch, waitForTerminal } from './collect.js';
 import { parseConfig } from './config.js';
 import { createChaosDatabase } from './database.js';
-import { type FaultLog, schedule, TriggerRouter } from './driver.js';
+import { TriggerRouter } from './driver.js';
 import { fileLogger } from './file-logger.js';
 import { ENGINE_SCHEMA, EXECUTIONS_DDL } from './flow.js';
 import { ReplicaSet } from './replicas.js';
 import { printReport, tallyLogs } from './report.js';
+import { runFaultTimeline } from './timeline.js';
 
 const config = parseConfig(process.argv.slice(2));
 const began = Date.now();
@@ -33,13 +34,6 @@ replicas.listen(
   (slot, message) => router.onMessage(slot, message),
   (slot) => router.onGone(slot),
 );
-const faults: FaultLog = {
-  kills: 0,
-  terminationRounds: 0,
-  connectionsTerminated: 0,
-  terminationErrors: 0,
-  gracefulStops: 0,
-};
 let exitCode = 1;
 try {
   // Migrate once and create the side table before the replicas start (they migrate too: a no-op).
@@ -55,63 +49,14 @@ try {
   say('starting replicas');
   await replicas.startAll();
   say(`replicas ready (pids ${[...replicas.pids].join(', ')})`);
-  const t0 = Date.now();
-  const at = (ms: number, action: () => void | Promise<void>) =>
-    sleep(Math.max(0, t0 + ms - Date.now())).then(action);
-  const { killsAt, triggersAt, terminationsAt } = schedule(config);
-  const timeline: Promise<void>[] = [];
-  for (const [index, ms] of triggersAt.entries()) timeline.push(at(ms, () => router.submit(index)));
-  for (const ms of killsAt) {
-    timeline.push(
-      at(ms, () => {
-        const ready = replicas.readySlots();
-        const slot = ready[Math.floor(Math.random() * ready.length)];
-        if (slot === undefined) return;
-        const pid = replicas.kill(slot);
-        if (pid !== null) {
-          faults.kills++;
-          say(`SIGKILL replica ${slot} (pid ${pid})`);
-        }
-      }),
-    );
-  }
-  for (const ms of terminationsAt) {
-    timeline.push(
-      at(ms, async () => {
-        try {
-          const n = await database.terminateConnections();
-          faults.terminationRounds++;
-          faults.connectionsTerminated += n;
-          say(`pg_terminate_backend: ${n} connections of ${database.name}`);
-        } catch (error) {
-          faults.terminationErrors++;
-          say(`pg_terminate_backend failed: ${(error as Error).message}`);
-        }
-      }),
-    );
-  }
-  timeline.push(
-    at(config.gracefulStopAtMs, async () => {
-      const ready = replicas.readySlots();
-      const slot = ready[Math.floor(Math.random() * ready.length)];
-      if (slot === undefined) return;
-      say(`graceful stop of replica ${slot}`);
-      await replicas.stop(slot);
-      faults.gracefulStops++;
-      const stop = replicas.stops.at(-1);
-      say(`replica ${slot} stopped in ${stop?.stopMs ?? '?'} ms; restarting it`);
-      await replicas.start(slot);
-    }),
-  );
-  await Promise.all(timeline);
-  say(`faults over; waiting for ${router.outstanding().length} unanswered triggers and open runs`);
-
-  const triggerDeadline = Date.now() + 20_000;
-  while (router.outstanding().length > 0 && Date.now() < triggerDeadline) await sleep(200);
+  const faults = await runFaultTimeline(config, replicas, router, database, say);
+  say(`faults over; waiting for ${router.outstanding().length} unanswered triggers, then for open runs`);
+  const drainUntil = Date.now() + config.drainMs;
+  while (router.outstanding().length > 0 && Date.now() < drainUntil) await sleep(200);
   const checker = await openChecker(database.url, driverLog);
   try {
-    const runIds = [...router.acknowledged.values()].filter((id): id is string => id !== null);
-    const stillOpen = await waitForTerminal(checker, runIds, config.drainMs);
+    const runIds = await runIdsToWatch(checker, router);
+    const stillOpen = await waitForTerminal(checker, runIds, Math.max(5_000, drainUntil - Date.now()));
     say(`${runIds.length - stillOpen}/${runIds.length} runs terminal; stopping replicas`);
     router.close();
     await replicas.stopAll();
