@@ -91,6 +91,6 @@ try {
   router.close();
   await replicas.close();
   await database.dispose(config.keepDatabase);
-  if (config.keepDatabase) say(`kept database ${database.name}`);
+  say(config.keepDatabase ? `kept database ${database.name}` : `dropped database ${database.name}`);
 }
 process.exit(exitCode);

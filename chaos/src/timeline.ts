@@ -47,11 +47,16 @@ export async function runFaultTimeline(
     }
   })();
   const kills = (async () => {
+    let last = -Infinity;
     for (const ms of killsAt) {
+      // On schedule, but never closer than killEveryMs to the previous kill (slow restarts would
+      // otherwise bunch the late ones together and take every replica down at once).
       await until(ms);
+      await sleep(Math.max(0, last + config.killEveryMs - Date.now()));
       const slot = await readyReplica(replicas);
       const pid = slot === undefined ? null : replicas.kill(slot);
       if (pid === null) continue;
+      last = Date.now();
       faults.kills++;
       say(`SIGKILL replica ${slot} (pid ${pid})`);
     }
