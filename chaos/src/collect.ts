@@ -74,7 +74,7 @@ export async function waitForTerminal(
     for (const runId of [...open]) {
       const run = await storage.runs.getRunDetail(runId);
       // A run id with no run will not appear later: the checks report it, waiting cannot help.
-      if (!run || run.status !== 'Running') open.delete(runId);
+      if (run?.status !== 'Running') open.delete(runId);
     }
     if (open.size > 0) await new Promise((r) => setTimeout(r, 500));
   }
