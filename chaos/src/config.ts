@@ -40,13 +40,14 @@ const QUICK = {
   name: 'quick',
   replicas: 3,
   runs: 40,
-  triggerWindowMs: 12_000,
+  triggerWindowMs: 10_000,
   kills: 2,
-  killEveryMs: 5_000,
+  killEveryMs: 4_000,
   terminateEveryMs: 2_000,
-  terminateForMs: 20_000,
-  gracefulStopAtMs: 8_000,
-  drainMs: 25_000,
+  // Shorter than the full run's 20 s so the whole quick run fits in about a minute.
+  terminateForMs: 12_000,
+  gracefulStopAtMs: 6_000,
+  drainMs: 20_000,
 } as const;
 
 const FULL = {
