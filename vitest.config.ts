@@ -5,6 +5,6 @@ import { defineConfig } from 'vitest/config';
 // condition, so tests never depend on a prior build.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'examples/*'],
+    projects: ['packages/*', 'examples/*', 'chaos'],
   },
 });

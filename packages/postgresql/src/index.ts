@@ -3,6 +3,7 @@
  * on PGlite.
  */
 export { createPgliteStorage, type PgliteStorageOptions } from './connection/pglite.js';
+export { POSTGRES_TIMEOUT_DEFAULTS } from './connection/pool.js';
 export { createPostgresStorage, type PostgresStorageOptions } from './connection/postgres.js';
 export type { Database } from './schema/database.js';
 export { SCHEMA_VERSION } from './schema/ddl.js';

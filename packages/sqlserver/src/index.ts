@@ -9,6 +9,7 @@ export {
 } from './connection/connection-string.js';
 export {
   createSqlServerDialect,
+  SQLSERVER_ACQUIRE_TIMEOUT_MS,
   type SqlServerPoolOptions,
   toTediousConfig,
 } from './connection/dialect.js';
@@ -23,8 +24,10 @@ export type { SqlContext } from './sql/context.js';
 export { DEFAULT_SCHEMA, KEY_COLLATION, SqlNames, TABLES, type TableName } from './sql/names.js';
 export {
   type AnyKysely,
+  connectionSettings,
   createSqlServerStorage,
   type SqlServerConnectionSource,
+  type SqlServerConnectionTuning,
   type SqlServerOptions,
   type SqlServerStorage,
 } from './storage.js';

@@ -2,13 +2,15 @@ import {
   type Clock,
   type FlowStorage,
   InvalidArgumentError,
+  type Logger,
   STORAGE_CAPABILITIES,
   type StorageCapability,
   systemClock,
 } from '@floworch/core';
 import { Kysely, sql } from 'kysely';
-import { parseConnectionString } from './connection/connection-string.js';
+import { parseConnectionString, type SqlServerConnectionOptions } from './connection/connection-string.js';
 import { createSqlServerDialect, type SqlServerPoolOptions } from './connection/dialect.js';
+import { explainSqlServerConnectError } from './connection/explain.js';
 import { type MigrationResult, migrate } from './schema/migrator.js';
 import type { SqlContext } from './sql/context.js';
 import { DEFAULT_SCHEMA, SqlNames } from './sql/names.js';
@@ -52,6 +54,20 @@ export type SqlServerOptions = SqlServerConnectionSource & {
   /** Pool sizing when connecting from a connection string. */
   readonly pool?: SqlServerPoolOptions;
   /**
+   * Limit for opening one connection, in ms (default: the string's `Connect Timeout`, else
+   * 15 000). Opening against a server that does not answer fails within it, naming host and port.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Limit for one statement, in ms (default: the string's `Command Timeout`, else 30 000;
+   * 0 = none). The driver cancels the request and the statement fails.
+   */
+  readonly statementTimeoutMs?: number;
+  /** Limit for waiting for a free pooled connection, in ms (default 30 000). */
+  readonly acquireTimeoutMs?: number;
+  /** Receives dropped-connection warnings (default: JSON lines on the console). */
+  readonly logger?: Logger;
+  /**
    * Run the migrator before returning (default `true`). Replicas starting together are safe:
    * migrations are serialised by `sp_getapplock`.
    */
@@ -74,12 +90,48 @@ export interface OwnedKysely {
   readonly db: AnyKysely;
   /** True when created here from a connection string. */
   readonly owned: boolean;
+  /** The connection settings, when created here. */
+  readonly settings?: SqlServerConnectionOptions;
+}
+
+/** Options {@link openKysely} reads besides the connection source. */
+export interface SqlServerConnectionTuning {
+  readonly pool?: SqlServerPoolOptions;
+  readonly connectTimeoutMs?: number;
+  readonly statementTimeoutMs?: number;
+  readonly acquireTimeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+/** A timeout option: a finite number of ms (≥ 1, or ≥ 0 when `zeroMeansNone`), else an error. */
+function timeoutOption(name: string, value: number | undefined, zeroMeansNone: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isFinite(value) || value < (zeroMeansNone ? 0 : 1)) {
+    throw new InvalidArgumentError(
+      name,
+      `must be a number of milliseconds ${zeroMeansNone ? '≥ 0 (0 = none)' : '≥ 1'}`,
+    );
+  }
+  return Math.floor(value);
+}
+
+/** The parsed connection string with the explicit timeout options applied over it. */
+export function connectionSettings(
+  connectionString: string,
+  tuning: SqlServerConnectionTuning = {},
+): SqlServerConnectionOptions {
+  const parsed = parseConnectionString(connectionString);
+  const connectTimeoutMs = timeoutOption('connectTimeoutMs', tuning.connectTimeoutMs, false);
+  const statementTimeoutMs = timeoutOption('statementTimeoutMs', tuning.statementTimeoutMs, true);
+  return {
+    ...parsed,
+    ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+    ...(statementTimeoutMs !== undefined ? { requestTimeoutMs: statementTimeoutMs } : {}),
+  };
 }
 
 /** Resolves the connection source of the options into a kysely instance. */
-export function openKysely(
-  options: SqlServerConnectionSource & { pool?: SqlServerPoolOptions },
-): OwnedKysely {
+export function openKysely(options: SqlServerConnectionSource & SqlServerConnectionTuning): OwnedKysely {
   const hasString = typeof options.connectionString === 'string';
   const hasKysely = options.kysely !== undefined && options.kysely !== null;
   if (hasString === hasKysely) {
@@ -89,8 +141,14 @@ export function openKysely(
     );
   }
   if (hasKysely) return { db: options.kysely as AnyKysely, owned: false };
-  const parsed = parseConnectionString(options.connectionString as string);
-  return { db: new Kysely<unknown>({ dialect: createSqlServerDialect(parsed, options.pool) }), owned: true };
+  const settings = connectionSettings(options.connectionString as string, options);
+  const acquireTimeoutMs = timeoutOption('acquireTimeoutMs', options.acquireTimeoutMs, false);
+  const pool = { ...options.pool, ...(acquireTimeoutMs !== undefined ? { acquireTimeoutMs } : {}) };
+  return {
+    db: new Kysely<unknown>({ dialect: createSqlServerDialect(settings, pool, options.logger) }),
+    owned: true,
+    settings,
+  };
 }
 
 /**
@@ -110,13 +168,13 @@ export function openKysely(
 export async function createSqlServerStorage(options: SqlServerOptions): Promise<SqlServerStorage> {
   const names = new SqlNames(options.schema ?? DEFAULT_SCHEMA);
   const clock = options.clock ?? systemClock;
-  const { db, owned } = openKysely(options);
+  const { db, owned, settings } = openKysely(options);
   let migration: MigrationResult | null = null;
   try {
     if (options.migrate !== false) migration = await migrate(db, names, clock.now());
   } catch (error) {
     if (owned) await db.destroy();
-    throw error;
+    throw (settings && explainSqlServerConnectError(error, settings)) ?? error;
   }
   const ctx: SqlContext = { db, n: names, clock };
   const outputs = new SqlServerOutputs(ctx);

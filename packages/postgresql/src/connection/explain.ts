@@ -1,14 +1,34 @@
 import { StorageError } from '@floworch/core';
 import { sqlState } from '../sql/errors.js';
 
+/** pg's messages for a connect that ran out of time (client timeout, pool timeout). */
+const CONNECT_TIMEOUT_MESSAGES = [
+  'timeout expired',
+  'Connection terminated due to connection timeout',
+  'timeout exceeded when trying to connect',
+];
+
 /**
  * Turns a failure to connect or migrate into a message that says what to do. Returns `null` for
- * errors that are not about connectivity, credentials or privileges.
+ * errors that are not about connectivity, credentials or privileges. `connectTimeoutMs` is named
+ * in the message of a connect that timed out.
  */
-export function explainConnectionError(error: unknown, where: string): StorageError | null {
+export function explainConnectionError(
+  error: unknown,
+  where: string,
+  connectTimeoutMs?: number,
+): StorageError | null {
   const e = error as { code?: string; message?: string; errors?: unknown[] } | null;
   const code = e?.code;
   const message = e?.message ?? String(error);
+  if (CONNECT_TIMEOUT_MESSAGES.some((m) => message.includes(m))) {
+    const within = connectTimeoutMs ? ` within ${connectTimeoutMs} ms` : ' in time';
+    return new StorageError(
+      'PG_CONNECT_TIMEOUT',
+      `Could not connect to PostgreSQL at ${where}${within}: the server accepted no session (${message}). Is it PostgreSQL, is it overloaded, and are the host and port right? Raise connectTimeoutMs for slow networks.`,
+      { cause: error },
+    );
+  }
   const nested = Array.isArray(e?.errors) ? (e.errors[0] as { code?: string } | undefined)?.code : undefined;
   if (code === 'ECONNREFUSED' || nested === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
     return new StorageError(

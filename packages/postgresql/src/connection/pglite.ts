@@ -1,12 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
-import { type Clock, systemClock } from '@floworch/core';
+import { type Clock, consoleLogger, type Logger, systemClock } from '@floworch/core';
 import { Kysely } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { Database } from '../schema/database.js';
 import { migratePostgres, validateSchemaName } from '../schema/migrator.js';
 import { assembleStorage, type PostgresStorage } from '../storage.js';
 import { pgliteNotifications } from './notifications.js';
+import { guardPglite } from './pglite-guard.js';
 
 /** Options of {@link createPgliteStorage}. */
 export interface PgliteStorageOptions {
@@ -21,6 +22,8 @@ export interface PgliteStorageOptions {
   readonly schema?: string;
   /** Time source for every timestamp the stores write (default: the system clock). */
   readonly clock?: Clock;
+  /** Receives the error when the PGlite instance becomes unusable (default: the console). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -39,7 +42,8 @@ export async function createPgliteStorage(options: PgliteStorageOptions = {}): P
   if (!options.pglite && !dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
   const pglite = options.pglite ?? (await PGlite.create(dataDir));
   const owned = options.pglite === undefined;
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const logger = options.logger ?? consoleLogger({ component: 'floworch-pglite' });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(guardPglite(pglite, logger)) });
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;

@@ -4,6 +4,7 @@ import { type ExpressionScope, resolveInputs } from '../expressions/index.js';
 import { isStepResult, type StepContext, type StepHandler } from '../handlers.js';
 import type { EngineContext } from './context.js';
 import { resolveLoopExpressions } from './loop-scope.js';
+import { describeThrown, findJsonProblem, unstorableOutputReason } from './outcome-json.js';
 
 /** What one handler invocation produced, normalised. */
 export interface StepOutcome {
@@ -76,20 +77,32 @@ export async function invokeHandler(
   }
   // Steps without inputs store none (getStepInput reads null), sparing a write.
   const stored = Object.keys(inputs).length > 0 ? { inputs } : {};
+  let value: unknown;
   try {
-    const value = await execute({ ...base, inputs: parsed } as StepContext<never>);
-    if (!isStepResult(value))
-      return { status: 'Succeeded', output: value ?? null, reason: null, delayMs: null, ...stored };
-    return {
-      status: value.status,
-      output: value.output ?? null,
-      reason: value.reason ?? null,
-      delayMs: value.delayMs ?? null,
-      ...stored,
-    };
+    value = await execute({ ...base, inputs: parsed } as StepContext<never>);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
     ctx.logger.warn('step handler threw', { runId: base.runId, stepKey: base.stepKey, error });
-    return { ...failed(message || 'Step handler threw.', error), ...stored };
+    return { ...failed(describeThrown(error), error), ...stored };
   }
+  const outcome: StepOutcome = isStepResult(value)
+    ? {
+        status: value.status,
+        output: value.output ?? null,
+        reason: value.reason ?? null,
+        delayMs: value.delayMs ?? null,
+        ...stored,
+      }
+    : { status: 'Succeeded', output: value ?? null, reason: null, delayMs: null, ...stored };
+  // Checked here, whatever the status, so a function or Symbol is not silently stored as null.
+  const problem = findJsonProblem(outcome.output);
+  if (problem) {
+    const reason = unstorableOutputReason(base.stepKey, problem);
+    ctx.logger.warn('step output cannot be stored as JSON', {
+      runId: base.runId,
+      stepKey: base.stepKey,
+      problem,
+    });
+    return { ...failed(reason), ...stored };
+  }
+  return outcome;
 }

@@ -1,0 +1,57 @@
+import { PGlite } from '@electric-sql/pglite';
+import { type LogFields, type Logger, StorageError } from '@floworch/core';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { isFatalPgliteError } from '../src/connection/pglite-guard.js';
+import { createPgliteStorage } from '../src/index.js';
+
+function recordingLogger(lines: Array<{ level: string; message: string; fields?: LogFields }>): Logger {
+  const at = (level: string) => (message: string, fields?: LogFields) => {
+    lines.push({ level, message, fields });
+  };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  };
+  return logger;
+}
+
+describe('PGlite faults', () => {
+  it('a closed instance fails every call fast with PGLITE_UNAVAILABLE, logged once', async () => {
+    const lines: Array<{ level: string; message: string; fields?: LogFields }> = [];
+    const pglite = new PGlite('memory://');
+    const storage = await createPgliteStorage({ pglite, logger: recordingLogger(lines) });
+    await storage.ping();
+    await pglite.close(); // closed underneath the storage
+    await expect(storage.ping()).rejects.toMatchObject({ code: 'PGLITE_UNAVAILABLE' });
+    await expect(storage.flows.getAll()).rejects.toBeInstanceOf(StorageError);
+    expect(lines.filter((l) => l.level === 'error')).toHaveLength(1);
+    await storage.close();
+  });
+
+  it('SQL errors pass through unchanged and the storage keeps working', async () => {
+    const lines: Array<{ level: string; message: string; fields?: LogFields }> = [];
+    const storage = await createPgliteStorage({ logger: recordingLogger(lines) });
+    await expect(sql`SELECT * FROM no_such_table`.execute(storage.db)).rejects.toMatchObject({
+      code: '42P01',
+    });
+    await storage.ping();
+    expect(lines).toEqual([]);
+    await storage.close();
+  });
+
+  it('classifies closed instances and WebAssembly aborts as fatal, SQL errors not', () => {
+    const open = { closed: false };
+    expect(isFatalPgliteError({ closed: true }, new Error('x'))).toBe(true);
+    expect(isFatalPgliteError(open, Object.assign(new Error('unreachable'), { name: 'RuntimeError' }))).toBe(
+      true,
+    );
+    expect(isFatalPgliteError(open, new Error('PGlite is closed'))).toBe(true);
+    expect(isFatalPgliteError(open, Object.assign(new Error('duplicate key'), { code: '23505' }))).toBe(
+      false,
+    );
+  });
+});
