@@ -90,6 +90,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
   const schema = validateSchemaName(options.schema ?? 'public');
   const target = describeTarget(options.connectionString);
   const connectTimeoutMs = timeoutOption('connectTimeoutMs', options.connectTimeoutMs);
+  const logger = options.logger ?? consoleLogger({ component: 'floworch-postgresql' });
   let owned: pg.Pool | undefined;
   let db: Kysely<Database>;
   if (options.kysely) {
@@ -103,7 +104,7 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
         statementTimeoutMs: timeoutOption('statementTimeoutMs', options.statementTimeoutMs),
         acquireTimeoutMs: timeoutOption('acquireTimeoutMs', options.acquireTimeoutMs),
         applicationName: options.applicationName,
-        logger: options.logger ?? consoleLogger({ component: 'floworch-postgresql' }),
+        logger,
         target,
       });
     }
@@ -116,16 +117,13 @@ export async function createPostgresStorage(options: PostgresStorageOptions): Pr
     closed = true;
     if (owned) await db.destroy();
   };
-  const listenConfig = options.pool
-    ? (options.pool as unknown as { options: pg.ClientConfig }).options
-    : options.connectionString
-      ? { connectionString: options.connectionString }
-      : undefined;
-  const notifications = listenConfig
-    ? pgNotifications(listenConfig, (error) => {
-        // A dropped listener is re-opened; polling covers the gap.
-        console.warn('[floworch] queue listener connection failed; reconnecting', error);
-      })
+  // The queue's LISTEN connection uses the pool's settings (name, keep-alive, timeouts).
+  const listenPool = (owned ?? options.pool) as unknown as { options?: pg.ClientConfig } | undefined;
+  const notifications = listenPool?.options
+    ? pgNotifications({ ...listenPool.options, connectionTimeoutMillis: connectTimeoutMs }, (error) =>
+        // A dropped listener is re-opened with back-off; polling covers the gap.
+        logger.warn('queue listener connection failed; reconnecting', { error }),
+      )
     : undefined;
   const storage = assembleStorage(
     'postgresql',

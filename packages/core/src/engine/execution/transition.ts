@@ -50,7 +50,9 @@ export async function withRun<T>(
       const delay = RETRY_DELAYS_MS[attempt];
       if (delay === undefined || !isTransient(error) || ctx.halted) throw error;
       ctx.logger.warn('run transition failed; retrying', { runId, attempt: attempt + 1, error });
-      await new Promise<void>((resolve) => ctx.timers.setTimeout(resolve, delay));
+      // A real, referenced timer: an awaited retry must keep the process alive (the injected
+      // timers are unreferenced so idle polling never does).
+      await new Promise<void>((resolve) => setTimeout(resolve, delay));
     }
   }
 }
