@@ -154,6 +154,7 @@ describe('queue statements: take', () => {
       runId: RUN,
       flowId: FLOW,
       stepKey: 's',
+      owner: 'w1',
       attempt: 2,
       visibleAt: T0,
       leaseExpiresAt: T0_LEASE,

@@ -31,6 +31,8 @@ export interface LocalExecutor {
   offer(steps: readonly TakenStep[]): void;
   /** Makes the worker look for due rows at `at` (a row this instance queued for later). */
   wakeAt(at: Date): void;
+  /** Makes the worker look for due rows now. */
+  requestPoll(): void;
 }
 
 /** Everything the execution modules share. One per orchestrator instance. */

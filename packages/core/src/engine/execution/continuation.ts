@@ -74,7 +74,7 @@ export async function continueRun(
 export function enqueue(ctx: EngineContext, t: EngineTx, stepKey: string, delayMs = 0): boolean {
   const now = ctx.storage.clock.now().getTime();
   const local = ctx.local;
-  const takeHere = delayMs <= 0 && local !== null && local.capacity() > t.tx.taken.length;
+  const takeHere = delayMs <= 0 && local !== null && local.capacity() + t.freesSlots > t.tx.taken.length;
   return t.tx.enqueue(stepKey, {
     visibleAt: new Date(now + Math.max(0, delayMs)),
     ...(takeHere ? { takeFor: { owner: t.owner, leaseMs: ctx.settings.leaseMs } } : {}),

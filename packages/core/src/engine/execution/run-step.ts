@@ -22,6 +22,9 @@ import { failingWhen, hasWhen } from './when.js';
 /** Reason a handler's signal fires when this process shuts down. */
 export const SHUTDOWN_REASON = 'Orchestrator is shutting down.';
 
+/** Transitions that end an execution free its worker slot for a successor taken in them. */
+const FREES_OWN_SLOT = { freesSlots: 1 } as const;
+
 /** How long a step of a flow this instance does not know waits before another replica may try. */
 const UNKNOWN_FLOW_RETRY_MS = 5_000;
 
@@ -95,11 +98,16 @@ async function runStep(
       // Strings and scalars are not collections; a JSON array is.
       const items = Array.isArray(resolved.items) ? resolved.items : [];
       await lease.stop();
-      await withRun(ctx, runId, async (t) => {
-        if (startLoop(ctx, t, flow, stepKey, step, items, item.owner)) {
-          await continueRun(ctx, t, flow, { completingStepKey: stepKey });
-        }
-      });
+      await withRun(
+        ctx,
+        runId,
+        async (t) => {
+          if (startLoop(ctx, t, flow, stepKey, step, items, item.owner)) {
+            await continueRun(ctx, t, flow, { completingStepKey: stepKey });
+          }
+        },
+        FREES_OWN_SLOT,
+      );
       return;
     }
     const outcome = await runHandler(ctx, flow, step, item, controller, trigger, span);
@@ -127,10 +135,15 @@ async function skipTaken(
   item: TakenStep,
   skip: Parameters<typeof recordSkip>[4],
 ): Promise<void> {
-  await withRun(ctx, item.runId, async (t) => {
-    if (!recordSkip(ctx, t, flow, item.stepKey, { ...skip, owner: item.owner })) return;
-    await continueRun(ctx, t, flow, { completingStepKey: item.stepKey });
-  });
+  await withRun(
+    ctx,
+    item.runId,
+    async (t) => {
+      if (!recordSkip(ctx, t, flow, item.stepKey, { ...skip, owner: item.owner })) return;
+      await continueRun(ctx, t, flow, { completingStepKey: item.stepKey });
+    },
+    FREES_OWN_SLOT,
+  );
 }
 
 /** The start transition: attempt + Running row + `step.started`, fenced by the claim. */
@@ -246,65 +259,70 @@ async function finishStep(
   outcome: StepOutcome,
 ): Promise<void> {
   const { runId, stepKey, attempt } = item;
-  await withRun(ctx, runId, async (t) => {
-    if (!t.tx.holds(stepKey, item.owner)) {
-      ctx.logger.warn('step result discarded: claim lost to another worker', { runId, stepKey });
-      return;
-    }
-    const termination = terminationOf(t.tx.control, ctx.storage.clock.now());
-    let { status, reason, output } = outcome;
-    if (termination && (status === 'Pending' || status === 'Failed')) {
-      // Work cut short by cancel/timeout is not a failure of the step.
-      status = 'Skipped';
-      reason = terminatedReason(termination);
-    }
-    let outputJson: string;
-    try {
-      outputJson = toJsonText(output ?? null, `output of step '${stepKey}'`);
-    } catch (error) {
-      status = 'Failed';
-      reason = (error as Error).message;
-      output = null;
-      outputJson = 'null';
-    }
-    t.tx.saveOutput(stepKey, JSON.parse(outputJson));
-    if (outcome.inputs)
-      t.tx.saveOutput(OutputKeys.stepInput(stepKey), outcome.inputs, `inputs of step '${stepKey}'`);
-    const now = ctx.storage.clock.now().getTime();
-    const finish = (s: StepStatus, error: string | null, next: Parameters<typeof t.tx.finish>[2]) =>
-      t.tx.finish(stepKey, { status: s, outputJson, errorMessage: error, owner: item.owner }, next);
+  await withRun(
+    ctx,
+    runId,
+    async (t) => {
+      if (!t.tx.holds(stepKey, item.owner)) {
+        ctx.logger.warn('step result discarded: claim lost to another worker', { runId, stepKey });
+        return;
+      }
+      const termination = terminationOf(t.tx.control, ctx.storage.clock.now());
+      let { status, reason, output } = outcome;
+      if (termination && (status === 'Pending' || status === 'Failed')) {
+        // Work cut short by cancel/timeout is not a failure of the step.
+        status = 'Skipped';
+        reason = terminatedReason(termination);
+      }
+      let outputJson: string;
+      try {
+        outputJson = toJsonText(output ?? null, `output of step '${stepKey}'`);
+      } catch (error) {
+        status = 'Failed';
+        reason = (error as Error).message;
+        output = null;
+        outputJson = 'null';
+      }
+      t.tx.saveOutput(stepKey, JSON.parse(outputJson));
+      if (outcome.inputs)
+        t.tx.saveOutput(OutputKeys.stepInput(stepKey), outcome.inputs, `inputs of step '${stepKey}'`);
+      const now = ctx.storage.clock.now().getTime();
+      const finish = (s: StepStatus, error: string | null, next: Parameters<typeof t.tx.finish>[2]) =>
+        t.tx.finish(stepKey, { status: s, outputJson, errorMessage: error, owner: item.owner }, next);
 
-    if (status === 'Failed' && shouldRetry(step.retry, attempt, reason ?? '', outcome.cause)) {
-      const delay = retryDelayMs(step.retry!, attempt);
-      // Pending keeps the run open and its dependents waiting until the retry settles.
-      const note = `Attempt ${attempt} failed; retrying in ${delay} ms: ${reason ?? 'no reason given'}`;
-      finish('Pending', note, { kind: 'requeue', visibleAt: new Date(now + delay), attempt: attempt + 1 });
-      emitStep(t, flow, stepKey, 'step.failed', 'Failed', note);
-      return;
-    }
-    if (status === 'Pending') {
-      ctx.telemetry.count('flow_step_poll_attempts', { flow_id: flow.id, step_key: stepKey });
-      const delay = outcome.delayMs ?? ctx.settings.defaultPendingDelayMs;
-      finish('Pending', reason, { kind: 'requeue', visibleAt: new Date(now + delay), attempt });
-      emitStep(t, flow, stepKey, 'step.pending', status, `Step '${stepKey}' pending for ${delay} ms.`);
-      return;
-    }
-    finish(status, reason, { kind: 'done' });
-    emitStep(
-      t,
-      flow,
-      stepKey,
-      status === 'Failed' ? 'step.failed' : status === 'Skipped' ? 'step.skipped' : 'step.completed',
-      status,
-      status === 'Failed'
-        ? (reason ?? `Step '${stepKey}' failed.`)
-        : `Step '${stepKey}' completed with status ${status}.`,
-    );
-    await continueRun(ctx, t, flow, {
-      delayMs: status === 'Succeeded' ? outcome.delayMs : null,
-      completingStepKey: stepKey,
-    });
-  });
+      if (status === 'Failed' && shouldRetry(step.retry, attempt, reason ?? '', outcome.cause)) {
+        const delay = retryDelayMs(step.retry!, attempt);
+        // Pending keeps the run open and its dependents waiting until the retry settles.
+        const note = `Attempt ${attempt} failed; retrying in ${delay} ms: ${reason ?? 'no reason given'}`;
+        finish('Pending', note, { kind: 'requeue', visibleAt: new Date(now + delay), attempt: attempt + 1 });
+        emitStep(t, flow, stepKey, 'step.failed', 'Failed', note);
+        return;
+      }
+      if (status === 'Pending') {
+        ctx.telemetry.count('flow_step_poll_attempts', { flow_id: flow.id, step_key: stepKey });
+        const delay = outcome.delayMs ?? ctx.settings.defaultPendingDelayMs;
+        finish('Pending', reason, { kind: 'requeue', visibleAt: new Date(now + delay), attempt });
+        emitStep(t, flow, stepKey, 'step.pending', status, `Step '${stepKey}' pending for ${delay} ms.`);
+        return;
+      }
+      finish(status, reason, { kind: 'done' });
+      emitStep(
+        t,
+        flow,
+        stepKey,
+        status === 'Failed' ? 'step.failed' : status === 'Skipped' ? 'step.skipped' : 'step.completed',
+        status,
+        status === 'Failed'
+          ? (reason ?? `Step '${stepKey}' failed.`)
+          : `Step '${stepKey}' completed with status ${status}.`,
+      );
+      await continueRun(ctx, t, flow, {
+        delayMs: status === 'Succeeded' ? outcome.delayMs : null,
+        completingStepKey: stepKey,
+      });
+    },
+    FREES_OWN_SLOT,
+  );
 }
 
 function emitStep(

@@ -25,6 +25,8 @@ export interface EngineTx {
   readonly tx: RunTransaction;
   /** The claim owner for steps this transition takes for this instance. */
   readonly owner: string;
+  /** Worker slots this transition frees when it commits (the completing execution's own). */
+  readonly freesSlots: number;
   /** Stores the event with the transaction and publishes it in-process once committed. */
   emit(event: EventDraft): void;
 }
@@ -42,10 +44,11 @@ export async function withRun<T>(
   ctx: EngineContext,
   runId: string,
   work: (t: EngineTx) => Promise<T>,
+  options: { freesSlots?: number } = {},
 ): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await once(ctx, runId, work);
+      return await once(ctx, runId, work, options.freesSlots ?? 0);
     } catch (error) {
       const delay = RETRY_DELAYS_MS[attempt];
       if (delay === undefined || !isTransient(error) || ctx.halted) throw error;
@@ -57,7 +60,12 @@ export async function withRun<T>(
   }
 }
 
-async function once<T>(ctx: EngineContext, runId: string, work: (t: EngineTx) => Promise<T>): Promise<T> {
+async function once<T>(
+  ctx: EngineContext,
+  runId: string,
+  work: (t: EngineTx) => Promise<T>,
+  freesSlots: number,
+): Promise<T> {
   const published: EngineEvent[] = [];
   const owner = ctx.nextOwner();
   let used: RunTransaction | undefined;
@@ -67,6 +75,7 @@ async function once<T>(ctx: EngineContext, runId: string, work: (t: EngineTx) =>
     return work({
       tx,
       owner,
+      freesSlots,
       emit: (event) => {
         const at = ctx.storage.clock.now();
         if (ctx.settings.persistEvents) {
@@ -90,6 +99,9 @@ function afterCommit(ctx: EngineContext, tx: RunTransaction, published: readonly
   const local = ctx.local;
   if (!local) return;
   if (tx.taken.length > 0) local.offer(tx.taken);
+  // Rows already due but not taken may have been skipped by a taker while this transaction held
+  // the run: look again now that it committed (the store also notified other consumers).
+  if (tx.hasDueRows()) local.requestPoll();
   const now = ctx.storage.clock.now().getTime();
   let next: number | null = null;
   const takenHere = new Set(tx.taken.map((s) => s.stepKey));

@@ -193,6 +193,16 @@ export class RunTransaction {
     return false;
   }
 
+  /** Whether some row is due now and nobody holds a live claim on it (work waiting for a taker). */
+  hasDueRows(): boolean {
+    const now = this.clock.now().getTime();
+    for (const [key, entry] of this.queueRows) {
+      if (entry.visibleAt !== null && entry.visibleAt.getTime() <= now && !this.isClaimedLive(key))
+        return true;
+    }
+    return false;
+  }
+
   /** A stored output (this transaction's writes first), parsed. */
   async readOutput(key: string): Promise<unknown> {
     const buffered = this.outputWrites.get(key);
@@ -390,7 +400,8 @@ export class RunTransaction {
       claims: this.claimWrites,
       outputs: this.outputWrites,
       events: this.eventWrites,
-      notify: this.notifyOthers,
+      // Due rows a taker skipped while this transaction held the run need a wake-up too.
+      notify: this.notifyOthers || this.hasDueRows(),
     };
   }
 
