@@ -6,7 +6,7 @@ import type { FlowDefinition } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
 import { type Backend, inMemoryBackend, pgliteBackend, postgresBackend } from './backends.js';
 import { lineChartSvg, type Series } from './chart.js';
-import { describeMachine } from './machine.js';
+import { describeMachine, probeLatency } from './machine.js';
 import { dbosPeer, graphileWorkerPeer, measurePeer, type Peer, type PeerRep } from './peers.js';
 import { BenchDatabases, obtainPostgres, type PgServer } from './pg-server.js';
 import { type BenchReport, type BenchRow, type TargetCheck, toMarkdown, writeReport } from './report.js';
@@ -369,6 +369,8 @@ async function main(): Promise<void> {
   log(`${quick ? 'quick' : 'full'} run: backends ${backendNames.join(', ')}, ${config.reps} repetition(s)`);
   let server: PgServer | undefined;
   let databases: BenchDatabases | undefined;
+  let probeUrl: string | undefined;
+  const latency: Record<string, string> = {};
   const backends: Backend[] = [];
   const pglite = pgliteBackend();
   for (const name of backendNames) {
@@ -379,6 +381,7 @@ async function main(): Promise<void> {
       log(`PostgreSQL from ${server.source}`);
       databases = new BenchDatabases(server.url);
       const url = await databases.create('floworch_bench');
+      probeUrl = url;
       backends.push(postgresBackend(url));
     } else throw new Error(`unknown backend '${name}'`);
   }
@@ -388,6 +391,10 @@ async function main(): Promise<void> {
   let machine: Awaited<ReturnType<typeof describeMachine>>;
   try {
     machine = await describeMachine(server?.url);
+    if (probeUrl) {
+      for (const [k, v] of Object.entries(await probeLatency(probeUrl))) latency[`${k}AtStart`] = v;
+      log(`PostgreSQL latency: ${JSON.stringify(latency)}`);
+    }
     for (const backend of backends) {
       for (const c of config.concurrencies) {
         rows.push(await measure(backend, 'chain', chainFlow, c, config.chainRuns[backend.name]));
@@ -421,6 +428,9 @@ async function main(): Promise<void> {
           rows.push(result.row);
         }
       }
+    }
+    if (probeUrl) {
+      for (const [k, v] of Object.entries(await probeLatency(probeUrl))) latency[`${k}AtEnd`] = v;
     }
   } finally {
     await pglite.shutdown();
@@ -559,6 +569,7 @@ async function main(): Promise<void> {
       durationSec: round((performance.now() - t0) / 1000, 0),
       pgPoolSize: 'max(10, concurrency)',
       peers: peerNames.join(', ') || 'none',
+      ...latency,
     },
     rows,
     targets,

@@ -23,6 +23,8 @@ const server = await obtainPostgres();
 const databases = new BenchDatabases(server.url);
 const schema = `bench_profile_${process.pid}`;
 const counts = new Map<string, number>();
+/** Characters of statement text and parameters sent, per statement shape. */
+const chars = new Map<string, number>();
 let recording = false;
 try {
   const url = await databases.create('floworch_bench_profile');
@@ -43,6 +45,11 @@ try {
           .replace(/"bench_profile_\d+"\./g, '')
           .slice(0, 150);
         counts.set(key, (counts.get(key) ?? 0) + 1);
+        const params = typeof first === 'string' ? args[1] : (first as { values?: unknown }).values;
+        const size =
+          text.length +
+          (Array.isArray(params) ? params.reduce<number>((n, v) => n + String(v).length, 0) : 0);
+        chars.set(key, (chars.get(key) ?? 0) + size);
       }
       return query(...args);
     };
@@ -64,10 +71,17 @@ try {
   const steps = runs * stepsOf(chainFlow);
   const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1]);
   let total = 0;
+  let totalChars = 0;
+  console.log('  /step  chars/stmt  statement');
   for (const [text, n] of sorted) {
     total += n;
-    console.log(`${(n / steps).toFixed(2).padStart(6)}  ${text}`);
+    const c = chars.get(text) ?? 0;
+    totalChars += c;
+    console.log(`${(n / steps).toFixed(2).padStart(7)}  ${String(Math.round(c / n)).padStart(10)}  ${text}`);
   }
+  console.log(
+    `${(totalChars / steps).toFixed(0).padStart(7)}  characters of SQL text + parameters sent per step`,
+  );
   console.log(
     `${(total / steps).toFixed(2).padStart(6)}  TOTAL statements per step (${runs} runs, ${steps} steps)`,
   );
