@@ -34,8 +34,8 @@ const FULL: Config = {
   reps: 3,
   concurrencies: [1, 4, 10, 32],
   fanConcurrencies: [4, 10],
-  chainRuns: { inmemory: 3_000, postgresql: 200, pglite: 30 },
-  fanRuns: { inmemory: 600, postgresql: 30, pglite: 10 },
+  chainRuns: { inmemory: 2_000, postgresql: 200, pglite: 30 },
+  fanRuns: { inmemory: 300, postgresql: 30, pglite: 10 },
   handoffRuns: { inmemory: 500, postgresql: 60, pglite: 20 },
   warmupRuns: { inmemory: 300, postgresql: 20, pglite: 5 },
   soakCheckpoints: [5_000, 20_000],
@@ -71,7 +71,7 @@ if (flag('help')) {
 const quick = flag('quick');
 const base = quick ? QUICK : FULL;
 const config: Config = { ...base, reps: Number(option('reps') ?? base.reps) };
-const backendNames = (option('backends') ?? 'inmemory,postgresql,pglite').split(',') as BackendName[];
+const backendNames = (option('backends') ?? 'postgresql,inmemory,pglite').split(',') as BackendName[];
 const peerNames = flag('no-peers')
   ? []
   : (option('peers') ?? 'graphile-worker,graphile-worker-batched,dbos').split(',').filter(Boolean);
@@ -370,6 +370,13 @@ async function main(): Promise<void> {
   let server: PgServer | undefined;
   let databases: BenchDatabases | undefined;
   let probeUrl: string | undefined;
+  // A killed run (SIGTERM / SIGINT) still drops the databases it created.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: dropping the bench databases and exiting`);
+      void (databases?.dropAll() ?? Promise.resolve()).finally(() => process.exit(1));
+    });
+  }
   const latency: Record<string, string> = {};
   const backends: Backend[] = [];
   const pglite = pgliteBackend();
