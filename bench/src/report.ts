@@ -17,6 +17,8 @@ export interface BenchRow {
   readonly commitsPerStep?: number;
   /** Statements sent per step (client-side count; each autocommit statement is one transaction). */
   readonly queriesPerStep?: number;
+  /** CPU time of this Node process per step (user + system, ms), over the measured runs. */
+  readonly cpuMsPerStep?: number;
   readonly peakRssMiB?: number;
   readonly heapAfterGcMiB?: number;
   readonly repetitions: number;
@@ -65,11 +67,11 @@ export function toMarkdown(report: BenchReport): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(', ')}`,
     '',
-    '| workload | backend | conc. | runs | steps/s | runs/s | hand-off p50 / p95 / p99 ms | commits/step | queries/step | peak RSS MiB | heap after GC MiB | reps |',
-    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| workload | backend | conc. | runs | steps/s | runs/s | hand-off p50 / p95 / p99 ms | commits/step | queries/step | Node CPU ms/step | peak RSS MiB | heap after GC MiB | reps |',
+    '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...report.rows.map(
       (r) =>
-        `| ${r.workload} | ${r.backend} | ${r.concurrency} | ${r.runs} | ${fmt(r.stepsPerSec, 0)} | ${fmt(r.runsPerSec, 0)} | ${r.handoffP50Ms === undefined ? '–' : `${fmt(r.handoffP50Ms, 2)} / ${fmt(r.handoffP95Ms, 2)} / ${fmt(r.handoffP99Ms, 2)}`} | ${fmt(r.commitsPerStep, 2)} | ${fmt(r.queriesPerStep, 1)} | ${fmt(r.peakRssMiB)} | ${fmt(r.heapAfterGcMiB)} | ${r.repetitions}${r.failedRuns ? ` (${r.failedRuns} runs failed)` : ''} |`,
+        `| ${r.workload} | ${r.backend} | ${r.concurrency} | ${r.runs} | ${fmt(r.stepsPerSec, 0)} | ${fmt(r.runsPerSec, 0)} | ${r.handoffP50Ms === undefined ? '–' : `${fmt(r.handoffP50Ms, 2)} / ${fmt(r.handoffP95Ms, 2)} / ${fmt(r.handoffP99Ms, 2)}`} | ${fmt(r.commitsPerStep, 2)} | ${fmt(r.queriesPerStep, 1)} | ${fmt(r.cpuMsPerStep, 3)} | ${fmt(r.peakRssMiB)} | ${fmt(r.heapAfterGcMiB)} | ${r.repetitions}${r.failedRuns ? ` (${r.failedRuns} runs failed)` : ''} |`,
     ),
     '',
   ];

@@ -147,6 +147,9 @@ export async function drive(
   let launched = 0;
   let triggering = false;
   const t0 = performance.now();
+  // The engine's timers are unref'd: when a due step waits for the idle poll (pollIntervalMs)
+  // with nothing else pending, Node would exit mid-run. Keep the process alive while driving.
+  const keepAlive = setInterval(() => {}, 1_000);
   return new Promise<number>((resolve, reject) => {
     const pump = async (): Promise<void> => {
       if (triggering) return;
@@ -157,6 +160,7 @@ export async function drive(
           await engine.orchestrator.trigger(flow.id, { data: { n: launched } });
         }
       } catch (error) {
+        clearInterval(keepAlive);
         reject(error);
       } finally {
         triggering = false;
@@ -167,6 +171,7 @@ export async function drive(
       onProgress?.(done);
       if (done >= runs) {
         engine.onComplete = undefined;
+        clearInterval(keepAlive);
         resolve(performance.now() - t0);
       } else void pump();
     };
