@@ -24,6 +24,7 @@ import {
   toJsonText,
 } from '@floworch/core';
 import { controlRecord, idempotencyKey } from './control-store.js';
+import { insertRunRow } from './run-store.js';
 import { compositeKey, type MemoryState, type RunData } from './state.js';
 
 /**
@@ -63,19 +64,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     if (this.state.runs.has(runId)) throw new DuplicateRunError(runId);
 
     const now = this.now();
-    this.state.runs.set(runId, {
-      id: runId,
-      flowId,
-      flowName: run.flowName,
-      status: 'Running',
-      triggerKey: run.triggerKey,
-      triggerDataJson: run.triggerDataJson ?? null,
-      backgroundJobId: run.jobId ?? null,
-      startedAt: now,
-      completedAt: null,
-      sourceRunId: run.sourceRunId?.toLowerCase() ?? null,
-    });
-    this.state.active.add(runId);
+    insertRunRow(this.state, run, now);
     const data = this.state.runData(runId);
     if (input.idempotencyKey) {
       const composite = idempotencyKey(flowId, triggerKey, input.idempotencyKey);
@@ -165,7 +154,9 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       data.claims.set(stepKey, { owner: request.owner, claimedAt: now, leaseExpiresAt: expires });
       row.visibleAt = expires;
       const flowId = this.state.runs.get(runId)!.flowId;
-      taken.push(this.takenStep(runId, flowId, stepKey, request.owner, row.attempt, visibleAt, expires, data));
+      taken.push(
+        this.takenStep(runId, flowId, stepKey, request.owner, row.attempt, visibleAt, expires, data),
+      );
     }
     return taken;
   }

@@ -34,6 +34,25 @@ function contains(value: string | null | undefined, needle: string): boolean {
   return value?.toLowerCase().includes(needle) ?? false;
 }
 
+/** Inserts a `Running` run row (the id must be free) and indexes it as active. */
+export function insertRunRow(state: MemoryState, input: StartRunInput, now: number): RunRow {
+  const row: RunRow = {
+    id: input.runId.toLowerCase(),
+    flowId: input.flowId.toLowerCase(),
+    flowName: input.flowName,
+    status: 'Running',
+    triggerKey: input.triggerKey,
+    triggerDataJson: input.triggerDataJson ?? null,
+    backgroundJobId: input.jobId ?? null,
+    startedAt: now,
+    completedAt: null,
+    sourceRunId: input.sourceRunId?.toLowerCase() ?? null,
+  };
+  state.runs.set(row.id, row);
+  state.active.add(row.id);
+  return row;
+}
+
 /** In-memory {@link FlowRunStore}: runs, steps, attempts, queries and the dispatch ledger. */
 export class InMemoryRunStore implements FlowRunStore {
   /** @param state shared data @param clock time source */
@@ -50,21 +69,7 @@ export class InMemoryRunStore implements FlowRunStore {
     if (!input.runId) throw new InvalidArgumentError('runId', 'is required');
     const id = input.runId.toLowerCase();
     if (this.state.runs.has(id)) throw new DuplicateRunError(id);
-    const row: RunRow = {
-      id,
-      flowId: input.flowId.toLowerCase(),
-      flowName: input.flowName,
-      status: 'Running',
-      triggerKey: input.triggerKey,
-      triggerDataJson: input.triggerDataJson ?? null,
-      backgroundJobId: input.jobId ?? null,
-      startedAt: this.now(),
-      completedAt: null,
-      sourceRunId: input.sourceRunId?.toLowerCase() ?? null,
-    };
-    this.state.runs.set(id, row);
-    this.state.active.add(id);
-    return runRecord(row);
+    return runRecord(insertRunRow(this.state, input, this.now()));
   }
 
   async getDerivedRuns(sourceRunId: string): Promise<FlowRunRecord[]> {

@@ -136,16 +136,24 @@ suite(`postgresql migrator (${pgSource})`, () => {
       await migratePostgres(db, { schema });
       // Shape the schema as version 1 left it: no queue columns, version row 1.
       await admin.query(`DROP INDEX "${schema}".ix_flow_step_dispatches_visible_at`);
-      await admin.query(`ALTER TABLE "${schema}".flow_step_dispatches DROP COLUMN visible_at, DROP COLUMN attempt`);
+      await admin.query(
+        `ALTER TABLE "${schema}".flow_step_dispatches DROP COLUMN visible_at, DROP COLUMN attempt`,
+      );
       await admin.query(`DELETE FROM "${schema}".floworch_schema_version`);
-      await admin.query(`INSERT INTO "${schema}".floworch_schema_version (version, description) VALUES (1, 'v1')`);
+      await admin.query(
+        `INSERT INTO "${schema}".floworch_schema_version (version, description) VALUES (1, 'v1')`,
+      );
       const runId = randomUUID();
       const at = new Date(Date.UTC(2031, 0, 1));
       await admin.query(
         `INSERT INTO "${schema}".flow_runs (id, flow_id, status, started_at) VALUES ($1, $2, 'Running', $3)`,
         [runId, randomUUID(), at],
       );
-      for (const [key, status] of [['done', 'Succeeded'], ['running', 'Running'], ['waiting', null]] as const) {
+      for (const [key, status] of [
+        ['done', 'Succeeded'],
+        ['running', 'Running'],
+        ['waiting', null],
+      ] as const) {
         await admin.query(
           `INSERT INTO "${schema}".flow_step_dispatches (run_id, step_key, dispatched_at) VALUES ($1, $2, $3)`,
           [runId, key, at],

@@ -56,19 +56,7 @@ export class PgControlStore implements FlowRunControlStore {
         .selectAll()
         .where('run_id', '=', runId)
         .executeTakeFirst();
-      if (!row) return null;
-      return {
-        runId: row.run_id,
-        flowId: row.flow_id,
-        triggerKey: row.trigger_key,
-        idempotencyKey: row.idempotency_key,
-        createdAt: toDate(row.created_at_utc),
-        timeoutAt: toDateOrNull(row.timeout_at_utc),
-        cancelRequested: row.cancel_requested,
-        cancelReason: row.cancel_reason,
-        cancelRequestedAt: toDateOrNull(row.cancel_requested_at_utc),
-        timedOutAt: toDateOrNull(row.timed_out_at_utc),
-      };
+      return row ? controlRecord(row) : null;
     });
   }
 
@@ -179,4 +167,31 @@ export class PgControlStore implements FlowRunControlStore {
     );
     return row !== undefined;
   }
+}
+
+/** A control row (as selected, or as `row_to_json` renders it) as the public record. */
+export function controlRecord(row: {
+  run_id: string;
+  flow_id: string;
+  trigger_key: string;
+  idempotency_key: string | null;
+  created_at_utc: Date | string;
+  timeout_at_utc: Date | string | null;
+  cancel_requested: boolean;
+  cancel_reason: string | null;
+  cancel_requested_at_utc: Date | string | null;
+  timed_out_at_utc: Date | string | null;
+}): FlowRunControlRecord {
+  return {
+    runId: row.run_id,
+    flowId: row.flow_id,
+    triggerKey: row.trigger_key,
+    idempotencyKey: row.idempotency_key,
+    createdAt: toDate(row.created_at_utc),
+    timeoutAt: toDateOrNull(row.timeout_at_utc),
+    cancelRequested: row.cancel_requested,
+    cancelReason: row.cancel_reason,
+    cancelRequestedAt: toDateOrNull(row.cancel_requested_at_utc),
+    timedOutAt: toDateOrNull(row.timed_out_at_utc),
+  };
 }

@@ -25,6 +25,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from '../schema/database.js';
 import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';
 import { guard, sqlState, translatePgError } from '../sql/errors.js';
+import { controlRecord } from './control-store.js';
 import { appendAttempt, completeAttempt } from './step-writes.js';
 
 /** The channel every backend of a database notifies on; the payload is the schema name. */
@@ -53,19 +54,7 @@ interface ControlJson {
 }
 
 function controlFromJson(row: ControlJson | null): FlowRunControlRecord | null {
-  if (!row) return null;
-  return {
-    runId: row.run_id,
-    flowId: row.flow_id,
-    triggerKey: row.trigger_key,
-    idempotencyKey: row.idempotency_key,
-    createdAt: toDate(row.created_at_utc),
-    timeoutAt: toDateOrNull(row.timeout_at_utc),
-    cancelRequested: row.cancel_requested,
-    cancelReason: row.cancel_reason,
-    cancelRequestedAt: toDateOrNull(row.cancel_requested_at_utc),
-    timedOutAt: toDateOrNull(row.timed_out_at_utc),
-  };
+  return row ? controlRecord(row) : null;
 }
 
 /**

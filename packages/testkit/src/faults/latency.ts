@@ -1,4 +1,4 @@
-import type { FlowStorage, RunTransaction } from '@floworch/core';
+import { type FlowStorage, type RunTransaction, STORAGE_CAPABILITIES } from '@floworch/core';
 
 /** Options of {@link withLatency}. */
 export interface LatencyOptions {
@@ -8,20 +8,8 @@ export interface LatencyOptions {
   readonly random?: () => number;
 }
 
-const CONTRACTS = [
-  'flows',
-  'runs',
-  'outputs',
-  'runtime',
-  'queue',
-  'control',
-  'retention',
-  'events',
-  'signals',
-  'schedules',
-  'webhookReplay',
-  'webhookRejections',
-] as const;
+/** Every contract of a storage bundle: the required ones and each optional capability. */
+const CONTRACTS = ['flows', 'runs', 'outputs', ...STORAGE_CAPABILITIES] as const;
 
 /**
  * Wraps a backend so that every storage call — and the time between a run transaction's lock and

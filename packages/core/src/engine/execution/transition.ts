@@ -1,23 +1,10 @@
-import { type FlowEventType, RUN_EVENT_STEP_KEY } from '../../storage/statuses.js';
+import { RUN_EVENT_STEP_KEY } from '../../storage/statuses.js';
 import type { RunTransaction } from '../../storage/transaction/run-transaction.js';
 import type { EngineEvent } from '../events.js';
 import type { EngineContext } from './context.js';
 
-/** What an engine event carries before it is stamped. */
-export interface EventDraft {
-  /** What happened. */
-  readonly type: FlowEventType;
-  /** The flow. */
-  readonly flowId: string;
-  /** The run. */
-  readonly runId: string;
-  /** The step, or null for run-level events. */
-  readonly stepKey: string | null;
-  /** Status after the event. */
-  readonly status?: string;
-  /** Description (also the stored message). */
-  readonly message: string;
-}
+/** What an engine event carries before it is stamped with its time. */
+export type EventDraft = Omit<EngineEvent, 'at'>;
 
 /** A run transaction as the engine uses it: the store's transaction plus event publishing. */
 export interface EngineTx {
