@@ -13,7 +13,6 @@ import type { EngineTx } from './transition.js';
  * are queued and collected by {@link advanceLoops}, which every continuation of the run calls.
  */
 export function startLoop(
-  ctx: EngineContext,
   t: EngineTx,
   flow: FlowDefinition,
   loopKey: string,

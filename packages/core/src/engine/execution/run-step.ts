@@ -102,7 +102,7 @@ async function runStep(
         ctx,
         runId,
         async (t) => {
-          if (startLoop(ctx, t, flow, stepKey, step, items, item.owner)) {
+          if (startLoop(t, flow, stepKey, step, items, item.owner)) {
             await continueRun(ctx, t, flow, { completingStepKey: stepKey });
           }
         },
