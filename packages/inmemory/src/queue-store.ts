@@ -364,6 +364,24 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       data.steps.delete(stepKey);
       return;
     }
+    if (write.kind === 'start') {
+      const attempts = data.attempts.get(stepKey) ?? [];
+      const row = {
+        stepType: write.stepType,
+        status: 'Running' as const,
+        inputJson: write.inputJson,
+        outputJson: null,
+        errorMessage: null,
+        jobId: null,
+        startedAt: now,
+        completedAt: null,
+        evaluationTraceJson: null,
+      };
+      attempts.push({ ...row, attempt: attempts.length + 1 });
+      data.attempts.set(stepKey, attempts);
+      data.steps.set(stepKey, { ...row, stepKey });
+      return;
+    }
     if (write.kind === 'reset') {
       const step = data.steps.get(stepKey);
       if (step)

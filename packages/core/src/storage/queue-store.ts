@@ -151,6 +151,8 @@ export interface TakenStep {
   readonly leaseExpiresAt: Date;
   /** The run's control row as read when taken (cancel, deadline, timeout), or null. */
   readonly control: FlowRunControlRecord | null;
+  /** True when the transaction that took it also started it (attempt and `Running` row written). */
+  readonly started?: boolean;
 }
 
 /** Input of {@link FlowStepQueueStore.startStep}. */

@@ -388,6 +388,18 @@ export class PgQueueStore implements FlowStepQueueStore {
           completed: true,
           evaluationTraceJson: w.traceJson,
         });
+      } else if (w.kind === 'start') {
+        await appendAttempt(scoped, {
+          runId,
+          stepKey,
+          stepType: w.stepType,
+          status: 'Running',
+          inputJson: w.inputJson,
+          jobId: null,
+          errorMessage: null,
+          completed: false,
+          evaluationTraceJson: null,
+        });
       } else if (w.kind === 'reset') {
         await sql`UPDATE ${t('flow_steps')} SET status = 'Running', output_json = NULL, error_message = NULL,
             completed_at = NULL, started_at = ${now}::timestamptz

@@ -155,6 +155,7 @@ INSERT INTO ${table} ([RunId], [Key], [ValueJson], [CreatedAt])
 
 type Finish = Extract<StepWrite, { kind: 'finish' }>;
 type Skip = Extract<StepWrite, { kind: 'skip' }>;
+type Start = Extract<StepWrite, { kind: 'start' }>;
 
 /** `finish`: the step row and its latest attempt take the outcome, completed now. */
 function finishPieces(n: SqlNames, vars: VarNames, rows: ReadonlyArray<[string, Finish]>): WritePiece[] {
@@ -202,6 +203,32 @@ UPDATE x SET [StepType] = s.[StepType], [Status] = N'Skipped', [InputJson] = NUL
 INSERT INTO ${steps}
   ([RunId], [StepKey], [StepType], [Status], [InputJson], [OutputJson], [ErrorMessage], [JobId], [StartedAt], [CompletedAt], [EvaluationTraceJson])
   SELECT @run, s.[StepKey], s.[StepType], N'Skipped', NULL, NULL, s.[Reason], NULL, @now, @now, s.[TraceJson] FROM ${s} AS s
+  WHERE NOT EXISTS (SELECT 1 FROM ${steps} WITH (UPDLOCK, HOLDLOCK) WHERE [RunId] = @run AND [StepKey] = s.[StepKey]);`;
+  });
+}
+
+/** `start`: a step taken and started in the transaction — attempt N+1 `Running`, step row reset to it. */
+function startPieces(n: SqlNames, vars: VarNames, rows: ReadonlyArray<[string, Start]>): WritePiece[] {
+  return chunks(rows, 3, ROWS_PER_VALUES).map((chunk) => {
+    const s = vars.fresh('s');
+    const steps = n.table('FlowSteps');
+    const attempts = n.table('FlowStepAttempts');
+    return sql`DECLARE ${s} TABLE ([StepKey] NVARCHAR(256) ${BIN2} NOT NULL PRIMARY KEY, [StepType] NVARCHAR(256) NOT NULL, [InputJson] NVARCHAR(MAX) NULL);
+INSERT INTO ${s} ([StepKey], [StepType], [InputJson]) VALUES ${values(
+      chunk.map(([k, w]) => sql`(${key(k, 'stepKey')}, ${w.stepType}, ${w.inputJson})`),
+    )};
+INSERT INTO ${attempts}
+  ([RunId], [StepKey], [AttemptNo], [StepType], [Status], [InputJson], [OutputJson], [ErrorMessage], [JobId], [StartedAt], [CompletedAt], [EvaluationTraceJson])
+  SELECT @run, s.[StepKey],
+    ISNULL((SELECT MAX(a.[AttemptNo]) FROM ${attempts} AS a WITH (UPDLOCK, HOLDLOCK) WHERE a.[RunId] = @run AND a.[StepKey] = s.[StepKey]), 0) + 1,
+    s.[StepType], N'Running', s.[InputJson], NULL, NULL, NULL, @now, NULL, NULL
+  FROM ${s} AS s;
+UPDATE x SET [StepType] = s.[StepType], [Status] = N'Running', [InputJson] = s.[InputJson], [OutputJson] = NULL, [ErrorMessage] = NULL,
+    [JobId] = NULL, [StartedAt] = @now, [CompletedAt] = NULL, [EvaluationTraceJson] = NULL
+  FROM ${steps} AS x WITH (ROWLOCK) JOIN ${s} AS s ON s.[StepKey] = x.[StepKey] WHERE x.[RunId] = @run;
+INSERT INTO ${steps}
+  ([RunId], [StepKey], [StepType], [Status], [InputJson], [OutputJson], [ErrorMessage], [JobId], [StartedAt], [CompletedAt], [EvaluationTraceJson])
+  SELECT @run, s.[StepKey], s.[StepType], N'Running', s.[InputJson], NULL, NULL, NULL, @now, NULL, NULL FROM ${s} AS s
   WHERE NOT EXISTS (SELECT 1 FROM ${steps} WITH (UPDLOCK, HOLDLOCK) WHERE [RunId] = @run AND [StepKey] = s.[StepKey]);`;
   });
 }
@@ -268,11 +295,13 @@ UPDATE ${controls}
 
   const finishes: Array<[string, Finish]> = [];
   const skips: Array<[string, Skip]> = [];
+  const starts: Array<[string, Start]> = [];
   const resets: string[] = [];
   const deletes: string[] = [];
   for (const [stepKey, write] of writes.steps) {
     if (write.kind === 'finish') finishes.push([stepKey, write]);
     else if (write.kind === 'skip') skips.push([stepKey, write]);
+    else if (write.kind === 'start') starts.push([stepKey, write]);
     else if (write.kind === 'reset') resets.push(stepKey);
     else deletes.push(stepKey);
   }
@@ -280,6 +309,7 @@ UPDATE ${controls}
   pieces.push(
     ...finishPieces(n, vars, finishes),
     ...skipPieces(n, vars, skips),
+    ...startPieces(n, vars, starts),
     ...resetPieces(n, resets),
     ...deleteKeysPieces(n, 'FlowSteps', deletes),
     ...outputPieces(n, vars, writes.outputs),

@@ -106,7 +106,7 @@ export async function advanceLoops(
     }
     for (const index of notStarted) {
       if (inFlight >= concurrency(loop)) break;
-      for (const child of entryChildren(loop)) enqueue(ctx, t, `${loopKey}.${index}.${child}`);
+      for (const child of entryChildren(loop)) enqueue(ctx, t, flow, `${loopKey}.${index}.${child}`);
       inFlight++;
     }
   }

@@ -8,7 +8,7 @@ import { findStep, isForEachStep } from '../model/index.js';
 import { retryDelayMs, shouldRetry } from '../retry.js';
 import type { SpanHandle } from '../telemetry.js';
 import { type EngineContext, findFlow } from './context.js';
-import { continueRun } from './continuation.js';
+import { continueRun, stepInputJson } from './continuation.js';
 import { startLoop } from './foreach.js';
 import { invokeHandler, type StepOutcome } from './invoke.js';
 import { startLease } from './lease.js';
@@ -92,7 +92,8 @@ async function runStep(
         return;
       }
     }
-    if (!(await startTaken(ctx, flow, step, item))) return;
+    // Taken by a completing transition, a step is usually started there already.
+    if (!item.started && !(await startTaken(ctx, flow, step, item))) return;
     if (isForEachStep(step)) {
       const resolved = await resolveInputs({ items: step.forEach }, runScope(ctx, flow, runId, trigger));
       // Strings and scalars are not collections; a JSON array is.
@@ -139,7 +140,20 @@ async function skipTaken(
     ctx,
     item.runId,
     async (t) => {
-      if (!recordSkip(ctx, t, flow, item.stepKey, { ...skip, owner: item.owner })) return;
+      // A step its taker already started ends its running attempt Skipped; otherwise the skip
+      // is recorded as an attempt of its own, with no visible Running state.
+      let skipped: boolean;
+      if (item.started) {
+        skipped = t.tx.finish(
+          item.stepKey,
+          { status: 'Skipped', outputJson: null, errorMessage: skip.reason, owner: item.owner },
+          { kind: 'done' },
+        );
+        if (skipped) emitStep(t, flow, item.stepKey, 'step.skipped', 'Skipped', skip.message);
+      } else {
+        skipped = recordSkip(ctx, t, flow, item.stepKey, { ...skip, owner: item.owner });
+      }
+      if (!skipped) return;
       await continueRun(ctx, t, flow, { completingStepKey: item.stepKey });
     },
     FREES_OWN_SLOT,
@@ -160,7 +174,7 @@ async function startTaken(
     stepKey: item.stepKey,
     owner: item.owner,
     stepType: step.type,
-    inputJson: toJsonText(step.inputs ?? {}, `inputs of step '${item.stepKey}'`),
+    inputJson: stepInputJson(step, item.stepKey),
     ...(ctx.settings.persistEvents
       ? { event: { type: 'step.started', message, stepKey: item.stepKey, timestamp: at } }
       : {}),

@@ -53,6 +53,11 @@ export type StepWrite =
       readonly reason: string | null;
       readonly traceJson: string | null;
     }
+  /**
+   * Start a step taken in this transaction: append attempt N+1 (`Running`) and upsert the step row
+   * to it (as `recordStepStart`), so the taker needs no separate start write.
+   */
+  | { readonly kind: 'start'; readonly stepType: string; readonly inputJson: string | null }
   /** Manual retry: step row back to `Running`, output/error/completion cleared, `startedAt = now`. */
   | { readonly kind: 'reset' }
   /** Delete the step row (attempts are kept). */
@@ -279,7 +284,13 @@ export class RunTransaction {
    */
   enqueue(
     stepKey: string,
-    options: { visibleAt?: Date; attempt?: number; takeFor?: { owner: string; leaseMs: number } } = {},
+    options: {
+      visibleAt?: Date;
+      attempt?: number;
+      takeFor?: { owner: string; leaseMs: number };
+      /** With `takeFor`: also start the step here (attempt + `Running` row); see {@link TakenStep.started}. */
+      start?: { stepType: string; inputJson: string | null };
+    } = {},
   ): boolean {
     if (this.queueRows.has(stepKey)) return false;
     const now = this.clock.now();
@@ -290,7 +301,12 @@ export class RunTransaction {
       const expires = new Date(now.getTime() + options.takeFor.leaseMs);
       this.putQueue(stepKey, attempt, expires);
       this.putClaim(stepKey, options.takeFor.owner, expires);
+      if (options.start) {
+        this.stepWrites.set(stepKey, { kind: 'start', ...options.start });
+        this.stepStatuses.set(stepKey, 'Running');
+      }
       this.taken.push({
+        ...(options.start ? { started: true } : {}),
         runId: this.runId,
         flowId: this.flowId,
         stepKey,
