@@ -110,8 +110,8 @@ export function buildFlowClient(
   };
 
   const start = async (flowId: string, request: TriggerRequest): Promise<TriggeredRun> => {
-    requireWritable(storage, 'start runs');
     const flow = await catalog.get(flowId);
+    requireWritable(storage, 'start runs');
     const checked: TriggerRequest = {
       ...request,
       ...(request.runId !== undefined && { runId: toRunId(request.runId) }),
@@ -124,9 +124,9 @@ export function buildFlowClient(
     trigger: (flowId, request = {}) => start(toFlowId(flowId), request),
 
     async cancelRun(runId, reason) {
-      requireWritable(storage, 'cancel runs');
       const id = toRunId(runId);
       const run = await readRun(id);
+      requireWritable(storage, 'cancel runs');
       const accepted = await storage.control.requestCancel(id, reason ?? null);
       abortRun(ctx, id, SkipReasons.runTerminated('Cancelled'));
       if (run.status !== 'Running') return { accepted, closedImmediately: false };
@@ -141,12 +141,12 @@ export function buildFlowClient(
     },
 
     async retryStep(runId, stepKey) {
-      requireWritable(storage, 'retry steps');
       const id = toRunId(runId);
       const key = toStepKey(stepKey);
       const run = await readRun(id);
       const flow = await flowOfRun(run);
       if (!findStep(flow, key)) throw new StepNotFoundError(id, key);
+      requireWritable(storage, 'retry steps');
       ctx.telemetry.count('flow_step_retries', { flow_id: flow.id, step_key: key });
       await storage.runs.resetCascadeSkippedDependents(id, descendantsOf(flow, key));
       await withRun(ctx, id, async (t) => {
@@ -164,7 +164,6 @@ export function buildFlowClient(
     },
 
     async rerun(runId) {
-      requireWritable(storage, 're-run runs');
       const id = toRunId(runId);
       const run = await readRun(id);
       const flow = await flowOfRun(run);
@@ -195,12 +194,12 @@ export function buildFlowClient(
     },
 
     async extendDeadline(runId, deadline) {
-      requireWritable(storage, 'extend deadlines');
       const id = toRunId(runId);
       if (!(deadline instanceof Date) || Number.isNaN(deadline.getTime())) {
         throw new InvalidArgumentError('deadline', 'must be a valid Date');
       }
       await readRun(id);
+      requireWritable(storage, 'extend deadlines');
       return storage.control.extendDeadline(id, deadline);
     },
 
