@@ -14,7 +14,9 @@ export async function wakeParked(ctx: EngineContext, runId: string, stepKey: str
     if (await ctx.storage.queue.wake(runId, stepKey)) return true;
     const claim = await ctx.storage.runtime?.getStepClaim(runId, stepKey);
     const live = !!claim && claim.leaseExpiresAt !== null && claim.owner !== '';
-    if (!live || Date.now() > deadline) return false;
+    // The claim may have been let go between the wake and the read: one more wake decides.
+    if (!live) return ctx.storage.queue.wake(runId, stepKey);
+    if (Date.now() > deadline) return false;
     await new Promise<void>((resolve) => ctx.timers.setTimeout(resolve, 20));
   }
 }
