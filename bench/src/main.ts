@@ -8,6 +8,7 @@ import { type Backend, inMemoryBackend, pgliteBackend, postgresBackend } from '.
 import { lineChartSvg, type Series } from './chart.js';
 import { describeMachine } from './machine.js';
 import { obtainPostgres, type PgServer } from './pg-server.js';
+import { writePgliteStartup } from './pglite-startup.js';
 import { type BenchReport, type BenchRow, type TargetCheck, toMarkdown, writeReport } from './report.js';
 import { median, quantile, round } from './stats.js';
 import { chainFlow, drive, type Engine, eventHandoffs, fanFlow, startEngine, stepsOf } from './workloads.js';
@@ -59,7 +60,7 @@ const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 if (flag('help')) {
   console.log(
-    'pnpm bench [--quick] [--backends=inmemory,postgresql,pglite] [--reps=N] [--out=DIR] [--no-soak]',
+    'pnpm bench [--quick] [--backends=inmemory,postgresql,pglite] [--reps=N] [--out=DIR] [--no-soak] [--no-startup]',
   );
   process.exit(0);
 }
@@ -456,6 +457,8 @@ async function main(): Promise<void> {
   const written = writeReport(outDir, 'results', report, extra);
   console.log(`\n${toMarkdown(report)}`);
   log(`wrote ${written.map((f) => path.relative(process.cwd(), f)).join(', ')}`);
+  // PGlite open time and memory: separate processes (peak RSS per open), after everything else.
+  if (backendNames.includes('pglite') && !flag('no-startup')) await writePgliteStartup(outDir, log);
 }
 
 main().then(
