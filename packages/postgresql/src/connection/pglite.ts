@@ -65,11 +65,20 @@ async function isFresh(dataDir: string): Promise<boolean> {
   return !existsSync(join(dataDir, 'PG_VERSION'));
 }
 
-/** Logs progress while `work` runs, once it has taken longer than a moment. */
-async function withProgress<T>(logger: Logger, what: string, work: () => Promise<T>): Promise<T> {
+/**
+ * Logs progress while `work` runs: at once when `expectSlow` (initdb blocks the event loop, so a
+ * timer could not speak until it is over), otherwise once it has taken longer than a moment.
+ */
+async function withProgress<T>(
+  logger: Logger,
+  what: string,
+  expectSlow: boolean,
+  work: () => Promise<T>,
+): Promise<T> {
   const started = performance.now();
   let said = false;
   const elapsed = () => Math.round((performance.now() - started) / 100) / 10;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const tick = (): void => {
     logger.info(
       said ? `${what}: still working (${elapsed()} s)` : `${what} (first start only, a few seconds)…`,
@@ -78,8 +87,11 @@ async function withProgress<T>(logger: Logger, what: string, work: () => Promise
     timer = setTimeout(tick, PROGRESS_EVERY_MS);
     timer.unref?.();
   };
-  let timer: ReturnType<typeof setTimeout> = setTimeout(tick, PROGRESS_AFTER_MS);
-  timer.unref?.();
+  if (expectSlow) tick();
+  else {
+    timer = setTimeout(tick, PROGRESS_AFTER_MS);
+    timer.unref?.();
+  }
   try {
     const result = await work();
     if (said) logger.info(`${what}: done in ${elapsed()} s`);
@@ -103,7 +115,7 @@ async function openPglite(dataDir: string, options: PgliteStorageOptions, logger
   const where = dataDir.startsWith('memory://') ? 'in memory' : `in ${dataDir}`;
   if (template) {
     try {
-      return await withProgress(logger, `Creating a PGlite database ${where} from the template`, () =>
+      return await withProgress(logger, `Creating a PGlite database ${where} from the template`, false, () =>
         PGlite.create(dataDir, { loadDataDir: new Blob([template]) }),
       );
     } catch (error) {
@@ -116,7 +128,7 @@ async function openPglite(dataDir: string, options: PgliteStorageOptions, logger
       }
     }
   }
-  const pglite = await withProgress(logger, `Creating a new PGlite database ${where}`, () =>
+  const pglite = await withProgress(logger, `Creating a new PGlite database ${where}`, true, () =>
     PGlite.create(dataDir),
   );
   if (templateFile) await saveTemplate(pglite, templateFile, logger);
