@@ -14,6 +14,7 @@ import {
   StepNotFoundError,
 } from '../errors.js';
 import { toFlowId, toRunId, toStepKey } from '../ids.js';
+import type { FlowDefinition } from '../model/types.js';
 import type { CronScheduler } from '../services/cron/scheduler.js';
 import type { FlowRunRecord } from '../storage/records.js';
 import { SkipReasons } from '../storage/statuses.js';
@@ -252,7 +253,7 @@ export function createFlowClient(options: FlowClientOptions): FlowClient {
   const storage = options?.storage;
   if (!storage) throw new InvalidArgumentError('storage', 'a storage backend is required');
   const logger = options.logger ?? consoleLogger({ component: 'floworch.client' });
-  const known = new Map();
+  const known = new Map<string, FlowDefinition>();
   if (options.flows) {
     registerFlows(options.flows, known);
     const problems = [...known.values()].flatMap((flow) =>
