@@ -17,6 +17,8 @@ export async function wakeParked(ctx: EngineContext, runId: string, stepKey: str
     // The claim may have been let go between the wake and the read: one more wake decides.
     if (!live) return ctx.storage.queue.wake(runId, stepKey);
     if (Date.now() > deadline) return false;
-    await new Promise<void>((resolve) => ctx.timers.setTimeout(resolve, 20));
+    // Real time, not ctx.timers: this waits for another task's commit, which fake timers
+    // (the test host) would never let happen while the clock stands still.
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
   }
 }
