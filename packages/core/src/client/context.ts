@@ -27,6 +27,8 @@ export function passiveContext(
   settings: PassiveSettings,
   flows: Map<string, FlowDefinition>,
 ): EngineContext {
+  const instanceId = `client-${randomUUID()}`;
+  let takes = 0;
   return {
     // Checked per command (requireQueue): a client over a backend without a queue can still read.
     storage: storage as EngineContext['storage'],
@@ -42,7 +44,9 @@ export function passiveContext(
     },
     logger,
     bus: new EngineEventBus(logger),
-    instanceId: `client-${randomUUID()}`,
+    instanceId,
+    // A client takes nothing; owners exist only to satisfy the context's shape.
+    nextOwner: () => `${instanceId}#${(++takes).toString(36)}`,
     timers: systemTimers,
     running: new Map(),
     telemetry: noopTelemetry,
