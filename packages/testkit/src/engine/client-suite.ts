@@ -144,6 +144,13 @@ export function defineClientConformance(options: ClientConformanceOptions): void
           for (const flowId of [SLUG, SLUG.toUpperCase(), toFlowId(SLUG), toFlowId(SLUG).toUpperCase()]) {
             const run = await client.trigger(flowId, { data: { name: 'ada' } });
             const done = await run.result({ timeoutMs: 20_000 });
+            expect({
+              status: done.status,
+              steps: done.steps.map((s) => `${s.key}:${s.status}:${s.error ?? ''}`),
+            }).toEqual({
+              status: 'Succeeded',
+              steps: ['greet:Succeeded:', 'shout:Succeeded:'],
+            });
             expect(done.outputs).toEqual({ greet: 'hello ada', shout: 'HELLO ADA' });
             ids.add(done.flowId);
           }
