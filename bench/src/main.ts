@@ -9,6 +9,7 @@ import { lineChartSvg, type Series } from './chart.js';
 import { describeMachine, probeLatency } from './machine.js';
 import { dbosPeer, graphileWorkerPeer, measurePeer, type Peer, type PeerRep } from './peers.js';
 import { BenchDatabases, obtainPostgres, type PgServer } from './pg-server.js';
+import { writePgliteStartup } from './pglite-startup.js';
 import { type BenchReport, type BenchRow, type TargetCheck, toMarkdown, writeReport } from './report.js';
 import { median, quantile, round } from './stats.js';
 import { chainFlow, drive, type Engine, eventHandoffs, fanFlow, startEngine, stepsOf } from './workloads.js';
@@ -64,7 +65,7 @@ const flag = (name: string) => args.includes(`--${name}`);
 const option = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 if (flag('help')) {
   console.log(
-    'pnpm bench [--quick] [--backends=inmemory,postgresql,pglite] [--peers=graphile-worker,graphile-worker-batched,dbos] [--no-peers] [--reps=N] [--out=DIR] [--no-soak]',
+    'pnpm bench [--quick] [--backends=inmemory,postgresql,pglite] [--peers=graphile-worker,graphile-worker-batched,dbos] [--no-peers] [--reps=N] [--out=DIR] [--no-soak] [--no-startup]',
   );
   process.exit(0);
 }
@@ -606,6 +607,8 @@ async function main(): Promise<void> {
   const written = writeReport(outDir, 'results', report, extra);
   console.log(`\n${toMarkdown(report)}`);
   log(`wrote ${written.map((f) => path.relative(process.cwd(), f)).join(', ')}`);
+  // PGlite open time and memory: separate processes (peak RSS per open), after everything else.
+  if (backendNames.includes('pglite') && !flag('no-startup')) await writePgliteStartup(outDir, log);
 }
 
 main().then(

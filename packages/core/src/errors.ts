@@ -56,3 +56,78 @@ export class StorageError extends FlowOrchError {
     super(code, message, options);
   }
 }
+
+/** A run id that is well-formed but names no run in the store. */
+export class RunNotFoundError extends FlowOrchError {
+  /** @param runId the id that was not found (normalised) */
+  constructor(readonly runId: string) {
+    super('RUN_NOT_FOUND', `Run '${runId}' was not found.`);
+  }
+}
+
+/** A step key that is not part of the run's flow (or, without a definition, of the run). */
+export class StepNotFoundError extends FlowOrchError {
+  /**
+   * @param runId the run
+   * @param stepKey the step key that was not found
+   */
+  constructor(
+    readonly runId: string,
+    readonly stepKey: string,
+  ) {
+    super('STEP_NOT_FOUND', `Step '${stepKey}' is not part of run '${runId}'.`);
+  }
+}
+
+/** A trigger was refused because the flow is disabled, and the caller asked for the result. */
+export class FlowDisabledError extends FlowOrchError {
+  /** @param flowId the disabled flow */
+  constructor(readonly flowId: string) {
+    super('FLOW_DISABLED', `Flow '${flowId}' is disabled; no run was started.`);
+  }
+}
+
+/** A step that ended without succeeding, as carried by {@link RunFailedError}. */
+export interface FailedStep {
+  /** Step key (runtime key, e.g. `loop.2.child`). */
+  readonly stepKey: string;
+  /** The step's final status (`Failed`, or `Skipped` when the run was cancelled or timed out). */
+  readonly status: string;
+  /** The failure or skip reason, when one was recorded. */
+  readonly error: string | null;
+}
+
+/** A run ended `Failed`, `Cancelled` or `TimedOut` where the caller waited for its result. */
+export class RunFailedError extends FlowOrchError {
+  /**
+   * @param runId the run
+   * @param status its terminal status
+   * @param failedSteps the steps that failed (for a cancelled or timed-out run, those cut short)
+   */
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+    readonly failedSteps: readonly FailedStep[],
+  ) {
+    const first = failedSteps[0];
+    const cause = first
+      ? `: step '${first.stepKey}' ${first.status.toLowerCase()}${first.error ? ` (${first.error})` : ''}`
+      : '';
+    const more = failedSteps.length > 1 ? ` and ${failedSteps.length - 1} more` : '';
+    super('RUN_FAILED', `Run '${runId}' ended ${status}${cause}${more}.`);
+  }
+}
+
+/** `waitForRun` gave up: the run was still going when `timeoutMs` passed. */
+export class RunWaitTimeoutError extends FlowOrchError {
+  /**
+   * @param runId the run
+   * @param timeoutMs how long the caller waited
+   */
+  constructor(
+    readonly runId: string,
+    readonly timeoutMs: number,
+  ) {
+    super('RUN_WAIT_TIMEOUT', `Run '${runId}' did not finish within ${timeoutMs} ms (it keeps running).`);
+  }
+}

@@ -1,11 +1,13 @@
 /**
  * `@floworch/core`: storage contracts every backend implements, helpers for backend authors,
- * and the FlowOrchestrator engine.
+ * the FlowOrchestrator engine, and the flow client.
  * @packageDocumentation
  */
 
+export * from './client/index.js';
 export * from './engine/index.js';
 export * from './errors.js';
+export * from './ids.js';
 export * from './model/types.js';
 export * from './services/index.js';
 export * from './storage/index.js';

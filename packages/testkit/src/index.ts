@@ -14,6 +14,7 @@ export {
   STORAGE_CONFORMANCE_CASES,
   STORAGE_CONFORMANCE_GROUPS,
 } from './conformance/suite.js';
+export { type ClientConformanceOptions, defineClientConformance } from './engine/client-suite.js';
 export { ENGINE_SCENARIOS } from './engine/scenarios.js';
 export { defineEngineConformance, type EngineConformanceOptions } from './engine/suite.js';
 export type { EngineScenario, ScenarioContext } from './engine/support.js';

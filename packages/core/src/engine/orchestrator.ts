@@ -1,22 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { FlowNotFoundError, FlowOrchError, InvalidArgumentError } from '../errors.js';
+import { buildFlowClient } from '../client/client.js';
+import { FlowCatalog, registerFlows } from '../client/flows.js';
+import type { FlowClient, TriggeredRun } from '../client/types.js';
+import { FlowOrchError, InvalidArgumentError } from '../errors.js';
+import { tryFlowId } from '../ids.js';
 import type { FlowDefinition } from '../model/types.js';
 import { type CronScheduler, createCronScheduler } from '../services/cron/index.js';
 import type { FlowStorage } from '../storage/backend.js';
 import type { SignalDeliveryResult } from '../storage/records.js';
-import { toJsonText } from '../storage/support/json.js';
 import { waitForSignalHandler } from './builtins/wait-for-signal.js';
 import { EngineEventBus, type EngineEventListener } from './events.js';
 import { abortRun, type EngineContext, findFlow } from './execution/context.js';
-import { continueRun } from './execution/continuation.js';
 import { type RecoveryReport, recover } from './execution/recovery.js';
 import { executeTaken, SHUTDOWN_REASON } from './execution/run-step.js';
 import { sweepDeadlines } from './execution/sweeper.js';
-import { withRun } from './execution/transition.js';
-import { type TriggerRequest, type TriggerResult, triggerRun } from './execution/trigger.js';
+import type { TriggerRequest } from './execution/trigger.js';
 import { HandlerRegistry, type StepHandler } from './handlers.js';
 import { consoleLogger, type Logger } from './logger.js';
-import { descendantsOf, findStep, toManifest } from './model/index.js';
+import { toManifest } from './model/index.js';
 import { QueueWorker } from './runtime/queue-worker.js';
 import { systemTimers, type Timers } from './runtime/timers.js';
 import { loadTelemetry, noopTelemetry } from './telemetry.js';
@@ -30,6 +31,11 @@ export interface FlowOrchestratorOptions {
   readonly flows: readonly FlowDefinition[];
   /** Step handlers by type name (matched case-insensitively). */
   readonly handlers?: Readonly<Record<string, StepHandler>>;
+  /**
+   * Start even when a step type has no handler (default false: `start()` refuses). Such steps are
+   * logged as a warning and recorded `Skipped` at run time.
+   */
+  readonly allowMissingHandlers?: boolean;
   /** Steps this instance executes at once (default 8). */
   readonly concurrency?: number;
   /**
@@ -73,6 +79,12 @@ export interface FlowOrchestratorOptions {
 export interface FlowOrchestrator {
   /** This instance's id (the owner written on the claims it holds). */
   readonly instanceId: string;
+  /**
+   * The same operations as {@link createFlowClient} (list, inspect, cancel, retry, re-run,
+   * signal, schedules, wait for results) over this orchestrator's flows; runs it starts are
+   * handed to this instance's workers at once. Usable before `start()`.
+   */
+  readonly client: FlowClient;
   /** Validates and syncs flows, repairs runs, starts consuming the step queue and maintenance. */
   start(): Promise<void>;
   /**
@@ -82,8 +94,10 @@ export interface FlowOrchestrator {
    * resolves this instance writes nothing and keeps no timer alive.
    */
   stop(): Promise<void>;
-  /** Starts a run of `flowId`. */
-  trigger(flowId: string, request?: TriggerRequest): Promise<TriggerResult>;
+  /**
+   * Starts a run of `flowId` (a UUID or a slug). `await (await trigger(…)).result()` waits for it.
+   */
+  trigger(flowId: string, request?: TriggerRequest): Promise<TriggeredRun>;
   /**
    * Requests cancellation. Running handlers see their signal abort; the run closes as
    * `Cancelled` once nothing is in flight (immediately when nothing is).
@@ -111,28 +125,9 @@ export interface FlowOrchestrator {
    * the idempotency header, which would return the original run); the new run's `sourceRunId`
    * links it to the original (`runs.getDerivedRuns`).
    */
-  rerun(runId: string): Promise<TriggerResult>;
+  rerun(runId: string): Promise<TriggeredRun>;
   /** The cron scheduler started with the orchestrator (pause, resume, setCron, jobs), if any. */
   cronScheduler(): CronScheduler | undefined;
-}
-
-/** How long a signal waits for the step it wakes to finish parking. */
-const WAKE_WAIT_MS = 5_000;
-
-/**
- * Makes a parked step due now. A signal can arrive while the step is still parking (its handler
- * returned, the requeue not committed yet): then wait for the claim to be let go and wake it.
- * The delivery itself is durable, so a wake that never lands only costs the park delay.
- */
-async function wakeParked(ctx: EngineContext, runId: string, stepKey: string): Promise<boolean> {
-  const deadline = Date.now() + WAKE_WAIT_MS;
-  for (;;) {
-    if (await ctx.storage.queue.wake(runId, stepKey)) return true;
-    const claim = await ctx.storage.runtime.getStepClaim(runId, stepKey);
-    const live = claim !== null && claim.leaseExpiresAt !== null && claim.owner !== '';
-    if (!live || Date.now() > deadline) return false;
-    await new Promise<void>((resolve) => ctx.timers.setTimeout(resolve, 20));
-  }
 }
 
 /** Built-in step types, unless the user registered a handler of the same name. */
@@ -164,13 +159,8 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
   }
   const logger = options.logger ?? consoleLogger({ component: 'floworch' });
   const timers = options.timers ?? systemTimers;
-  const flows = new Map<string, FlowDefinition>();
-  for (const flow of options.flows) {
-    const key = flow.id?.toLowerCase();
-    if (!key) throw new InvalidArgumentError('flows', `flow '${flow.name}' has no id`);
-    if (flows.has(key)) throw new InvalidArgumentError('flows', `flow id '${flow.id}' is registered twice`);
-    flows.set(key, flow);
-  }
+  // Keyed and re-identified by the stored id (UUID lower-cased, slug → UUID v5): see ids.ts.
+  const flows = registerFlows(options.flows);
   const concurrency = options.concurrency ?? 8;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new InvalidArgumentError(
@@ -235,23 +225,23 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     }, maintenanceMs);
   };
 
-  /** Requires a registered flow and a known run; returns both. */
-  const requireRun = async (runId: string) => {
-    const run = await storage.runs.getRunDetail(runId);
-    if (!run) throw new InvalidArgumentError('runId', `run '${runId}' does not exist`);
-    const flow = findFlow(ctx, run.flowId);
-    if (!flow) throw new FlowNotFoundError(run.flowId);
-    return { run, flow };
-  };
-
   let cron: CronScheduler | undefined;
+  const client = buildFlowClient(ctx, new FlowCatalog(storage, true, flows), {
+    cron: () => cron,
+    poke: () => worker?.requestPoll(),
+  });
   const orchestrator: FlowOrchestrator = {
     instanceId: ctx.instanceId,
+    client,
     async start() {
       if (started) return;
       const unhandled: string[] = [];
       const problems = [...flows.values()].flatMap((flow) =>
-        validateFlowDefinition(flow, ctx.handlers, unhandled),
+        validateFlowDefinition(flow, {
+          handlers: ctx.handlers,
+          allowMissingHandlers: options.allowMissingHandlers ?? false,
+          unhandled,
+        }),
       );
       if (problems.length > 0) throw new InvalidArgumentError('flows', problems.join('\n'));
       for (const warning of unhandled) logger.warn(warning);
@@ -314,83 +304,32 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       started = false;
       stopping = false;
     },
+    // Operations delegate to the client, so both speak one vocabulary with one set of checks.
     async trigger(flowId, request) {
       requireStarted();
-      return triggerRun(ctx, flowId, request);
+      return client.trigger(flowId, request);
     },
     async cancelRun(runId, reason) {
       requireStarted();
-      const accepted = await ctx.storage.control.requestCancel(runId, reason ?? null);
-      abortRun(ctx, runId, 'Run is Cancelled.');
-      const run = await storage.runs.getRunDetail(runId);
-      const flow = run && findFlow(ctx, run.flowId);
-      let closedImmediately = false;
-      if (run && run.status === 'Running') {
-        closedImmediately = flow
-          ? await withRun(ctx, run.id, (t) => continueRun(ctx, t, flow))
-          : await storage.runs.completeRunIfActive(runId, 'Cancelled');
-      }
-      return { accepted, closedImmediately };
+      return client.cancelRun(runId, reason);
     },
     async retryStep(runId, stepKey) {
       requireStarted();
-      const { run, flow } = await requireRun(runId);
-      if (!findStep(flow, stepKey))
-        throw new InvalidArgumentError('stepKey', `step '${stepKey}' is not in flow '${flow.name}'`);
-      ctx.telemetry.count('flow_step_retries', { flow_id: flow.id, step_key: stepKey });
-      await storage.runs.resetCascadeSkippedDependents(run.id, descendantsOf(flow, stepKey));
-      await withRun(ctx, run.id, async (t) => {
-        t.tx.retry(stepKey);
-        t.emit({
-          type: 'step.retried',
-          flowId: flow.id,
-          runId: run.id,
-          stepKey,
-          status: 'Running',
-          message: `Step '${stepKey}' retried.`,
-        });
-      });
-      worker?.requestPoll();
+      return client.retryStep(runId, stepKey);
     },
-    async extendDeadline(runId, deadline) {
-      return ctx.storage.control.extendDeadline(runId, deadline);
-    },
-    async setFlowEnabled(flowId, enabled) {
-      const flow = findFlow(ctx, flowId);
-      if (!flow) throw new FlowNotFoundError(flowId);
-      await storage.flows.setEnabled(flow.id, enabled);
-    },
+    extendDeadline: (runId, deadline) => client.extendDeadline(runId, deadline),
+    setFlowEnabled: (flowId, enabled) => client.setFlowEnabled(flowId, enabled),
     subscribe: (listener) => ctx.bus.subscribe(listener),
     runMaintenance: () => runMaintenance(),
-    getFlow: (flowId) => findFlow(ctx, flowId),
+    getFlow: (flowId) => findFlow(ctx, tryFlowId(flowId) ?? flowId),
     cronScheduler: () => cron,
     async rerun(runId) {
       requireStarted();
-      const { run, flow } = await requireRun(runId);
-      const headers = { ...((await storage.outputs.getTriggerHeaders(run.id)) ?? {}) };
-      delete headers[ctx.settings.idempotencyHeader.toLowerCase()];
-      return triggerRun(ctx, flow.id, {
-        triggerKey: run.triggerKey ?? 'manual',
-        data: run.triggerDataJson === null ? null : (JSON.parse(run.triggerDataJson) as unknown),
-        headers,
-        sourceRunId: run.id,
-      });
+      return client.rerun(runId);
     },
-    async signal(runId, signalName, payload = {}) {
+    async signal(runId, signalName, payload) {
       requireStarted();
-      const signals = storage.signals;
-      if (!signals)
-        throw new InvalidArgumentError('storage', `backend '${storage.name}' has no signals contract`);
-      const name = signalName.trim();
-      if (!name) return { status: 'NotFound', stepKey: null, deliveredAt: null };
-      const run = await storage.runs.getRunDetail(runId);
-      if (!run) return { status: 'NotFound', stepKey: null, deliveredAt: null };
-      const result = await signals.deliverSignal(run.id, name, toJsonText(payload, 'signal payload'));
-      if (result.status === 'Delivered' && result.stepKey) {
-        // Wake the parked step now instead of at the end of its park delay.
-        if (await wakeParked(ctx, run.id, result.stepKey)) worker?.requestPoll();
-      }
-      return result;
+      return client.signal(runId, signalName, payload);
     },
   };
   return orchestrator;

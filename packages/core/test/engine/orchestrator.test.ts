@@ -166,9 +166,9 @@ describe('engine: skips and failures', () => {
     expect(run.status).toBe('Succeeded');
   });
 
-  it('a step type without a handler is skipped, not failed', async () => {
+  it('with allowMissingHandlers, a step type without a handler is skipped, not failed', async () => {
     const flow: FlowDefinition = { id: flowId(), name: 'NoHandler', steps: { a: { type: 'Missing' } } };
-    const { orchestrator, storage } = await engine({ flows: [flow] });
+    const { orchestrator, storage } = await engine({ flows: [flow], allowMissingHandlers: true });
     const { runId } = await orchestrator.trigger(flow.id);
     const run = await waitForRun(storage, runId!);
     expect(run.steps![0]).toMatchObject({

@@ -4,7 +4,8 @@ import type { FlowDefinition } from '../../src/model/types.js';
 import type { StepStatus } from '../../src/storage/statuses.js';
 import { flow, step } from './fixtures.js';
 
-const CYCLE = 'Flow has a dependency cycle.';
+const CYCLE = 'Flow has a dependency cycle';
+const cycle = (path: string) => `${CYCLE}: ${path} (each step waits for the next).`;
 
 function cycles(steps: FlowDefinition['steps']): boolean {
   return validateFlow(flow(steps)).some((error) => error.includes('cycle'));
@@ -46,7 +47,7 @@ describe('validateFlow', () => {
     const errors = validateFlow(
       flow({ s: step(), a: step({ a: [] }), b: step({ c: [] }), c: step({ b: [] }) }),
     );
-    expect(errors).toEqual([CYCLE]);
+    expect(errors).toEqual([cycle('a → a')]);
   });
 
   it('detects a cycle inside a ForEach and one through a loop and its own child', () => {
@@ -69,10 +70,9 @@ describe('validateFlow', () => {
     ]);
   });
 
-  it('reports a flow without an entry step', () => {
+  it('names the cycle first, with its path, when a cycle leaves the flow without an entry step', () => {
     const errors = validateFlow(flow({ a: step({ b: [] }), b: step({ a: [] }) }));
-    expect(errors).toContain('Flow has no entry step (step with empty runAfter).');
-    expect(errors).toContain(CYCLE);
+    expect(errors).toEqual([cycle('a → b → a'), 'Flow has no entry step (step with empty runAfter).']);
   });
 
   it('requires the entry step at the top level: a ForEach child entry cannot start a run', () => {
@@ -173,10 +173,10 @@ describe('validateFlow', () => {
   it('accumulates every error', () => {
     const f = flow({ a: step({ ghost: [] }, ''), b: step({ b: [] }) });
     expect(validateFlow(f)).toEqual([
+      cycle('b → b'),
       'Flow has no entry step (step with empty runAfter).',
       "Step 'a' has empty type.",
       "Step 'a' depends on missing step 'ghost'.",
-      CYCLE,
     ]);
   });
 });

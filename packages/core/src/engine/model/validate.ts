@@ -74,8 +74,11 @@ function keyErrors(entry: FlatStep): string[] {
   return errors;
 }
 
-/** Finds a cycle in `edges` (node → nodes it depends on) with an iterative three-colour DFS. */
-function hasCycle(edges: ReadonlyMap<string, readonly string[]>): boolean {
+/**
+ * Finds a cycle in `edges` (node → nodes it depends on) with an iterative three-colour DFS.
+ * @returns the cycle as a path that ends where it starts (`['a', 'b', 'a']`), or null
+ */
+function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | null {
   const state = new Map<string, 'open' | 'done'>();
   for (const root of edges.keys()) {
     if (state.has(root)) continue;
@@ -91,14 +94,18 @@ function hasCycle(edges: ReadonlyMap<string, readonly string[]>): boolean {
       }
       const target = targets[frame.next++]!;
       const seen = state.get(target);
-      if (seen === 'open') return true;
+      if (seen === 'open') {
+        // The open frames from `target` up to here are the cycle (in depends-on order).
+        const from = stack.findIndex((f) => f.node === target);
+        return [...stack.slice(from).map((f) => f.node), target];
+      }
       if (seen === undefined) {
         state.set(target, 'open');
         stack.push({ node: target, next: 0 });
       }
     }
   }
-  return false;
+  return null;
 }
 
 /**
@@ -108,7 +115,7 @@ function hasCycle(edges: ReadonlyMap<string, readonly string[]>): boolean {
  * blank, template path over 256 characters), empty types, unknown runAfter statuses, missing
  * dependencies, dependencies that are never recorded under their key at run time (a ForEach child
  * named by its template path), and cycles (self-loops included; a ForEach child implicitly
- * depends on its loop). The `''` runAfter key (entry with When) is accepted. `When` syntax is not
+ * depends on its loop); a cycle is reported first, naming its path. The `''` runAfter key (entry with When) is accepted. `When` syntax is not
  * checked here.
  */
 export function validateFlow(flow: FlowDefinition): string[] {
@@ -116,11 +123,6 @@ export function validateFlow(flow: FlowDefinition): string[] {
   const flat = flatten(flow.steps, null, []);
   const byPath = new Map(flat.map((entry) => [entry.path, entry]));
   const errors = flat.flatMap(keyErrors);
-
-  // Only a top-level entry can start a run (DECISIONS: catch that at registration, not at trigger).
-  if (!Object.values(flow.steps).some(isEntryStep)) {
-    errors.push('Flow has no entry step (step with empty runAfter).');
-  }
 
   const edges = new Map<string, string[]>();
   for (const entry of flat) {
@@ -153,6 +155,13 @@ export function validateFlow(flow: FlowDefinition): string[] {
       targets.push(template);
     }
   }
-  if (hasCycle(edges)) errors.push('Flow has a dependency cycle.');
-  return errors;
+  const cycle = findCycle(edges);
+  // Only a top-level entry can start a run (DECISIONS: catch that at registration, not at trigger).
+  // A cycle is usually why there is none, so it is named first.
+  const noEntry = !Object.values(flow.steps).some(isEntryStep);
+  return [
+    ...(cycle ? [`Flow has a dependency cycle: ${cycle.join(' → ')} (each step waits for the next).`] : []),
+    ...(noEntry ? ['Flow has no entry step (step with empty runAfter).'] : []),
+    ...errors,
+  ];
 }

@@ -1,12 +1,14 @@
+import { tryFlowId } from '../../ids.js';
 import type { FlowDefinition } from '../../model/types.js';
 import { DEFAULT_CRON_TIMEZONE } from './expression.js';
 
 /**
- * The recurring-job id of a cron trigger: `flow-<flowId lowercase>-<triggerKey>`. It keys the
+ * The recurring-job id of a cron trigger: `flow-<stored flow id>-<triggerKey>`, where the stored
+ * id is the one every layer uses (a UUID lower-cased, a slug mapped to its UUID v5). It keys the
  * schedule state and is stamped on every run the trigger starts.
  */
 export function cronJobId(flowId: string, triggerKey: string): string {
-  return `flow-${flowId.toLowerCase()}-${triggerKey}`;
+  return `flow-${tryFlowId(flowId) ?? flowId.toLowerCase()}-${triggerKey}`;
 }
 
 /** A cron trigger as declared in code (before any stored override is applied). */
@@ -30,7 +32,10 @@ function text(value: unknown): string {
 /** Every `Cron` trigger of `flows` (type matched case-insensitively), in declaration order. */
 export function cronTriggersOf(flows: readonly FlowDefinition[]): CronTriggerDeclaration[] {
   const declarations: CronTriggerDeclaration[] = [];
-  for (const flow of flows) {
+  for (const declared of flows) {
+    // The same id mapping as the orchestrator and the client, so slugs key the same job.
+    const id = tryFlowId(declared.id);
+    const flow = id && id !== declared.id ? { ...declared, id } : declared;
     for (const [triggerKey, trigger] of Object.entries(flow.triggers ?? {})) {
       if (typeof trigger?.type !== 'string' || trigger.type.toLowerCase() !== 'cron') continue;
       const inputs: Readonly<Record<string, unknown>> = trigger.inputs ?? {};

@@ -3,6 +3,7 @@ import { consoleLogger, type Logger } from '../../engine/logger.js';
 import type { FlowOrchestrator } from '../../engine/orchestrator.js';
 import { systemTimers, type Timers } from '../../engine/runtime/timers.js';
 import { FlowNotFoundError, InvalidArgumentError } from '../../errors.js';
+import { toFlowId, tryFlowId } from '../../ids.js';
 import type { FlowDefinition } from '../../model/types.js';
 import type { FlowStorage } from '../../storage/backend.js';
 import type { Clock } from '../../storage/clock.js';
@@ -174,8 +175,9 @@ export function createCronScheduler(options: CronSchedulerOptions): CronSchedule
   }
 
   function jobFor(flowId: string, triggerKey: string): Job {
-    const forFlow = declarations.filter((d) => d.flow.id.toLowerCase() === flowId.toLowerCase());
-    if (forFlow.length === 0 && !options.flows.some((f) => f.id.toLowerCase() === flowId.toLowerCase())) {
+    const id = toFlowId(flowId);
+    const forFlow = declarations.filter((d) => d.flow.id === id);
+    if (forFlow.length === 0 && !options.flows.some((f) => tryFlowId(f.id) === id)) {
       throw new FlowNotFoundError(flowId);
     }
     const declaration = forFlow.find((d) => d.triggerKey === triggerKey);
