@@ -1,6 +1,7 @@
 import { checkStorageCapabilities, STORAGE_CAPABILITIES } from '@floworch/core';
 import { expect } from 'vitest';
 import type { CaseGroup } from '../case.js';
+import { type ContractName, missingMethods } from '../contract-methods.js';
 import { countTrue, fulfilled, pick, race, T0, uuid } from '../fixtures.js';
 
 /** Capability declaration and `FlowStore` cases (storage.md §10.3). */
@@ -18,13 +19,17 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'capabilities.required-contracts-present',
-        title: 'flows, runs, outputs and the clock are always present',
+        title:
+          'flows, runs and outputs have every method, as does each declared capability; the clock, name and close are there',
         run: async ({ storage, clock }) => {
-          expect(typeof storage.flows.save).toBe('function');
-          expect(typeof storage.runs.startRun).toBe('function');
-          expect(typeof storage.outputs.saveStepOutput).toBe('function');
+          const contracts: ContractName[] = ['flows', 'runs', 'outputs', ...storage.capabilities];
+          expect(contracts.flatMap((c) => missingMethods(storage, c))).toEqual([]);
           expect(storage.clock.now().getTime()).toBe(clock.now().getTime());
+          clock.advance(1234);
+          expect(storage.clock.now().getTime()).toBe(T0 + 1234);
           expect(typeof storage.name).toBe('string');
+          expect(storage.name.trim()).not.toBe('');
+          expect(typeof storage.close).toBe('function');
         },
       },
     ],
@@ -152,14 +157,25 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.get-all.ordered-by-name',
-        title: 'getAll orders by name ascending (FS8)',
+        title: 'getAll orders by name (ordinal: upper-case first), equal names by id ascending',
         run: async ({ storage }) => {
+          const twins = [uuid(), uuid(), uuid()];
           for (const name of ['Charlie', 'alpha-ish', 'Bravo', 'Delta'])
             await storage.flows.save({ id: uuid(), name });
-          const names = (await storage.flows.getAll()).map((f) => f.name);
-          expect(names).toHaveLength(4);
-          expect(names.indexOf('Bravo')).toBeLessThan(names.indexOf('Charlie'));
-          expect(names.indexOf('Charlie')).toBeLessThan(names.indexOf('Delta'));
+          for (const id of twins) await storage.flows.save({ id, name: 'Bravo' });
+          const all = await storage.flows.getAll();
+          expect(all.map((f) => f.name)).toEqual([
+            'Bravo',
+            'Bravo',
+            'Bravo',
+            'Bravo',
+            'Charlie',
+            'Delta',
+            'alpha-ish',
+          ]);
+          const bravoIds = all.filter((f) => f.name === 'Bravo').map((f) => f.id);
+          expect(bravoIds).toEqual([...bravoIds].sort());
+          expect(bravoIds).toEqual(expect.arrayContaining(twins));
         },
       },
       {

@@ -88,6 +88,26 @@ export const outputCases: CaseGroup[] = [
         },
       },
       {
+        id: 'outputs.null-clears-existing',
+        title:
+          'saving null or undefined over a stored output, input or trigger payload replaces it with null',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          const o = storage.outputs;
+          for (const empty of [null, undefined]) {
+            await o.saveStepOutput(runId, 'a', { v: 1 });
+            await o.saveStepInput(runId, 'a', { v: 2 });
+            await o.saveTriggerData(runId, { v: 3 });
+            await o.saveStepOutput(runId, 'a', empty);
+            await o.saveStepInput(runId, 'a', empty);
+            await o.saveTriggerData(runId, empty);
+            expect(await o.getStepOutput(runId, 'a')).toBeNull();
+            expect(await o.getStepInput(runId, 'a')).toBeNull();
+            expect(await o.getTriggerData(runId)).toBeNull();
+          }
+        },
+      },
+      {
         id: 'outputs.isolated-per-run',
         title: 'outputs of one run are invisible to another (OU7)',
         run: async ({ storage }) => {
@@ -124,16 +144,18 @@ export const outputCases: CaseGroup[] = [
       {
         id: 'outputs.unserialisable-rejected',
         title:
-          'a value JSON cannot hold (BigInt, cycle) is rejected with a clear error; the old value survives',
+          'a value JSON cannot hold (BigInt, cycle) is rejected with INVALID_ARGUMENT; the old value survives',
         run: async ({ storage }) => {
           const runId = uuid();
+          // Messages are not part of the contract; the error class name and code are.
+          const invalid = { name: 'InvalidArgumentError', code: 'INVALID_ARGUMENT' };
           await storage.outputs.saveStepOutput(runId, 'a', { ok: 1 });
-          await expect(storage.outputs.saveStepOutput(runId, 'a', { n: 10n })).rejects.toThrow(
-            /output of step 'a'/,
-          );
+          await expect(storage.outputs.saveStepOutput(runId, 'a', { n: 10n })).rejects.toMatchObject(invalid);
           const cyclic: Record<string, unknown> = {};
           cyclic.self = cyclic;
-          await expect(storage.outputs.saveStepOutput(runId, 'a', cyclic)).rejects.toThrow(/JSON/);
+          await expect(storage.outputs.saveStepOutput(runId, 'a', cyclic)).rejects.toMatchObject(invalid);
+          await expect(storage.outputs.saveStepInput(runId, 'a', cyclic)).rejects.toMatchObject(invalid);
+          await expect(storage.outputs.saveTriggerData(runId, { n: 1n })).rejects.toMatchObject(invalid);
           expect(await storage.outputs.getStepOutput(runId, 'a')).toEqual({ ok: 1 });
         },
       },
@@ -223,21 +245,43 @@ export const outputCases: CaseGroup[] = [
         id: 'events.bulk-append-ordered',
         title: 'recordEvents (when offered) appends a batch across runs in array order (EV2)',
         requires: ['events'],
-        run: async ({ storage }) => {
+        run: async ({ storage, skip }) => {
           const bulk = storage.outputs.recordEvents?.bind(storage.outputs);
+          if (!bulk) return skip('backend does not offer outputs.recordEvents');
           const a = uuid();
           const b = uuid();
           const batch = Array.from({ length: 10 }, (_, i) => ({
             runId: i % 2 === 0 ? a : b,
             event: { type: `E${i}`, stepKey: 's' },
           }));
-          if (bulk) await bulk(batch);
-          else for (const { runId, event } of batch) await storage.outputs.recordEvent(runId, event);
+          await bulk(batch);
           const reader = need(storage.events, 'events');
           expect((await reader.getRunEvents(a)).map((e) => e.type)).toEqual(['E0', 'E2', 'E4', 'E6', 'E8']);
           const ofB = await reader.getRunEvents(b);
           expect(ofB.map((e) => e.type)).toEqual(['E1', 'E3', 'E5', 'E7', 'E9']);
           expect(ofB.every((e) => e.stepKey === 's' && e.timestamp.getTime() === T0)).toBe(true);
+        },
+      },
+      {
+        id: 'events.bulk-atomic',
+        title:
+          'recordEvents (when offered) stores all of a batch or none of it: a bad element stores nothing',
+        requires: ['events'],
+        run: async ({ storage, skip }) => {
+          const bulk = storage.outputs.recordEvents?.bind(storage.outputs);
+          if (!bulk) return skip('backend does not offer outputs.recordEvents');
+          const runId = uuid();
+          await storage.outputs.recordEvent(runId, { type: 'Before' });
+          // The third element is not an event at all: the call must fail before anything lands.
+          const batch = [
+            { runId, event: { type: 'A' } },
+            { runId, event: { type: 'B' } },
+            { runId, event: null as never },
+            { runId, event: { type: 'D' } },
+          ];
+          await expect(bulk(batch)).rejects.toBeDefined();
+          const events = await need(storage.events, 'events').getRunEvents(runId);
+          expect(events.map((e) => e.type)).toEqual(['Before']);
         },
       },
       {

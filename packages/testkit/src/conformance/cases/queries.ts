@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { CaseGroup } from '../case.js';
-import { finishStep, startRun, T0, uuid } from '../fixtures.js';
+import { finishStep, startRun, uuid } from '../fixtures.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -23,6 +23,22 @@ export const queryCases: CaseGroup[] = [
           expect(page.runs.map((r) => r.id)).toEqual([...ids].reverse());
           expect(page.totalCount).toBe(4);
           expect(page.runs.every((r) => r.steps === null)).toBe(true);
+        },
+      },
+      {
+        id: 'queries.order-tie-by-id',
+        title: 'runs started at the same instant are ordered by id ascending, in pages too',
+        run: async ({ storage, clock }) => {
+          const ids: string[] = [];
+          for (let i = 0; i < 5; i++) ids.push((await startRun(storage)).id);
+          clock.advance(1000);
+          const newest = (await startRun(storage)).id;
+          const tied = [...ids].sort();
+          const page = await storage.runs.getRunsPage();
+          expect(page.runs.map((r) => r.id)).toEqual([newest, ...tied]);
+          const second = await storage.runs.getRunsPage({ skip: 3, take: 2 });
+          expect(second.runs.map((r) => r.id)).toEqual(tied.slice(2, 4));
+          expect((await storage.runs.getActiveRuns()).map((r) => r.id)).toEqual([newest, ...tied]);
         },
       },
       {
@@ -191,8 +207,11 @@ export const queryCases: CaseGroup[] = [
           for (let i = 0; i < 3; i++) await startRun(storage);
           expect(await storage.runs.getRunsPage({ skip: 10, take: 5 })).toEqual({ runs: [], totalCount: 3 });
           expect(await storage.runs.getRunsPage({ take: 0 })).toEqual({ runs: [], totalCount: 3 });
-          expect((await storage.runs.getRunsPage({ skip: -5, take: 2 })).runs).toHaveLength(2);
-          expect((await storage.runs.getRunsPage({ take: -1 })).runs).toHaveLength(0);
+          const firstTwo = (await storage.runs.getRunsPage({ skip: 0, take: 2 })).runs.map((r) => r.id);
+          const negative = await storage.runs.getRunsPage({ skip: -5, take: 2 });
+          expect(negative.runs.map((r) => r.id)).toEqual(firstTwo);
+          expect(negative.totalCount).toBe(3);
+          expect(await storage.runs.getRunsPage({ take: -1 })).toEqual({ runs: [], totalCount: 3 });
           expect((await storage.runs.getRunsPage({ take: 100_000 })).runs).toHaveLength(3);
         },
       },
@@ -260,6 +279,25 @@ export const queryCases: CaseGroup[] = [
           expect(stats.completedToday).toBe(1);
           expect(stats.failedToday).toBe(1);
           expect(stats.activeRuns).toBe(0);
+        },
+      },
+      {
+        id: 'stats.today-by-completion-date',
+        title:
+          'a run started yesterday and finished today counts as today; one started today and running does not',
+        run: async ({ storage, clock }) => {
+          clock.set(Date.UTC(2031, 2, 3, 23, 0, 0));
+          const ok = await startRun(storage);
+          const bad = await startRun(storage);
+          clock.set(Date.UTC(2031, 2, 4, 0, 30, 0));
+          await storage.runs.completeRun(ok.id, 'Succeeded');
+          await storage.runs.completeRun(bad.id, 'Failed');
+          await startRun(storage);
+          expect(await storage.runs.getStatistics()).toMatchObject({
+            activeRuns: 1,
+            completedToday: 1,
+            failedToday: 1,
+          });
         },
       },
     ],
@@ -425,27 +463,27 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.fractional-durations',
-        title: 'durations are milliseconds between start and completion of finished runs only',
+        title:
+          'percentiles interpolate between durations of finished runs only, keeping fractions of a millisecond',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 1000);
           const a = await startRun(storage);
-          clock.advance(1500);
-          await storage.runs.completeRun(a.id, 'Succeeded');
+          const b = await startRun(storage);
           await startRun(storage);
+          clock.advance(1000);
+          await storage.runs.completeRun(a.id, 'Succeeded');
+          clock.advance(1);
+          await storage.runs.completeRun(b.id, 'Failed');
           const [bucket] = await storage.runs.getRunTimeseries({
             granularity: 'Hour',
             since: new Date(h0),
             until: new Date(h0 + HOUR),
           });
-          expect(bucket).toMatchObject({
-            total: 2,
-            succeeded: 1,
-            running: 1,
-            p50DurationMs: 1500,
-            p95DurationMs: 1500,
-          });
-          expect(T0).toBeGreaterThan(0);
+          // Durations 1000 and 1001 ms: the median is 1000.5 and the 95th percentile 1000.95.
+          expect(bucket).toMatchObject({ total: 3, succeeded: 1, failed: 1, running: 1 });
+          expect(bucket!.p50DurationMs).toBe(1000.5);
+          expect(bucket!.p95DurationMs).toBeCloseTo(1000.95, 9);
         },
       },
     ],

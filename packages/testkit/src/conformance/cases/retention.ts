@@ -34,6 +34,55 @@ async function expectGone(storage: FlowStorage, runId: string): Promise<void> {
   if (storage.signals) expect(await storage.signals.getWaiter(runId, 'wait')).toBeNull();
 }
 
+/** Starts and finishes `count` runs at the current instant, each with one step and an output. */
+async function seedFinishedRuns(storage: FlowStorage, count: number): Promise<number> {
+  for (let i = 0; i < count; i++) {
+    const run = await startRun(storage);
+    await finishStep(storage, run.id, 'a', 'Succeeded');
+    await storage.outputs.saveStepOutput(run.id, 'a', run.id);
+    await storage.runs.completeRun(run.id, 'Succeeded');
+  }
+  return count;
+}
+
+/** Number of runs the store lists. */
+async function countRuns(storage: FlowStorage): Promise<number> {
+  return (await storage.runs.getRunsPage({ take: 0 })).totalCount;
+}
+
+/**
+ * Starts a sweep of every run with `batchSize`, watches the run count from outside, and aborts as
+ * soon as it drops: the abort lands while the sweep is between batches, whatever the backend's
+ * timing. Returns how the sweep ended, the abort reason and the ids still listed.
+ */
+async function abortAfterFirstBatch(
+  storage: FlowStorage,
+  total: number,
+  batchSize: number,
+): Promise<{ error: unknown; reason: Error; remaining: string[] }> {
+  const controller = new AbortController();
+  const reason = new Error('shutting down');
+  let settled = false;
+  const sweep = need(storage.retention, 'retention')
+    .cleanup(new Date(T0 + 1), { batchSize, signal: controller.signal })
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    .finally(() => {
+      settled = true;
+    });
+  while (!settled) {
+    if ((await countRuns(storage)) < total) {
+      controller.abort(reason);
+      break;
+    }
+  }
+  const error = await sweep;
+  const remaining = (await storage.runs.getRunsPage({ take: 500 })).runs.map((r) => r.id);
+  return { error, reason, remaining };
+}
+
 /** Retention sweep (storage.md §10.9 + DECISIONS 9). */
 export const retentionCases: CaseGroup[] = [
   {
@@ -152,26 +201,83 @@ export const retentionCases: CaseGroup[] = [
         },
       },
       {
-        id: 'retention.abort-between-batches',
-        title:
-          'an aborted signal stops the sweep with an error; runs already deleted stay deleted, the rest stay whole',
+        id: 'retention.abort-before-start',
+        title: 'an already aborted signal rejects with its reason and deletes nothing',
         requires: ['retention'],
         run: async ({ storage }) => {
-          for (let i = 0; i < 30; i++) {
-            const run = await startRun(storage);
-            await storage.runs.completeRun(run.id, 'Succeeded');
-          }
+          const total = await seedFinishedRuns(storage, 5);
           const controller = new AbortController();
-          controller.abort(new Error('shutting down'));
+          const reason = new Error('shutting down');
+          controller.abort(reason);
           await expect(
-            need(storage.retention, 'retention').cleanup(new Date(T0 + 1), {
-              batchSize: 10,
-              signal: controller.signal,
-            }),
-          ).rejects.toThrow(/shutting down/);
-          const remaining = (await storage.runs.getRunsPage({ take: 100 })).totalCount;
-          expect(remaining % 10).toBe(0);
-          expect(remaining).toBeGreaterThan(0);
+            need(storage.retention, 'retention').cleanup(new Date(T0 + 1), { signal: controller.signal }),
+          ).rejects.toBe(reason);
+          expect(await countRuns(storage)).toBe(total);
+        },
+      },
+      {
+        id: 'retention.abort-between-batches',
+        title:
+          'aborting during a sweep rejects with the reason after a whole batch: deleted runs stay deleted, the rest stay whole',
+        requires: ['retention'],
+        run: async ({ storage }) => {
+          const total = await seedFinishedRuns(storage, 60);
+          const { error, reason, remaining } = await abortAfterFirstBatch(storage, total, 10);
+          expect(error).toBe(reason);
+          expect(remaining.length).toBeGreaterThan(0);
+          expect(remaining.length).toBeLessThan(total);
+          expect((total - remaining.length) % 10).toBe(0);
+          for (const runId of remaining) {
+            const detail = await storage.runs.getRunDetail(runId);
+            expect(detail!.steps!.map((x) => x.attempts.length)).toEqual([1]);
+            expect(await storage.outputs.getStepOutput(runId, 'a')).toBe(runId);
+          }
+        },
+      },
+      {
+        id: 'retention.batch-size-honoured',
+        title:
+          'a sweep deletes batchSize runs per batch: an abort after the first leaves a multiple of it gone',
+        requires: ['retention'],
+        run: async ({ storage }) => {
+          const total = await seedFinishedRuns(storage, 50);
+          const { error, reason, remaining } = await abortAfterFirstBatch(storage, total, 7);
+          expect(error).toBe(reason);
+          const deleted = total - remaining.length;
+          expect(deleted).toBeGreaterThan(0);
+          expect(deleted).toBeLessThan(total);
+          expect(deleted % 7).toBe(0);
+        },
+      },
+      {
+        id: 'retention.deletes-attempts',
+        title: "a deleted run's attempts go too: a new run with the same id starts again at attempt 1",
+        requires: ['retention'],
+        run: async ({ storage, clock }) => {
+          const runId = uuid();
+          await startRun(storage, { runId });
+          await finishStep(storage, runId, 'a', 'Failed');
+          await finishStep(storage, runId, 'a', 'Succeeded');
+          await storage.runs.completeRun(runId, 'Succeeded');
+          clock.advance(1_000);
+          expect((await need(storage.retention, 'retention').cleanup(new Date(T0 + 1))).runsDeleted).toBe(1);
+          await startRun(storage, { runId });
+          await finishStep(storage, runId, 'a', 'Succeeded');
+          const [step] = (await storage.runs.getRunDetail(runId))!.steps!;
+          expect(step!.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 'Succeeded']]);
+        },
+      },
+      {
+        id: 'retention.running-with-completed-at-kept',
+        title: 'a Running run is kept even when it carries an old completedAt (e.g. re-opened by an admin)',
+        requires: ['retention'],
+        run: async ({ storage, clock }) => {
+          const run = await startRun(storage);
+          await storage.runs.completeRun(run.id, 'Running');
+          clock.advance(60_000);
+          const result = await need(storage.retention, 'retention').cleanup(new Date(T0 + 30_000));
+          expect(result.runsDeleted).toBe(0);
+          expect((await storage.runs.getRunDetail(run.id))?.status).toBe('Running');
         },
       },
     ],

@@ -59,6 +59,42 @@ export const runCases: CaseGroup[] = [
         },
       },
       {
+        id: 'runs.ids.uppercase-folded',
+        title: 'upper-case run, flow and source ids are stored lower-case and found by either spelling',
+        run: async ({ storage }) => {
+          const runId = uuid().toUpperCase();
+          const flowId = uuid().toUpperCase();
+          const sourceRunId = uuid().toUpperCase();
+          const lower = runId.toLowerCase();
+          const started = await startRun(storage, { runId, flowId, sourceRunId });
+          expect(started).toMatchObject({
+            id: lower,
+            flowId: flowId.toLowerCase(),
+            sourceRunId: sourceRunId.toLowerCase(),
+          });
+          expect((await storage.runs.getRunDetail(runId))?.id).toBe(lower);
+          expect((await storage.runs.getRunDetail(lower))?.id).toBe(lower);
+          expect((await storage.runs.getRunsPage({ flowId })).totalCount).toBe(1);
+          expect((await storage.runs.getRunsPage({ flowId: flowId.toLowerCase() })).totalCount).toBe(1);
+          expect((await storage.runs.getDerivedRuns(sourceRunId.toLowerCase())).map((r) => r.id)).toEqual([
+            lower,
+          ]);
+          await expect(startRun(storage, { runId: lower })).rejects.toMatchObject({ code: 'DUPLICATE_RUN' });
+          await finishStep(storage, runId, 'a', 'Succeeded');
+          await storage.outputs.saveStepOutput(runId, 'a', 'out');
+          expect((await storage.runs.getRunDetail(lower))!.steps!.map((x) => x.stepKey)).toEqual(['a']);
+          expect(await storage.outputs.getStepOutput(lower, 'a')).toBe('out');
+          expect(await storage.runs.tryRecordDispatch(runId, 'a')).toBe(true);
+          expect(await storage.runs.tryRecordDispatch(lower, 'a')).toBe(false);
+
+          const defId = uuid().toUpperCase();
+          expect((await storage.flows.save({ id: defId, name: 'Upper' })).id).toBe(defId.toLowerCase());
+          expect((await storage.flows.getById(defId.toLowerCase()))?.id).toBe(defId.toLowerCase());
+          expect((await storage.flows.getById(defId))?.id).toBe(defId.toLowerCase());
+          expect((await storage.flows.getAll()).map((f) => f.id)).toEqual([defId.toLowerCase()]);
+        },
+      },
+      {
         id: 'runs.step-start.creates-running-and-attempt',
         title: 'recordStepStart creates a Running step with inputs and job id plus attempt #1 (RS3)',
         run: async ({ storage }) => {

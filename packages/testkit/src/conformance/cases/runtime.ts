@@ -139,7 +139,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'race.ledger.release-then-record',
-        title: 'concurrent release-then-record: at least one winner, never two rows (DL6)',
+        title: 'concurrent release-then-record: at least one winner and one row, which one release removes',
         needsPeers: true,
         run: async ({ instances }) => {
           const stores = await instances(3);
@@ -156,6 +156,20 @@ export const runtimeCases: CaseGroup[] = [
           );
           expect(countTrue(results)).toBeGreaterThanOrEqual(1);
           expect([...(await stores[0]!.runs.getDispatchedStepKeys(runId))]).toEqual(['poll']);
+          // The key set hides duplicate rows; these do not: with two rows, one release would leave
+          // one behind, or the next insert-if-absent would win twice.
+          expect(await stores[1]!.runs.tryRecordDispatch(runId, 'poll')).toBe(false);
+          await stores[2]!.runs.releaseDispatch(runId, 'poll');
+          expect(await stores[0]!.runs.getDispatchedStepKeys(runId)).toEqual(new Set());
+          const again = fulfilled(
+            await race(
+              Array.from(
+                { length: 16 },
+                (_, i) => () => pick(stores, i).runs.tryRecordDispatch(runId, 'poll'),
+              ),
+            ),
+          );
+          expect(countTrue(again)).toBe(1);
         },
       },
     ],
@@ -393,6 +407,25 @@ export const runtimeCases: CaseGroup[] = [
           clock.advance(9_999);
           expect(await rt.tryClaimStep(runId, 's', { owner: 'b', ...LEASE })).toBe(false);
           expect((await rt.getStepClaim(runId, 's'))!.owner).toBe('a');
+        },
+      },
+      {
+        id: 'leases.expiry-boundary',
+        title:
+          'a lease whose expiry equals now has lapsed: listed by getExpiredClaims and taken over; 1 ms earlier it is live',
+        requires: ['runtime'],
+        run: async ({ storage, clock }) => {
+          const rt = need(storage.runtime, 'runtime');
+          const run = await startRun(storage);
+          await rt.tryClaimStep(run.id, 's', { owner: 'a', durationMs: 10_000 });
+          clock.advance(9_999);
+          expect(await rt.getExpiredClaims(10)).toEqual([]);
+          expect(await rt.tryClaimStep(run.id, 's', { owner: 'b', ...LEASE })).toBe(false);
+          clock.advance(1);
+          const expired = await rt.getExpiredClaims(10);
+          expect(expired.map((e) => [e.runId, e.stepKey, e.owner])).toEqual([[run.id, 's', 'a']]);
+          expect(expired[0]!.leaseExpiresAt.getTime()).toBe(clock.now().getTime());
+          expect(await rt.tryClaimStep(run.id, 's', { owner: 'b', ...LEASE })).toBe(true);
         },
       },
       {

@@ -166,6 +166,22 @@ export const signalCases: CaseGroup[] = [
         },
       },
       {
+        id: 'signals.same-instant-registration-order',
+        title:
+          'three waiters with one name registered at one instant are delivered in registration order, not key order',
+        requires: ['signals'],
+        run: async ({ storage }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          // Neither ascending nor descending key order, nor reverse registration, gives m, z, a.
+          for (const key of ['m', 'z', 'a']) await signals.registerWaiter(runId, key, 'go', null);
+          const delivered: (string | null)[] = [];
+          for (let i = 0; i < 3; i++)
+            delivered.push((await signals.deliverSignal(runId, 'go', `${i}`)).stepKey);
+          expect(delivered).toEqual(['m', 'z', 'a']);
+        },
+      },
+      {
         id: 'signals.names-trimmed-case-sensitive',
         title: "names are trimmed and case-sensitive: ' ok ' reaches 'ok', 'OK' does not (SG9)",
         requires: ['signals'],
@@ -277,6 +293,39 @@ export const signalCases: CaseGroup[] = [
             cronOverride: null,
           });
           expect(read!.updatedAt.getTime()).toBe(T0 + 3_000);
+        },
+      },
+      {
+        id: 'schedules.paused-persisted',
+        title: 'isPaused true is stored and read back by get and getAll',
+        requires: ['schedules'],
+        run: async ({ storage }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          const saved = await schedules.save({ jobId: 'p', flowId: uuid(), triggerKey: 't', isPaused: true });
+          expect(saved.isPaused).toBe(true);
+          expect((await schedules.get('p'))!.isPaused).toBe(true);
+          expect((await schedules.getAll()).map((s) => s.isPaused)).toEqual([true]);
+        },
+      },
+      {
+        id: 'schedules.reads-are-copies',
+        title: 'mutating what save, get or getAll returned does not change the stored state',
+        requires: ['schedules'],
+        run: async ({ storage }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          type Mutable = { isPaused: boolean; cronOverride: string | null; updatedAt: Date };
+          const mutate = (s: unknown) => {
+            const m = s as Mutable;
+            m.isPaused = true;
+            m.cronOverride = 'mutated';
+            m.updatedAt.setTime(0);
+          };
+          mutate(await schedules.save({ jobId: 'c', flowId: uuid(), triggerKey: 't' }));
+          mutate(await schedules.get('c'));
+          mutate((await schedules.getAll())[0]);
+          const read = await schedules.get('c');
+          expect(read).toMatchObject({ isPaused: false, cronOverride: null });
+          expect(read!.updatedAt.getTime()).toBe(T0);
         },
       },
       {
