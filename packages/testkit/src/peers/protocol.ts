@@ -3,7 +3,6 @@
  * the worker. Everything crosses by structured clone, so values keep `Date`, `Map`, `Set`,
  * `BigInt` and cycles; an `AbortSignal` argument is replaced by a marker and re-created inside.
  */
-// @ts-nocheck
 
 /** Stands in for an `AbortSignal` argument; the worker builds its own controller for it. */
 export interface AbortMarker {

@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { parentPort, workerData } from 'node:worker_threads';
 import type { AbortMarker, HostRequest, HostResponse, StoreShape } from './protocol.js';
 import { methodNames, toWireError } from './protocol.js';
