@@ -11,6 +11,9 @@ export default {
   // Workspace packages resolve each other through symlinked node_modules, which a sandbox copy
   // would break; mutate the working tree instead (Stryker restores every file afterwards).
   inPlace: true,
+  // vitest does not type-check, so files need no `// @ts-nocheck` (in-place, Stryker would add it to
+  // every TypeScript file in the repository and restore them only at the end).
+  disableTypeChecks: false,
   coverageAnalysis: 'perTest',
   concurrency: 2,
   timeoutMS: 20_000,

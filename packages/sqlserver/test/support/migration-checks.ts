@@ -46,7 +46,7 @@ function reference126(schema: string): string[] {
   ];
 }
 
-/** Migration behaviour against a real server (storage.md §10.2). */
+/** Migration behaviour against a real server: fresh install, re-run, concurrent runs, upgrades. */
 export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSchema: () => string): void {
   describe('sqlserver migrations', () => {
     it('MG1/MG2: migrating twice creates every table once and leaves the version at current', async () => {

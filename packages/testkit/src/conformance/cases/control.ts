@@ -4,14 +4,14 @@ import { countTrue, fulfilled, pick, race, startRun, T0, uuid } from '../fixture
 
 const EMPTY = '00000000-0000-0000-0000-000000000000';
 
-/** Run control and idempotency (storage.md §10.7 + DECISIONS 5, 6). */
+/** Run control and idempotency. */
 export const controlCases: CaseGroup[] = [
   {
     name: 'control',
     cases: [
       {
         id: 'control.configure-roundtrip',
-        title: 'configureRun then getRunControl returns the fields, not cancelled (RC1)',
+        title: 'configureRun then getRunControl returns the fields, not cancelled',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -42,7 +42,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.unknown-null',
-        title: 'getRunControl of an unknown run returns null (RC1)',
+        title: 'getRunControl of an unknown run returns null',
         requires: ['control'],
         run: async ({ storage }) => {
           expect(await need(storage.control, 'control').getRunControl(uuid())).toBeNull();
@@ -50,7 +50,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.configure-twice-preserves-cancel',
-        title: 'configureRun on an existing row updates fields and preserves cancel/timeout state (RC2)',
+        title: 'configureRun on an existing row updates fields and preserves cancel/timeout state',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -80,7 +80,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.cancel-guarded',
-        title: 'requestCancel: true then false; first reason and time kept (RC3)',
+        title: 'requestCancel: true then false; first reason and time kept',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -96,7 +96,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.cancel-without-row-creates',
-        title: 'requestCancel on a run without a control row creates it and returns true (DECISIONS 6, RC4)',
+        title: 'requestCancel on a run without a control row creates it and returns true',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -113,8 +113,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.timeout-guarded',
-        title:
-          'markTimedOut: first true, later false; timedOutAt kept; cancel flag forced (DECISIONS 6, RC5)',
+        title: 'markTimedOut: first true, later false; timedOutAt kept; cancel flag forced',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -131,7 +130,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.timeout-without-row-creates',
-        title: 'markTimedOut on a run without a control row creates it and returns true (DECISIONS 6)',
+        title: 'markTimedOut on a run without a control row creates it and returns true',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -144,7 +143,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.cancel-then-timeout',
-        title: 'cancel then markTimedOut: both true, both flags set, earlier cancel time kept (RC6)',
+        title: 'cancel then markTimedOut: both true, both flags set, earlier cancel time kept',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -160,7 +159,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.timeout-then-cancel',
-        title: 'markTimedOut then requestCancel: cancel returns false and the run stays timed out (RC7)',
+        title: 'markTimedOut then requestCancel: cancel returns false and the run stays timed out',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -174,7 +173,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.timeout-reason-precedence',
-        title: 'markTimedOut reason = given ?? existing cancel reason ?? "Run timed out." (DECISIONS 6, RC8)',
+        title: 'markTimedOut reason = given ?? existing cancel reason ?? "Run timed out."',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -208,7 +207,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.extend-deadline-unlatches-timeout',
-        title: 'extendDeadline clears a timeout and the cancel flag it set (DECISIONS 6)',
+        title: 'extendDeadline clears a timeout and the cancel flag it set',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -245,8 +244,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.past-deadline-query',
-        title:
-          'getRunsPastDeadline lists Running runs whose deadline passed, earliest first, bounded (DECISIONS 5)',
+        title: 'getRunsPastDeadline lists Running runs whose deadline passed, earliest first, bounded',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -306,7 +304,7 @@ export const controlCases: CaseGroup[] = [
     cases: [
       {
         id: 'idempotency.first-wins',
-        title: 'tryRegisterIdempotencyKey true then false; find returns the first run (IK1)',
+        title: 'tryRegisterIdempotencyKey true then false; find returns the first run',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -319,7 +317,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'idempotency.scoped-per-trigger-and-flow',
-        title: 'the same key under another trigger key or flow is independent (IK3)',
+        title: 'the same key under another trigger key or flow is independent',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -338,7 +336,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'idempotency.normalised',
-        title: 'keys and trigger keys are trimmed and compared case-insensitively (DECISIONS 9, IK4)',
+        title: 'keys and trigger keys are trimmed and compared case-insensitively',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -351,7 +349,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'idempotency.unknown-null',
-        title: 'find of an unknown key returns null (IK5)',
+        title: 'find of an unknown key returns null',
         requires: ['control'],
         run: async ({ storage }) => {
           expect(
@@ -362,7 +360,7 @@ export const controlCases: CaseGroup[] = [
       {
         id: 'race.idempotency.exclusive-under-contention',
         title:
-          'N concurrent registrations with distinct run ids: one true, find returns the winner, no errors (IK2)',
+          'N concurrent registrations with distinct run ids: one true, find returns the winner, no errors',
         requires: ['control'],
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {

@@ -4,7 +4,7 @@ import type { CaseGroup } from '../case.js';
 import { type ContractName, missingMethods } from '../contract-methods.js';
 import { countTrue, fulfilled, pick, race, T0, uuid } from '../fixtures.js';
 
-/** Capability declaration and `FlowStore` cases (storage.md §10.3). */
+/** Capability declaration and `FlowStore` cases. */
 export const flowCases: CaseGroup[] = [
   {
     name: 'capabilities',
@@ -39,7 +39,7 @@ export const flowCases: CaseGroup[] = [
     cases: [
       {
         id: 'flows.save.roundtrip',
-        title: 'save then get returns every field with store-stamped times (FS1)',
+        title: 'save then get returns every field with store-stamped times',
         run: async ({ storage }) => {
           const id = uuid();
           await storage.flows.save({
@@ -63,14 +63,14 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.get.unknown-null',
-        title: 'get of an unknown id returns null (FS2)',
+        title: 'get of an unknown id returns null',
         run: async ({ storage }) => {
           expect(await storage.flows.getById(uuid())).toBeNull();
         },
       },
       {
         id: 'flows.save.overwrite-keeps-created-at',
-        title: 'saving an existing id overwrites fields, keeps createdAt, advances updatedAt (FS3)',
+        title: 'saving an existing id overwrites fields, keeps createdAt, advances updatedAt',
         run: async ({ storage, clock }) => {
           const id = uuid();
           await storage.flows.save({ id, name: 'A', version: '1.0', manifestJson: null, isEnabled: true });
@@ -91,7 +91,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.save.returns-persisted-with-defaults',
-        title: 'save returns the persisted record; version defaults to "1.0" and isEnabled to true (FS4)',
+        title: 'save returns the persisted record; version defaults to "1.0" and isEnabled to true',
         run: async ({ storage }) => {
           const id = uuid();
           const saved = await storage.flows.save({ id, name: 'Defaults' });
@@ -108,7 +108,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.set-enabled.toggles',
-        title: 'setEnabled returns the updated record, persists it and advances updatedAt (FS5)',
+        title: 'setEnabled returns the updated record, persists it and advances updatedAt',
         run: async ({ storage, clock }) => {
           const id = uuid();
           await storage.flows.save({ id, name: 'Toggle' });
@@ -126,7 +126,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.set-enabled.unknown-throws-not-found',
-        title: 'setEnabled of an unknown id throws FLOW_NOT_FOUND and creates nothing (FS6)',
+        title: 'setEnabled of an unknown id throws FLOW_NOT_FOUND and creates nothing',
         run: async ({ storage }) => {
           const id = uuid();
           await expect(storage.flows.setEnabled(id, false)).rejects.toMatchObject({ code: 'FLOW_NOT_FOUND' });
@@ -135,7 +135,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.delete.removes',
-        title: 'delete removes the definition; other definitions stay (FS7)',
+        title: 'delete removes the definition; other definitions stay',
         run: async ({ storage }) => {
           const a = uuid();
           const b = uuid();
@@ -148,7 +148,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.delete.unknown-noop',
-        title: 'delete of an unknown id is a no-op (FS7)',
+        title: 'delete of an unknown id is a no-op',
         run: async ({ storage }) => {
           await storage.flows.save({ id: uuid(), name: 'Keep' });
           await expect(storage.flows.delete(uuid())).resolves.toBeUndefined();
@@ -194,7 +194,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.health-probe',
-        title: 'getAll succeeds on a healthy store and returns the definitions (FS10)',
+        title: 'getAll succeeds on a healthy store and returns the definitions',
         run: async ({ storage }) => {
           expect(await storage.flows.getAll()).toEqual([]);
           await storage.flows.save({ id: uuid(), name: 'One' });
@@ -203,7 +203,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'race.flows.concurrent-first-save',
-        title: 'concurrent first saves of one new id from many connections: no error, one row (FS9)',
+        title: 'concurrent first saves of one new id from many connections: no error, one row',
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
           const stores = await instances(3);

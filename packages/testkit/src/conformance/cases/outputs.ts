@@ -2,14 +2,14 @@ import { expect } from 'vitest';
 import { type CaseGroup, need } from '../case.js';
 import { fulfilled, pick, race, T0, uuid } from '../fixtures.js';
 
-/** Outputs repository and run events (storage.md §10.8 + DECISIONS 7). */
+/** Outputs repository and run events. */
 export const outputCases: CaseGroup[] = [
   {
     name: 'outputs',
     cases: [
       {
         id: 'outputs.trigger-data-roundtrip',
-        title: 'trigger data round-trips with key casing preserved (OU1)',
+        title: 'trigger data round-trips with key casing preserved',
         run: async ({ storage }) => {
           const runId = uuid();
           const data = { OrderId: 42, customerName: 'Zoë', Lines: [{ SKU: 'a-1', qty: 2 }] };
@@ -19,7 +19,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.unknown-run-null',
-        title: 'unknown run: trigger data, headers, step output and input all read null (OU2)',
+        title: 'unknown run: trigger data, headers, step output and input all read null',
         run: async ({ storage }) => {
           const runId = uuid();
           expect(await storage.outputs.getTriggerData(runId)).toBeNull();
@@ -30,7 +30,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.headers-roundtrip-case-insensitive',
-        title: 'headers round-trip; names come back lowercased so lookups ignore case (OU3)',
+        title: 'headers round-trip; names come back lowercased so lookups ignore case',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveTriggerHeaders(runId, {
@@ -43,7 +43,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.null-headers-store-nothing',
-        title: 'saving null headers stores nothing and keeps earlier headers (OU3)',
+        title: 'saving null headers stores nothing and keeps earlier headers',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveTriggerHeaders(runId, null);
@@ -55,7 +55,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.step-output-overwrite',
-        title: 'step output round-trips; a second save overwrites (OU4)',
+        title: 'step output round-trips; a second save overwrites',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveStepOutput(runId, 'fetch', { n: 1 });
@@ -66,7 +66,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.step-input-independent',
-        title: 'step input is stored apart from the output of the same step (OU5)',
+        title: 'step input is stored apart from the output of the same step',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveStepInput(runId, 'send', { to: 'x@example.com' });
@@ -78,7 +78,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.null-output-reads-null',
-        title: 'a stored null or undefined output reads back as null (OU6)',
+        title: 'a stored null or undefined output reads back as null',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveStepOutput(runId, 'a', null);
@@ -109,7 +109,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.isolated-per-run',
-        title: 'outputs of one run are invisible to another (OU7)',
+        title: 'outputs of one run are invisible to another',
         run: async ({ storage }) => {
           const a = uuid();
           const b = uuid();
@@ -121,7 +121,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.step-keys-case-sensitive',
-        title: "step keys are case-sensitive: 'Fetch' and 'fetch' are different outputs (DECISIONS 10)",
+        title: "step keys are case-sensitive: 'Fetch' and 'fetch' are different outputs",
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveStepOutput(runId, 'Fetch', 'upper');
@@ -166,7 +166,7 @@ export const outputCases: CaseGroup[] = [
     cases: [
       {
         id: 'events.record-and-read',
-        title: 'recordEvent then getRunEvents returns type, message, timestamp and step key (EV1)',
+        title: 'recordEvent then getRunEvents returns type, message, timestamp and step key',
         requires: ['events'],
         run: async ({ storage }) => {
           const runId = uuid();
@@ -182,7 +182,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.default-step-key',
-        title: "an event without a step key takes the caller's default step key (EV1)",
+        title: "an event without a step key takes the caller's default step key",
         requires: ['events'],
         run: async ({ storage }) => {
           const runId = uuid();
@@ -194,7 +194,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.ordered-by-sequence',
-        title: 'events come back in append order with strictly increasing sequences (EV2)',
+        title: 'events come back in append order with strictly increasing sequences',
         requires: ['events'],
         run: async ({ storage, clock }) => {
           const runId = uuid();
@@ -210,7 +210,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.paging-clamps',
-        title: 'skip/take paging; skip<0 → 0, take<1 → 1, default take 200 (EV3)',
+        title: 'skip/take paging; skip<0 → 0, take<1 → 1, default take 200',
         requires: ['events'],
         run: async ({ storage }) => {
           const reader = need(storage.events, 'events');
@@ -233,7 +233,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.isolated-per-run',
-        title: 'events are isolated per run; an unknown run has none (EV4)',
+        title: 'events are isolated per run; an unknown run has none',
         requires: ['events'],
         run: async ({ storage }) => {
           const a = uuid();
@@ -243,7 +243,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.bulk-append-ordered',
-        title: 'recordEvents (when offered) appends a batch across runs in array order (EV2)',
+        title: 'recordEvents (when offered) appends a batch across runs in array order',
         requires: ['events'],
         run: async ({ storage, skip }) => {
           const bulk = storage.outputs.recordEvents?.bind(storage.outputs);
@@ -286,8 +286,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'race.events.concurrent-appends',
-        title:
-          '100 concurrent recordEvent on one run across connections: 100 distinct sequences, none lost (EV5)',
+        title: '100 concurrent recordEvent on one run across connections: 100 distinct sequences, none lost',
         requires: ['events'],
         needsPeers: true,
         run: async ({ instances }) => {

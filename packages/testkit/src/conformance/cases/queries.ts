@@ -5,14 +5,14 @@ import { finishStep, startRun, uuid } from '../fixtures.js';
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/** Run queries, statistics and timeseries (storage.md §10.5). */
+/** Run queries, statistics and timeseries. */
 export const queryCases: CaseGroup[] = [
   {
     name: 'queries',
     cases: [
       {
         id: 'queries.order-newest-first',
-        title: 'getRunsPage orders by startedAt descending and lists carry no steps (RQ1)',
+        title: 'getRunsPage orders by startedAt descending and lists carry no steps',
         run: async ({ storage, clock }) => {
           const ids: string[] = [];
           for (let i = 0; i < 4; i++) {
@@ -43,7 +43,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.flow-filter',
-        title: 'flowId filters exactly (RQ2)',
+        title: 'flowId filters exactly',
         run: async ({ storage }) => {
           const flowId = uuid();
           await startRun(storage, { flowId });
@@ -56,7 +56,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.paging-total',
-        title: 'skip/take page the results; totalCount counts every match (RQ3)',
+        title: 'skip/take page the results; totalCount counts every match',
         run: async ({ storage, clock }) => {
           const ids: string[] = [];
           for (let i = 0; i < 7; i++) {
@@ -71,7 +71,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.status-filter-case-insensitive',
-        title: 'status filter matches case-insensitively (DECISIONS 10, RQ4)',
+        title: 'status filter matches case-insensitively',
         run: async ({ storage }) => {
           const a = await startRun(storage);
           const b = await startRun(storage);
@@ -88,7 +88,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.status-blank-ignored',
-        title: 'a blank status filter is ignored (RQ4)',
+        title: 'a blank status filter is ignored',
         run: async ({ storage }) => {
           await startRun(storage);
           const done = await startRun(storage);
@@ -99,7 +99,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.search.run-fields',
-        title: 'search matches run id, flow name, trigger key, status and job id (RQ5)',
+        title: 'search matches run id, flow name, trigger key, status and job id',
         run: async ({ storage }) => {
           const byName = await startRun(storage, { flowName: 'InvoiceApproval' });
           const byTrigger = await startRun(storage, { triggerKey: 'nightly-cron' });
@@ -117,7 +117,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.search.step-fields',
-        title: 'search matches step keys, step errors and step outputs (RQ6)',
+        title: 'search matches step keys, step errors and step outputs',
         run: async ({ storage }) => {
           const a = await startRun(storage);
           await finishStep(storage, a.id, 'reserve-inventory', 'Succeeded');
@@ -134,7 +134,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.search.attempt-history',
-        title: 'search matches errors of earlier attempts that the step row no longer shows (RQ6)',
+        title: 'search matches errors of earlier attempts that the step row no longer shows',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 's', 'Failed', { errorMessage: 'transient-gateway-hiccup' });
@@ -147,7 +147,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.search.not-trigger-data-or-inputs',
-        title: 'search does not look into trigger data or step inputs (RQ7)',
+        title: 'search does not look into trigger data or step inputs',
         run: async ({ storage }) => {
           const run = await startRun(storage, { triggerDataJson: '{"secret":"needle-in-trigger"}' });
           await finishStep(storage, run.id, 's', 'Succeeded', { inputJson: '{"q":"needle-in-input"}' });
@@ -157,7 +157,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.search.literal-wildcards',
-        title: 'search treats %, _, \\ and [ literally (RQ8)',
+        title: 'search treats %, _, \\ and [ literally',
         run: async ({ storage }) => {
           const pct = await startRun(storage, { flowName: 'rate 100%' });
           const under = await startRun(storage, { flowName: 'snake_case' });
@@ -175,7 +175,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.combined-filters',
-        title: 'flow + status + search + paging are ANDed (RQ9)',
+        title: 'flow + status + search + paging are ANDed',
         run: async ({ storage, clock }) => {
           const flowId = uuid();
           const hits: string[] = [];
@@ -202,7 +202,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.paging.edge-cases',
-        title: 'skip beyond total, take 0, negative values and take > 500 are clamped (DECISIONS 11, RQ10)',
+        title: 'skip beyond total, take 0, negative values and take > 500 are clamped',
         run: async ({ storage }) => {
           for (let i = 0; i < 3; i++) await startRun(storage);
           expect(await storage.runs.getRunsPage({ skip: 10, take: 5 })).toEqual({ runs: [], totalCount: 3 });
@@ -241,8 +241,7 @@ export const queryCases: CaseGroup[] = [
     cases: [
       {
         id: 'stats.counts',
-        title:
-          'active runs, succeeded/failed today and flow definitions are counted exactly (RQ11, DECISIONS 10)',
+        title: 'active runs, succeeded/failed today and flow definitions are counted exactly',
         run: async ({ storage }) => {
           await storage.flows.save({ id: uuid(), name: 'A' });
           await storage.flows.save({ id: uuid(), name: 'B' });
@@ -307,7 +306,7 @@ export const queryCases: CaseGroup[] = [
     cases: [
       {
         id: 'timeseries.hourly-buckets',
-        title: 'hourly buckets count runs by status with interpolated p50/p95 (100, 300 ⇒ 200, 290) (RQ12)',
+        title: 'hourly buckets count runs by status with interpolated p50/p95 (100, 300 ⇒ 200, 290)',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 60_000);
@@ -346,7 +345,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.flow-filter',
-        title: 'the flow filter counts only that flow (RQ13)',
+        title: 'the flow filter counts only that flow',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 1000);
@@ -365,7 +364,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.empty-zero-filled',
-        title: 'an empty window returns zero-filled buckets with null percentiles (RQ13)',
+        title: 'an empty window returns zero-filled buckets with null percentiles',
         run: async ({ storage }) => {
           const since = new Date(Date.UTC(2031, 0, 1, 0, 0, 0));
           const buckets = await storage.runs.getRunTimeseries({
@@ -382,7 +381,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.daily-30',
-        title: 'daily buckets over 30 days assign runs to their UTC day (RQ13)',
+        title: 'daily buckets over 30 days assign runs to their UTC day',
         run: async ({ storage, clock }) => {
           const d0 = Date.UTC(2031, 1, 1);
           clock.set(d0 + 3 * DAY + 5 * HOUR);
@@ -402,7 +401,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.until-before-anchor-empty',
-        title: 'until at or before the floored since returns [] (RQ13)',
+        title: 'until at or before the floored since returns []',
         run: async ({ storage }) => {
           const since = new Date(Date.UTC(2031, 0, 1, 5, 30));
           expect(
@@ -416,7 +415,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.timedout-and-skipped-own-fields',
-        title: 'TimedOut and Skipped runs are counted in their own fields (DECISIONS 10, RQ14)',
+        title: 'TimedOut and Skipped runs are counted in their own fields',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 1000);
@@ -444,7 +443,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.since-is-lower-bound',
-        title: 'runs before an unaligned since are excluded although its bucket is emitted (DECISIONS 10)',
+        title: 'runs before an unaligned since are excluded although its bucket is emitted',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 10 * 60_000);

@@ -83,7 +83,7 @@ async function abortAfterFirstBatch(
   return { error, reason, remaining };
 }
 
-/** Retention sweep (storage.md §10.9 + DECISIONS 9). */
+/** Retention sweep. */
 export const retentionCases: CaseGroup[] = [
   {
     name: 'retention',
@@ -91,7 +91,7 @@ export const retentionCases: CaseGroup[] = [
       {
         id: 'retention.deletes-everything-of-old-runs',
         title:
-          'runs finished before the cutoff go with steps, outputs, events, claims, ledger, control, keys, waiters (RT1)',
+          'runs finished before the cutoff go with steps, outputs, events, claims, ledger, control, keys, waiters',
         requires: ['retention'],
         run: async ({ storage, clock }) => {
           const flowId = uuid();
@@ -106,7 +106,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.keeps-recent-and-running',
-        title: 'runs finished after the cutoff and running runs of any age keep all their rows (RT2)',
+        title: 'runs finished after the cutoff and running runs of any age keep all their rows',
         requires: ['retention'],
         run: async ({ storage, clock }) => {
           const old = await startRun(storage);
@@ -127,7 +127,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.cutoff-strict',
-        title: 'a run completed exactly at the cutoff is kept; 1 ms later it goes (RT3)',
+        title: 'a run completed exactly at the cutoff is kept; 1 ms later it goes',
         requires: ['retention'],
         run: async ({ storage }) => {
           const run = await startRun(storage);
@@ -140,7 +140,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.idempotency-key-freed',
-        title: 'the idempotency key of a deleted run can be registered again (RT4)',
+        title: 'the idempotency key of a deleted run can be registered again',
         requires: ['retention', 'control'],
         run: async ({ storage }) => {
           const flowId = uuid();
@@ -152,7 +152,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'race.retention.concurrent-sweeps',
-        title: 'two concurrent cleanups from different connections succeed and delete each run once (RT5)',
+        title: 'two concurrent cleanups from different connections succeed and delete each run once',
         requires: ['retention'],
         needsPeers: true,
         run: async ({ instances }) => {
@@ -176,7 +176,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.empty-noop',
-        title: 'cleanup of an empty store deletes nothing and does not fail (RT6)',
+        title: 'cleanup of an empty store deletes nothing and does not fail',
         requires: ['retention'],
         run: async ({ storage }) => {
           expect(await need(storage.retention, 'retention').cleanup(new Date(T0 + 1e9))).toEqual({
@@ -186,7 +186,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.large-sweep-batched',
-        title: 'a sweep of 1 200 runs with batch size 100 deletes all of them and reports the count (RT7)',
+        title: 'a sweep of 1 200 runs with batch size 100 deletes all of them and reports the count',
         requires: ['retention'],
         run: async ({ storage }) => {
           for (let i = 0; i < 1200; i++) {

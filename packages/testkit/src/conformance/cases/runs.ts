@@ -3,14 +3,14 @@ import { expect } from 'vitest';
 import { type CaseGroup, need } from '../case.js';
 import { finishStep, fulfilled, pick, race, startRun, T0, uuid } from '../fixtures.js';
 
-/** `FlowRunStore` run/step/attempt lifecycle cases (storage.md §10.4). */
+/** `FlowRunStore` run/step/attempt lifecycle cases. */
 export const runCases: CaseGroup[] = [
   {
     name: 'runs',
     cases: [
       {
         id: 'runs.start.fields',
-        title: 'startRun returns a Running record echoing every field, startedAt = now (RS1)',
+        title: 'startRun returns a Running record echoing every field, startedAt = now',
         run: async ({ storage }) => {
           const runId = uuid();
           const flowId = uuid();
@@ -45,7 +45,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.start.duplicate-rejected',
-        title: 'startRun with an existing id fails with DUPLICATE_RUN and leaves the first run intact (RS2)',
+        title: 'startRun with an existing id fails with DUPLICATE_RUN and leaves the first run intact',
         run: async ({ storage, clock }) => {
           const runId = uuid();
           await startRun(storage, { runId, flowName: 'First' });
@@ -96,7 +96,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.step-start.creates-running-and-attempt',
-        title: 'recordStepStart creates a Running step with inputs and job id plus attempt #1 (RS3)',
+        title: 'recordStepStart creates a Running step with inputs and job id plus attempt #1',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           const ok = await storage.runs.recordStepStart({
@@ -130,8 +130,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.step-complete.updates-step-and-latest-attempt',
-        title:
-          'recordStepComplete sets status, output, error and completedAt on step and latest attempt (RS4)',
+        title: 'recordStepComplete sets status, output, error and completedAt on step and latest attempt',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T' });
@@ -162,7 +161,7 @@ export const runCases: CaseGroup[] = [
       {
         id: 'runs.attempts.numbered-sequentially',
         title:
-          'repeated start/complete gives attempts 1..N with their own statuses; the step shows the latest (RS5)',
+          'repeated start/complete gives attempts 1..N with their own statuses; the step shows the latest',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 'poll', 'Pending');
@@ -183,7 +182,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.step-start.resets-previous-state',
-        title: 'a new start clears output, error and completion and resets startedAt (RS6)',
+        title: 'a new start clears output, error and completion and resets startedAt',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 's', 'Failed', { outputJson: '1', errorMessage: 'bad' });
@@ -202,7 +201,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.step-complete.never-started-noop',
-        title: 'recordStepComplete for a never-started step returns false and creates nothing (RS7)',
+        title: 'recordStepComplete for a never-started step returns false and creates nothing',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           const ok = await storage.runs.recordStepComplete({
@@ -230,7 +229,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.complete.sets-status',
-        title: 'completeRun sets status and completedAt (RS9)',
+        title: 'completeRun sets status and completedAt',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           clock.advance(1234);
@@ -242,7 +241,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.complete.unknown-noop',
-        title: 'completeRun of an unknown run is a no-op (RS9)',
+        title: 'completeRun of an unknown run is a no-op',
         run: async ({ storage }) => {
           const id = uuid();
           await expect(storage.runs.completeRun(id, 'Failed')).resolves.toBeUndefined();
@@ -251,7 +250,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.complete.unconditional-overwrite',
-        title: 'completeRun overwrites an already terminal status (re-open/admin path) (RS10)',
+        title: 'completeRun overwrites an already terminal status (re-open/admin path)',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await storage.runs.completeRun(run.id, 'Succeeded');
@@ -264,7 +263,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.complete-if-active.first-wins',
-        title: 'completeRunIfActive: only the first terminal status wins and returns true (DECISIONS 4)',
+        title: 'completeRunIfActive: only the first terminal status wins and returns true',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           clock.advance(50);
@@ -306,14 +305,14 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.detail.unknown-null',
-        title: 'getRunDetail of an unknown run returns null (RS11)',
+        title: 'getRunDetail of an unknown run returns null',
         run: async ({ storage }) => {
           expect(await storage.runs.getRunDetail(uuid())).toBeNull();
         },
       },
       {
         id: 'runs.detail.ordering',
-        title: 'detail orders steps by startedAt and attempts ascending; attemptCount = attempts (RS12)',
+        title: 'detail orders steps by startedAt and attempts ascending; attemptCount = attempts',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           clock.advance(10);
@@ -323,7 +322,7 @@ export const runCases: CaseGroup[] = [
           clock.advance(10);
           await finishStep(storage, run.id, 'mid', 'Succeeded');
           clock.advance(10);
-          // A restart moves the step's startedAt (RS6), so 'alpha' now sorts last.
+          // A restart moves the step's startedAt, so 'alpha' now sorts last.
           await finishStep(storage, run.id, 'alpha', 'Succeeded');
           const steps = (await storage.runs.getRunDetail(run.id))!.steps!;
           expect(steps.map((s) => s.stepKey)).toEqual(['zeta', 'mid', 'alpha']);
@@ -334,7 +333,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.detail.no-steps-empty-array',
-        title: 'a run without steps has steps = [] in detail and null in lists (RS12, RQ1)',
+        title: 'a run without steps has steps = [] in detail and null in lists',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           expect((await storage.runs.getRunDetail(run.id))!.steps).toEqual([]);
@@ -343,7 +342,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.detail.includes-trigger-headers',
-        title: 'run detail includes the trigger headers with lower-cased names (DECISIONS 12)',
+        title: 'run detail includes the trigger headers with lower-cased names',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           await storage.outputs.saveTriggerHeaders(run.id, {
@@ -358,7 +357,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.detail.reads-are-copies',
-        title: 'mutating a returned run or step does not change the store (RS15)',
+        title: 'mutating a returned run or step does not change the store',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 's', 'Succeeded', { outputJson: '1' });
@@ -380,7 +379,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.derived.by-source',
-        title: 'getDerivedRuns returns runs with that sourceRunId, newest first (RS16)',
+        title: 'getDerivedRuns returns runs with that sourceRunId, newest first',
         run: async ({ storage, clock }) => {
           const source = await startRun(storage);
           clock.advance(10);
@@ -393,7 +392,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.derived.none-empty',
-        title: 'getDerivedRuns with no derived runs returns [] (RS16)',
+        title: 'getDerivedRuns with no derived runs returns []',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           expect(await storage.runs.getDerivedRuns(run.id)).toEqual([]);
@@ -401,7 +400,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.active.only-running',
-        title: 'getActiveRuns returns exactly the Running runs, newest first (RS17)',
+        title: 'getActiveRuns returns exactly the Running runs, newest first',
         run: async ({ storage, clock }) => {
           const a = await startRun(storage);
           clock.advance(10);
@@ -426,7 +425,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.retry.resets-step-and-run',
-        title: 'retryStep re-opens the run and resets the step; attempts are kept (RS18)',
+        title: 'retryStep re-opens the run and resets the step; attempts are kept',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 's', 'Failed', { outputJson: '1', errorMessage: 'x' });
@@ -449,7 +448,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.retry.clears-claim-and-ledger',
-        title: 'retryStep deletes the claim and ledger rows of that step only (RS18)',
+        title: 'retryStep deletes the claim and ledger rows of that step only',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -468,7 +467,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.retry.missing-step-reopens-run',
-        title: 'retryStep without a step row still re-opens the run and clears the gates (RS19)',
+        title: 'retryStep without a step row still re-opens the run and clears the gates',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -486,7 +485,7 @@ export const runCases: CaseGroup[] = [
       {
         id: 'runs.reset-cascade.removes-prerequisite-skips',
         title:
-          'resetCascadeSkippedDependents deletes prerequisite-unmet skips and their gates, keeps attempts (RS20)',
+          'resetCascadeSkippedDependents deletes prerequisite-unmet skips and their gates, keeps attempts',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -508,7 +507,7 @@ export const runCases: CaseGroup[] = [
       {
         id: 'runs.reset-cascade.keeps-other-rows',
         title:
-          'resetCascadeSkippedDependents leaves other skips and non-skipped rows, and their gates, untouched (RS21)',
+          'resetCascadeSkippedDependents leaves other skips and non-skipped rows, and their gates, untouched',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -532,7 +531,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.reset-cascade.empty-and-unknown-noop',
-        title: 'resetCascadeSkippedDependents with [] or unknown keys is a no-op and idempotent (RS22)',
+        title: 'resetCascadeSkippedDependents with [] or unknown keys is a no-op and idempotent',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -549,7 +548,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'race.runs.step-start-attempts-gap-free',
-        title: 'concurrent recordStepStart of one step: attempts exactly 1..N, no error (RS8)',
+        title: 'concurrent recordStepStart of one step: attempts exactly 1..N, no error',
         needsPeers: true,
         run: async ({ storage, instances, raceWidth }) => {
           const stores = await instances(3);

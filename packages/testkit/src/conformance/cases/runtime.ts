@@ -5,14 +5,14 @@ import { countTrue, finishStep, fulfilled, pick, race, startRun, T0, uuid } from
 
 const LEASE = { durationMs: 30_000 };
 
-/** Dispatch ledger, claims, leases and skip records (storage.md §10.6 + DECISIONS 3). */
+/** Dispatch ledger, claims, leases and skip records. */
 export const runtimeCases: CaseGroup[] = [
   {
     name: 'ledger',
     cases: [
       {
         id: 'ledger.first-wins',
-        title: 'first tryRecordDispatch is true, the second false (DL1)',
+        title: 'first tryRecordDispatch is true, the second false',
         run: async ({ storage }) => {
           const runId = uuid();
           expect(await storage.runs.tryRecordDispatch(runId, 'a')).toBe(true);
@@ -22,7 +22,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.release-then-record',
-        title: 'after releaseDispatch the key can be recorded again (DL2)',
+        title: 'after releaseDispatch the key can be recorded again',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.runs.tryRecordDispatch(runId, 'a');
@@ -32,7 +32,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.release-absent-noop',
-        title: 'releasing an absent key is a no-op (DL2)',
+        title: 'releasing an absent key is a no-op',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.runs.tryRecordDispatch(runId, 'kept');
@@ -43,7 +43,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.keys-reflect-records-and-releases',
-        title: 'getDispatchedStepKeys reflects records and releases; unknown run ⇒ empty (DL3)',
+        title: 'getDispatchedStepKeys reflects records and releases; unknown run ⇒ empty',
         run: async ({ storage }) => {
           const runId = uuid();
           for (const k of ['a', 'b', 'c']) await storage.runs.tryRecordDispatch(runId, k);
@@ -54,7 +54,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.annotate-existing-keeps-row',
-        title: 'annotateDispatch on an existing row keeps it recorded (DL7)',
+        title: 'annotateDispatch on an existing row keeps it recorded',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.runs.tryRecordDispatch(runId, 'a');
@@ -65,7 +65,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.annotate-never-creates',
-        title: 'annotateDispatch on an absent or released key creates nothing (DL7)',
+        title: 'annotateDispatch on an absent or released key creates nothing',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.runs.annotateDispatch(runId, 'never', 'job-1');
@@ -79,7 +79,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.survives-step-completion',
-        title: 'ledger rows survive step completion (DL8)',
+        title: 'ledger rows survive step completion',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           await storage.runs.tryRecordDispatch(run.id, 's');
@@ -90,7 +90,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.keys-case-sensitive',
-        title: 'StepA and stepa are distinct ledger keys (CL9)',
+        title: 'StepA and stepa are distinct ledger keys',
         run: async ({ storage }) => {
           const runId = uuid();
           expect(await storage.runs.tryRecordDispatch(runId, 'StepA')).toBe(true);
@@ -100,8 +100,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'race.ledger.exclusive-under-contention',
-        title:
-          'N concurrent tryRecordDispatch on one key across connections: exactly one true, no errors (DL4)',
+        title: 'N concurrent tryRecordDispatch on one key across connections: exactly one true, no errors',
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
           const stores = await instances(3);
@@ -120,7 +119,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'race.ledger.one-winner-per-key',
-        title: '8 keys × many racers: exactly one winner per key (DL5)',
+        title: '8 keys × many racers: exactly one winner per key',
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
           const stores = await instances(3);
@@ -179,7 +178,7 @@ export const runtimeCases: CaseGroup[] = [
     cases: [
       {
         id: 'claims.first-wins',
-        title: 'first tryClaimStep is true, the second false (CL1)',
+        title: 'first tryClaimStep is true, the second false',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -192,7 +191,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.release-allows-reclaim',
-        title: 'releaseStepClaim allows a re-claim; releasing an absent claim is a no-op (CL3)',
+        title: 'releaseStepClaim allows a re-claim; releasing an absent claim is a no-op',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -206,7 +205,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.claimed-keys-include-unstarted',
-        title: 'getClaimedStepKeys lists claims including keys without a step row (CL4)',
+        title: 'getClaimedStepKeys lists claims including keys without a step row',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -220,7 +219,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.statuses-one-per-step-row',
-        title: 'getStepStatuses has one entry per step row; claims and ledger rows alone do not appear (CL5)',
+        title: 'getStepStatuses has one entry per step row; claims and ledger rows alone do not appear',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -242,7 +241,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.statuses-parse-rule',
-        title: 'status strings parse case-insensitively; unknown strings read as Failed (CL5)',
+        title: 'status strings parse case-insensitively; unknown strings read as Failed',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -266,7 +265,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.skip-record',
-        title: 'recordSkippedStep writes a Skipped step with the reason and one Skipped attempt (CL6)',
+        title: 'recordSkippedStep writes a Skipped step with the reason and one Skipped attempt',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -291,7 +290,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.skip-record-with-trace',
-        title: 'recordSkippedStep stores the When trace on the step and its attempt (CL7)',
+        title: 'recordSkippedStep stores the When trace on the step and its attempt',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -311,7 +310,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.run-status',
-        title: 'getRunStatus returns the status string or null (CL8)',
+        title: 'getRunStatus returns the status string or null',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -324,7 +323,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.keys-case-sensitive',
-        title: 'StepA and stepa are distinct in claims and step rows (CL9)',
+        title: 'StepA and stepa are distinct in claims and step rows',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -340,7 +339,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'race.claims.exclusive-under-contention',
-        title: 'N concurrent tryClaimStep across connections: exactly one true, no errors (CL2)',
+        title: 'N concurrent tryClaimStep across connections: exactly one true, no errors',
         requires: ['runtime'],
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
@@ -430,7 +429,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'leases.takeover-after-expiry',
-        title: 'after the lease lapses another owner takes the claim over (DECISIONS 3)',
+        title: 'after the lease lapses another owner takes the claim over',
         requires: ['runtime'],
         run: async ({ storage, clock }) => {
           const rt = need(storage.runtime, 'runtime');
