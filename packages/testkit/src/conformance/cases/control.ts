@@ -286,6 +286,47 @@ export const controlCases: CaseGroup[] = [
         },
       },
       {
+        id: 'control.past-deadline-tie-by-run-id',
+        title: 'runs overdue since the same instant are listed by run id',
+        requires: ['control'],
+        run: async ({ storage, clock }) => {
+          const ctl = need(storage.control, 'control');
+          const runs = [];
+          for (let i = 0; i < 6; i++) runs.push(await startRun(storage));
+          const later = await startRun(storage);
+          await ctl.configureRun({
+            runId: later.id,
+            flowId: later.flowId,
+            triggerKey: 'm',
+            timeoutAt: new Date(T0 + 2_000),
+          });
+          for (const run of runs)
+            await ctl.configureRun({
+              runId: run.id,
+              flowId: run.flowId,
+              triggerKey: 'm',
+              timeoutAt: new Date(T0 + 1_000),
+            });
+          clock.advance(5_000);
+          const overdue = await ctl.getRunsPastDeadline(10);
+          expect(overdue.map((o) => o.runId)).toEqual([...runs.map((r) => r.id).sort(), later.id]);
+        },
+      },
+      {
+        id: 'control.idempotency-key-trimmed',
+        title: 'configureRun stores the idempotency key trimmed, and a blank key as none',
+        requires: ['control'],
+        run: async ({ storage }) => {
+          const ctl = need(storage.control, 'control');
+          const a = uuid();
+          const b = uuid();
+          await ctl.configureRun({ runId: a, flowId: uuid(), triggerKey: 'm', idempotencyKey: '  order-7 ' });
+          await ctl.configureRun({ runId: b, flowId: uuid(), triggerKey: 'm', idempotencyKey: '   ' });
+          expect((await ctl.getRunControl(a))!.idempotencyKey).toBe('order-7');
+          expect((await ctl.getRunControl(b))!.idempotencyKey).toBeNull();
+        },
+      },
+      {
         id: 'control.past-deadline-empty-without-deadlines',
         title: 'runs without a deadline are never overdue',
         requires: ['control'],

@@ -179,6 +179,15 @@ export const flowCases: CaseGroup[] = [
         },
       },
       {
+        id: 'flows.get-all.many-ties',
+        title: 'getAll orders many flows of one name by id ascending, whatever the save order',
+        run: async ({ storage }) => {
+          const ids = Array.from({ length: 70 }, () => uuid());
+          for (const id of ids) await storage.flows.save({ id, name: 'Same' });
+          expect((await storage.flows.getAll()).map((f) => f.id)).toEqual([...ids].sort());
+        },
+      },
+      {
         id: 'flows.reads-are-copies',
         title: 'mutating a returned definition does not change the store',
         run: async ({ storage }) => {

@@ -50,6 +50,7 @@ export const outputCases: CaseGroup[] = [
           expect(await storage.outputs.getTriggerHeaders(runId)).toBeNull();
           await storage.outputs.saveTriggerHeaders(runId, { A: '1' });
           await storage.outputs.saveTriggerHeaders(runId, null);
+          await storage.outputs.saveTriggerHeaders(runId, undefined as never);
           expect(await storage.outputs.getTriggerHeaders(runId)).toEqual({ a: '1' });
         },
       },
@@ -255,8 +256,12 @@ export const outputCases: CaseGroup[] = [
             event: { type: `E${i}`, stepKey: 's' },
           }));
           await bulk(batch);
+          await storage.outputs.recordEvent(a, { type: 'after' });
           const reader = need(storage.events, 'events');
-          expect((await reader.getRunEvents(a)).map((e) => e.type)).toEqual(['E0', 'E2', 'E4', 'E6', 'E8']);
+          const ofA = await reader.getRunEvents(a);
+          for (let i = 1; i < ofA.length; i++) expect(ofA[i]!.sequence).toBeGreaterThan(ofA[i - 1]!.sequence);
+          expect(ofA.at(-1)!.type).toBe('after');
+          expect(ofA.map((e) => e.type)).toEqual(['E0', 'E2', 'E4', 'E6', 'E8', 'after']);
           const ofB = await reader.getRunEvents(b);
           expect(ofB.map((e) => e.type)).toEqual(['E1', 'E3', 'E5', 'E7', 'E9']);
           expect(ofB.every((e) => e.stepKey === 's' && e.timestamp.getTime() === T0)).toBe(true);

@@ -29,12 +29,13 @@ export const queryCases: CaseGroup[] = [
         id: 'queries.order-tie-by-id',
         title: 'runs started at the same instant are ordered by id ascending, in pages too',
         run: async ({ storage, clock }) => {
+          // Enough ties that a sort cannot fall back on insertion order to look right.
           const ids: string[] = [];
-          for (let i = 0; i < 5; i++) ids.push((await startRun(storage)).id);
+          for (let i = 0; i < 70; i++) ids.push((await startRun(storage)).id);
           clock.advance(1000);
           const newest = (await startRun(storage)).id;
           const tied = [...ids].sort();
-          const page = await storage.runs.getRunsPage();
+          const page = await storage.runs.getRunsPage({ take: 100 });
           expect(page.runs.map((r) => r.id)).toEqual([newest, ...tied]);
           const second = await storage.runs.getRunsPage({ skip: 3, take: 2 });
           expect(second.runs.map((r) => r.id)).toEqual(tied.slice(2, 4));
@@ -95,6 +96,21 @@ export const queryCases: CaseGroup[] = [
           await storage.runs.completeRun(done.id, 'Failed');
           expect((await storage.runs.getRunsPage({ status: '  ' })).totalCount).toBe(2);
           expect((await storage.runs.getRunsPage({ status: null })).totalCount).toBe(2);
+        },
+      },
+      {
+        id: 'queries.filters-trimmed',
+        title: 'status and search filters are trimmed before matching',
+        run: async ({ storage }) => {
+          const done = await startRun(storage, { flowName: 'Invoices' });
+          await storage.runs.completeRun(done.id, 'Succeeded');
+          await startRun(storage, { flowName: 'Other' });
+          expect((await storage.runs.getRunsPage({ status: '  succeeded ' })).runs.map((r) => r.id)).toEqual([
+            done.id,
+          ]);
+          expect((await storage.runs.getRunsPage({ search: '  invoices  ' })).runs.map((r) => r.id)).toEqual([
+            done.id,
+          ]);
         },
       },
       {
@@ -297,6 +313,30 @@ export const queryCases: CaseGroup[] = [
             completedToday: 1,
             failedToday: 1,
           });
+        },
+      },
+    ],
+  },
+  {
+    name: 'statistics-boundaries',
+    cases: [
+      {
+        id: 'stats.today-boundaries',
+        title: 'today starts at 00:00:00.000 UTC inclusive and ends at the next midnight exclusive',
+        run: async ({ storage, clock }) => {
+          const midnight = Date.UTC(2031, 2, 4);
+          const atStart = await startRun(storage);
+          const atEnd = await startRun(storage);
+          const before = await startRun(storage);
+          clock.set(midnight - 1);
+          await storage.runs.completeRun(before.id, 'Succeeded');
+          clock.set(midnight);
+          await storage.runs.completeRun(atStart.id, 'Succeeded');
+          // A clock may be set back: a completion stamped at the next midnight is not today.
+          clock.set(midnight + 86_400_000);
+          await storage.runs.completeRun(atEnd.id, 'Failed');
+          clock.set(midnight + 3_600_000);
+          expect(await storage.runs.getStatistics()).toMatchObject({ completedToday: 1, failedToday: 0 });
         },
       },
     ],

@@ -95,6 +95,17 @@ export const runCases: CaseGroup[] = [
         },
       },
       {
+        id: 'runs.start.blank-id-rejected',
+        title: 'startRun with an empty run id is INVALID_ARGUMENT; flows.save with an empty id too',
+        run: async ({ storage }) => {
+          const invalid = { code: 'INVALID_ARGUMENT' };
+          await expect(startRun(storage, { runId: '' })).rejects.toMatchObject(invalid);
+          await expect(storage.flows.save({ id: '', name: 'x' })).rejects.toMatchObject(invalid);
+          expect((await storage.runs.getRunsPage()).totalCount).toBe(0);
+          expect(await storage.flows.getAll()).toEqual([]);
+        },
+      },
+      {
         id: 'runs.step-start.creates-running-and-attempt',
         title: 'recordStepStart creates a Running step with inputs and job id plus attempt #1',
         run: async ({ storage }) => {
@@ -332,6 +343,16 @@ export const runCases: CaseGroup[] = [
         },
       },
       {
+        id: 'runs.detail.step-tie-by-key',
+        title: 'steps started at the same instant are listed by step key (ordinal)',
+        run: async ({ storage }) => {
+          const run = await startRun(storage);
+          for (const key of ['m', 'Z', 'a', 'b']) await finishStep(storage, run.id, key, 'Succeeded');
+          const detail = await storage.runs.getRunDetail(run.id);
+          expect(detail!.steps!.map((s) => s.stepKey)).toEqual(['Z', 'a', 'b', 'm']);
+        },
+      },
+      {
         id: 'runs.detail.no-steps-empty-array',
         title: 'a run without steps has steps = [] in detail and null in lists',
         run: async ({ storage }) => {
@@ -420,6 +441,7 @@ export const runCases: CaseGroup[] = [
             clock.advance(1);
           }
           expect(await storage.runs.getActiveRuns(2)).toHaveLength(2);
+          expect(await storage.runs.getActiveRuns(0)).toEqual([]);
           expect(await storage.runs.getActiveRuns()).toHaveLength(5);
         },
       },
@@ -463,6 +485,16 @@ export const runCases: CaseGroup[] = [
           expect(await storage.runs.tryRecordDispatch(run.id, 's')).toBe(true);
           expect(await runtime.tryClaimStep(run.id, 'other')).toBe(false);
           expect(await storage.runs.tryRecordDispatch(run.id, 'other')).toBe(false);
+        },
+      },
+      {
+        id: 'runs.retry.unknown-run-noop',
+        title: 'retryStep on a run id with no rows at all does nothing and does not fail',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await expect(storage.runs.retryStep(runId, 'a')).resolves.toBeUndefined();
+          expect(await storage.runs.getRunDetail(runId)).toBeNull();
+          expect(await storage.runs.getDispatchedStepKeys(runId)).toEqual(new Set());
         },
       },
       {

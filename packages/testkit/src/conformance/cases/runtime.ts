@@ -289,6 +289,19 @@ export const runtimeCases: CaseGroup[] = [
         },
       },
       {
+        id: 'claims.skip-record-blank-trace',
+        title: 'a blank evaluation trace is stored as no trace',
+        requires: ['runtime'],
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await need(storage.runtime, 'runtime').recordSkippedStep(runId, 's', 'W', 'skipped', '   ');
+          await startRun(storage, { runId });
+          const [step] = (await storage.runs.getRunDetail(runId))!.steps!;
+          expect(step!.evaluationTraceJson).toBeNull();
+          expect(step!.attempts[0]!.evaluationTraceJson).toBeNull();
+        },
+      },
+      {
         id: 'claims.skip-record-with-trace',
         title: 'recordSkippedStep stores the When trace on the step and its attempt',
         requires: ['runtime'],
@@ -595,6 +608,67 @@ export const runtimeCases: CaseGroup[] = [
             }),
           ).toBe(true);
           expect((await rt.getStepStatuses(run.id)).get('s')).toBe('Succeeded');
+        },
+      },
+      {
+        id: 'runtime.unknown-run-reads',
+        title:
+          'an unknown run, or a Running run with no rows, reads empty: no statuses, claims or expired claims; renew is false',
+        requires: ['runtime'],
+        run: async ({ storage, clock }) => {
+          const rt = need(storage.runtime, 'runtime');
+          const unknown = uuid();
+          await startRun(storage); // Running, nothing else written
+          expect((await rt.getStepStatuses(unknown)).size).toBe(0);
+          expect(await rt.getClaimedStepKeys(unknown)).toEqual([]);
+          expect(await rt.getStepClaim(unknown, 's')).toBeNull();
+          expect(await rt.getRunStatus(unknown)).toBeNull();
+          expect(await rt.renewStepClaim(unknown, 's', 'w', 1_000)).toBe(false);
+          await expect(rt.releaseStepClaim(unknown, 's', 'w')).resolves.toBeUndefined();
+          await expect(rt.releaseStepClaim(unknown, 's')).resolves.toBeUndefined();
+          expect(
+            await storage.runs.recordStepStart({ runId: unknown, stepKey: 's', stepType: 'W', owner: 'w' }),
+          ).toBe(false);
+          clock.advance(60_000);
+          expect(await rt.getExpiredClaims(10)).toEqual([]);
+        },
+      },
+      {
+        id: 'leases.duration-must-be-positive',
+        title: 'a lease or renewal of zero or negative length is INVALID_ARGUMENT and changes nothing',
+        requires: ['runtime'],
+        run: async ({ storage }) => {
+          const rt = need(storage.runtime, 'runtime');
+          const runId = uuid();
+          const invalid = { code: 'INVALID_ARGUMENT' };
+          await expect(rt.tryClaimStep(runId, 's', { owner: 'w', durationMs: 0 })).rejects.toMatchObject(
+            invalid,
+          );
+          await expect(rt.tryClaimStep(runId, 's', { owner: 'w', durationMs: -5 })).rejects.toMatchObject(
+            invalid,
+          );
+          expect(await rt.getStepClaim(runId, 's')).toBeNull();
+          await rt.tryClaimStep(runId, 's', { owner: 'w', durationMs: 1_000 });
+          await expect(rt.renewStepClaim(runId, 's', 'w', 0)).rejects.toMatchObject(invalid);
+          expect((await rt.getStepClaim(runId, 's'))!.leaseExpiresAt!.getTime()).toBe(T0 + 1_000);
+        },
+      },
+      {
+        id: 'leases.expired-claims-tie-order',
+        title: 'expired claims with one expiry instant are listed by run id, then step key',
+        requires: ['runtime'],
+        run: async ({ storage, clock }) => {
+          const rt = need(storage.runtime, 'runtime');
+          const runs = [await startRun(storage), await startRun(storage), await startRun(storage)];
+          for (const run of runs)
+            for (const key of ['m', 'z', 'a'])
+              await rt.tryClaimStep(run.id, key, { owner: 'o', durationMs: 500 });
+          clock.advance(1_000);
+          const expected = runs
+            .map((r) => r.id)
+            .sort()
+            .flatMap((id) => ['a', 'm', 'z'].map((key) => [id, key]));
+          expect((await rt.getExpiredClaims(100)).map((c) => [c.runId, c.stepKey])).toEqual(expected);
         },
       },
       {

@@ -338,6 +338,18 @@ export const signalCases: CaseGroup[] = [
         },
       },
       {
+        id: 'schedules.get-all-many',
+        title: 'getAll orders many job ids ordinally, whatever the save order',
+        requires: ['schedules'],
+        run: async ({ storage }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          const ids = Array.from({ length: 70 }, () => uuid().slice(0, 8));
+          for (const jobId of ids) await schedules.save({ jobId, flowId: uuid(), triggerKey: 't' });
+          const ordinal = [...new Set(ids)].sort();
+          expect((await schedules.getAll()).map((s) => s.jobId)).toEqual(ordinal);
+        },
+      },
+      {
         id: 'schedules.delete',
         title: 'get of an unknown job is null; delete removes; deleting an absent job is a no-op',
         requires: ['schedules'],

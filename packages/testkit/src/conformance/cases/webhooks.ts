@@ -257,6 +257,22 @@ export const webhookCases: CaseGroup[] = [
         },
       },
       {
+        id: 'webhook-rejections.filters-trimmed-and-window-edge',
+        title:
+          'query reason and search are trimmed; countsByReason includes a row received exactly windowMs ago',
+        requires: ['webhookRejections'],
+        run: async ({ storage }) => {
+          const log = need(storage.webhookRejections, 'webhookRejections');
+          await log.write(rejection({ reason: 'rate_limited', receivedAt: new Date(T0 - 60_000) }));
+          await log.write(rejection({ reason: 'invalid_signature', receivedAt: new Date(T0 - 60_001) }));
+          expect((await log.query({ reason: '  Rate_Limited ' })).items.map((r) => r.reason)).toEqual([
+            'rate_limited',
+          ]);
+          expect((await log.query({ search: '  rate_ ' })).total).toBe(1);
+          expect(await log.countsByReason(60_000)).toEqual({ rate_limited: 1 });
+        },
+      },
+      {
         id: 'webhook-rejections.reason-truncated',
         title: 'reasons longer than 64 characters are stored truncated to 64',
         requires: ['webhookRejections'],
