@@ -312,6 +312,80 @@ const variants: Record<string, { caseIds: string[]; mutate: Mutate }> = {
       }),
     }),
   },
+  'renewStepClaim accepting a zero duration': {
+    caseIds: ['leases.duration-must-be-positive'],
+    mutate: (s, state) => ({
+      ...s,
+      runtime: patch(s.runtime, {
+        renewStepClaim: async (runId, stepKey, owner, durationMs) => {
+          const claim = state.peekRunData(runId)?.claims.get(stepKey);
+          if (!claim || claim.owner !== owner) return false;
+          claim.leaseExpiresAt = s.clock.now().getTime() + durationMs;
+          return true;
+        },
+      }),
+    }),
+  },
+  'expired claims with one expiry listed by step key descending': {
+    caseIds: ['leases.expired-claims-tie-order'],
+    mutate: (s) => ({
+      ...s,
+      runtime: patch(s.runtime, {
+        getExpiredClaims: async (limit) =>
+          (await s.runtime.getExpiredClaims(limit)).sort(
+            (a, b) =>
+              a.leaseExpiresAt.getTime() - b.leaseExpiresAt.getTime() ||
+              (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0) ||
+              (a.stepKey < b.stepKey ? 1 : a.stepKey > b.stepKey ? -1 : 0),
+          ),
+      }),
+    }),
+  },
+  'getActiveRuns(0) returning every run': {
+    caseIds: ['runs.active.limit'],
+    mutate: (s) => ({
+      ...s,
+      runs: patch<FlowRunStore>(s.runs, {
+        getActiveRuns: (limit) => s.runs.getActiveRuns(limit === 0 ? undefined : limit),
+      }),
+    }),
+  },
+  'run filters matched untrimmed': {
+    caseIds: ['queries.filters-trimmed'],
+    mutate: (s) => ({
+      ...s,
+      runs: patch<FlowRunStore>(s.runs, {
+        getRunsPage: async (query = {}) => {
+          const padded = [query.status, query.search].some((v) => v && v !== v.trim());
+          return padded ? { runs: [], totalCount: 0 } : s.runs.getRunsPage(query);
+        },
+      }),
+    }),
+  },
+  'overdue runs with one deadline listed by run id descending': {
+    caseIds: ['control.past-deadline-tie-by-run-id'],
+    mutate: (s) => ({
+      ...s,
+      control: patch(s.control, {
+        getRunsPastDeadline: async (limit) =>
+          (await s.control.getRunsPastDeadline(limit)).sort(
+            (a, b) => a.timeoutAt.getTime() - b.timeoutAt.getTime() || (a.runId < b.runId ? 1 : -1),
+          ),
+      }),
+    }),
+  },
+  'configureRun keeping the idempotency key as written': {
+    caseIds: ['control.idempotency-key-trimmed'],
+    mutate: (s, state) => ({
+      ...s,
+      control: patch(s.control, {
+        configureRun: async (input) => {
+          await s.control.configureRun(input);
+          state.runData(input.runId).control!.idempotencyKey = input.idempotencyKey ?? null;
+        },
+      }),
+    }),
+  },
   'release-then-record with a check-then-insert ledger': {
     caseIds: ['race.ledger.release-then-record'],
     mutate: (s) => ({
