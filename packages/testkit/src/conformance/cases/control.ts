@@ -334,6 +334,7 @@ export const controlCases: CaseGroup[] = [
           const ctl = need(storage.control, 'control');
           const run = await startRun(storage);
           await ctl.configureRun({ runId: run.id, flowId: run.flowId, triggerKey: 'm' });
+          await startRun(storage); // Running, with no control row at all
           clock.advance(365 * 86_400_000);
           expect(await ctl.getRunsPastDeadline(10)).toEqual([]);
         },

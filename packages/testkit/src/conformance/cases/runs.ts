@@ -215,6 +215,9 @@ export const runCases: CaseGroup[] = [
         title: 'recordStepComplete for a never-started step returns false and creates nothing',
         run: async ({ storage }) => {
           const run = await startRun(storage);
+          // Other rows of the run exist (a ledger row, an output); the step row does not.
+          await storage.runs.tryRecordDispatch(run.id, 'ghost');
+          await storage.outputs.saveStepOutput(run.id, 'other', 1);
           const ok = await storage.runs.recordStepComplete({
             runId: run.id,
             stepKey: 'ghost',
@@ -442,6 +445,7 @@ export const runCases: CaseGroup[] = [
           }
           expect(await storage.runs.getActiveRuns(2)).toHaveLength(2);
           expect(await storage.runs.getActiveRuns(0)).toEqual([]);
+          expect(await storage.runs.getActiveRuns(-1)).toHaveLength(5);
           expect(await storage.runs.getActiveRuns()).toHaveLength(5);
         },
       },
