@@ -629,6 +629,9 @@ export const runtimeCases: CaseGroup[] = [
           expect(
             await storage.runs.recordStepStart({ runId: unknown, stepKey: 's', stepType: 'W', owner: 'w' }),
           ).toBe(false);
+          expect(
+            await storage.runs.recordStepComplete({ runId: uuid(), stepKey: 's', status: 'Succeeded' }),
+          ).toBe(false);
           clock.advance(60_000);
           expect(await rt.getExpiredClaims(10)).toEqual([]);
         },
