@@ -49,7 +49,7 @@ function reference126(schema: string): string[] {
 /** Migration behaviour against a real server: fresh install, re-run, concurrent runs, upgrades. */
 export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSchema: () => string): void {
   describe('sqlserver migrations', () => {
-    it('MG1/MG2: migrating twice creates every table once and leaves the version at current', async () => {
+    it('migrating twice creates every table once and leaves the version at current', async () => {
       const schema = newSchema();
       const n = new SqlNames(schema);
       try {
@@ -67,7 +67,7 @@ export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSc
       }
     }, 120_000);
 
-    it('MG4: five migrators on separate pools at once all succeed (sp_getapplock)', async () => {
+    it('five migrators on separate pools at once all succeed (sp_getapplock)', async () => {
       const schema = newSchema();
       const { Kysely } = await import('kysely');
       const pools = Array.from(
@@ -84,7 +84,7 @@ export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSc
       }
     }, 180_000);
 
-    it('MG3: upgrades a 1.26-shaped schema without data loss, with binary key collations afterwards', async () => {
+    it('upgrades a 1.26-shaped schema without data loss, with binary key collations afterwards', async () => {
       const schema = newSchema();
       const run = '11111111-2222-4333-8444-555555555555';
       try {
