@@ -13,7 +13,7 @@ import {
   toJsonText,
 } from '@floworch/core';
 import { toDate } from './copy.js';
-import type { MemoryState } from './state.js';
+import type { EventRow, MemoryState } from './state.js';
 
 /** In-memory {@link OutputsRepository} and {@link FlowEventReader}. Values are kept as JSON text. */
 export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
@@ -33,19 +33,23 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
   }
 
   async saveStepOutput(runId: string, stepKey: string, value: unknown): Promise<void> {
+    // Stryker disable next-line StringLiteral: error messages are not part of the contract.
     this.put(runId, stepKey, value, `output of step '${stepKey}'`);
   }
 
   async saveStepInput(runId: string, stepKey: string, inputs: unknown): Promise<void> {
+    // Stryker disable next-line StringLiteral: error messages are not part of the contract.
     this.put(runId, OutputKeys.stepInput(stepKey), inputs, `inputs of step '${stepKey}'`);
   }
 
   async saveTriggerData(runId: string, data: unknown): Promise<void> {
+    // Stryker disable next-line StringLiteral: error messages are not part of the contract.
     this.put(runId, OutputKeys.triggerData, data, 'trigger data');
   }
 
   async saveTriggerHeaders(runId: string, headers: Readonly<Record<string, string>> | null): Promise<void> {
     if (headers === null || headers === undefined) return;
+    // Stryker disable next-line StringLiteral: error messages are not part of the contract.
     this.put(runId, OutputKeys.triggerHeaders, lowerCaseHeaders(headers), 'trigger headers');
   }
 
@@ -65,20 +69,28 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
     return this.read(runId, OutputKeys.stepInput(stepKey));
   }
 
-  async recordEvent(runId: string, event: FlowEventInput, defaultStepKey?: string | null): Promise<void> {
-    this.state.runData(runId).events.push({
-      sequence: this.state.nextEventSequence++,
+  /** Builds an event row without storing it (sequence assigned on append). */
+  private eventRow(event: FlowEventInput, defaultStepKey?: string | null): Omit<EventRow, 'sequence'> {
+    return {
       timestamp: (event.timestamp ?? this.clock.now()).getTime(),
       type: event.type,
       stepKey: event.stepKey ?? defaultStepKey ?? null,
       message: event.message ?? null,
-    });
+    };
+  }
+
+  async recordEvent(runId: string, event: FlowEventInput, defaultStepKey?: string | null): Promise<void> {
+    const row = this.eventRow(event, defaultStepKey);
+    this.state.runData(runId).events.push({ sequence: this.state.nextEventSequence++, ...row });
   }
 
   async recordEvents(
     events: ReadonlyArray<{ readonly runId: string; readonly event: FlowEventInput }>,
   ): Promise<void> {
-    for (const { runId, event } of events) await this.recordEvent(runId, event);
+    // Build every row before appending any, so a bad element leaves the log untouched (all or none).
+    const rows = events.map(({ runId, event }) => ({ runId, row: this.eventRow(event) }));
+    for (const { runId, row } of rows)
+      this.state.runData(runId).events.push({ sequence: this.state.nextEventSequence++, ...row });
   }
 
   async getRunEvents(runId: string, page?: EventPage): Promise<FlowEventRecord[]> {

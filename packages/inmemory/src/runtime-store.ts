@@ -45,6 +45,7 @@ export class InMemoryRuntimeStore implements FlowRunRuntimeStore {
 
   async tryClaimStep(runId: string, stepKey: string, lease?: ClaimLease): Promise<boolean> {
     if (lease && !(lease.durationMs > 0))
+      // Stryker disable next-line StringLiteral: error messages are not part of the contract.
       throw new InvalidArgumentError('lease.durationMs', 'must be a positive number');
     // Check and set happen in one synchronous stretch: JS runs it without interleaving.
     const data = this.state.runData(runId);
@@ -64,6 +65,8 @@ export class InMemoryRuntimeStore implements FlowRunRuntimeStore {
   }
 
   async renewStepClaim(runId: string, stepKey: string, owner: string, durationMs: number): Promise<boolean> {
+    // Stryker disable next-line StringLiteral: error messages are not part of the contract.
+    if (!(durationMs > 0)) throw new InvalidArgumentError('durationMs', 'must be a positive number');
     const claim = this.state.peekRunData(runId)?.claims.get(stepKey);
     if (!claim || claim.owner !== owner) return false;
     claim.leaseExpiresAt = this.clock.now().getTime() + durationMs;
@@ -92,7 +95,13 @@ export class InMemoryRuntimeStore implements FlowRunRuntimeStore {
         found.push({ runId, stepKey, owner: claim.owner, leaseExpiresAt: toDate(claim.leaseExpiresAt) });
       }
     }
-    found.sort((a, b) => a.leaseExpiresAt.getTime() - b.leaseExpiresAt.getTime());
+    // Oldest expiry first; ties by run id, then step key (ordinal), so every backend lists alike.
+    found.sort(
+      (a, b) =>
+        a.leaseExpiresAt.getTime() - b.leaseExpiresAt.getTime() ||
+        compareOrdinal(a.runId, b.runId) ||
+        compareOrdinal(a.stepKey, b.stepKey),
+    );
     return found.slice(0, Math.max(0, Math.trunc(limit)));
   }
 
@@ -125,4 +134,9 @@ export class InMemoryRuntimeStore implements FlowRunRuntimeStore {
   async getRunStatus(runId: string): Promise<string | null> {
     return this.state.runs.get(runId.toLowerCase())?.status ?? null;
   }
+}
+
+/** Ordinal (code-unit) comparison, like SQL `COLLATE "C"`. */
+function compareOrdinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

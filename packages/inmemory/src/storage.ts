@@ -71,9 +71,11 @@ function build(state: MemoryState, clock: Clock, dlqCapacity: number): InMemoryS
  * await storage.flows.save({ id: crypto.randomUUID(), name: 'hello' });
  */
 export function createInMemoryStorage(options: InMemoryStorageOptions = {}): InMemoryStorage {
+  // Stryker disable all: option checking of this backend, not a storage contract (see inmemory.test.ts).
   const capacity = options.dlqCapacity ?? 1000;
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new RangeError(`dlqCapacity must be a positive integer, got ${String(options.dlqCapacity)}`);
   }
+  // Stryker restore all
   return build(new MemoryState(), options.clock ?? systemClock, capacity);
 }

@@ -20,7 +20,7 @@ const rejection = (reason: string) => ({
 // Behaviour specific to the in-memory backend; the shared contract is covered by the
 // conformance suite in @floworch/testkit.
 describe('@floworch/inmemory', () => {
-  it('keeps only the newest N webhook rejections (WD9 ring buffer)', async () => {
+  it('keeps only the newest N webhook rejections (ring buffer)', async () => {
     const storage = createInMemoryStorage({ dlqCapacity: 3 });
     for (const reason of ['a', 'b', 'c', 'd', 'e']) await storage.webhookRejections.write(rejection(reason));
     const page = await storage.webhookRejections.query({});

@@ -27,3 +27,4 @@ export {
   type FlowTestHostOptions,
   type TestRun,
 } from './host/test-host.js';
+export { openWorkerPeer, type WorkerPeerOptions } from './peers/worker-peer.js';

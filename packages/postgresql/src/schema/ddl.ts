@@ -26,7 +26,7 @@ const index = (name: string, on: string): DdlStep => ({
   sql: `CREATE INDEX IF NOT EXISTS ${name} ON {s}.${on}`,
 });
 
-/** The reference's 1.26 table set (storage.md §6.2), in snake_case. */
+/** The table set of the 1.26 schema this backend upgrades from, in snake_case. */
 const REFERENCE_TABLES: readonly DdlStep[] = [
   table(
     'flow_definitions',
@@ -180,7 +180,7 @@ const REFERENCE_TABLES: readonly DdlStep[] = [
   column('flow_runs', 'source_run_id UUID NULL'),
 ];
 
-/** What this port adds on top of the reference schema (DECISIONS.md). */
+/** What this backend adds on top of the 1.26 schema: traces, the attempt counter, lease owner and expiry, waiter order, the version table. */
 const ADDITIONS: readonly DdlStep[] = [
   column('flow_steps', 'evaluation_trace_json TEXT NULL'),
   column('flow_step_attempts', 'evaluation_trace_json TEXT NULL'),
@@ -219,7 +219,7 @@ const ADDITIONS: readonly DdlStep[] = [
   },
 ];
 
-/** Secondary indexes: the reference's set plus the ones its sweeps lacked (§6.3 [GAP]). */
+/** Secondary indexes: the 1.26 set plus the ones its sweeps (expired claims, deadlines, retention) lacked. */
 const INDEXES: readonly DdlStep[] = [
   index('ix_flow_runs_flow_id', 'flow_runs (flow_id)'),
   index('ix_flow_runs_status', 'flow_runs (status)'),

@@ -74,7 +74,7 @@ FROM ${this.ctx.n.table('FlowRunControls')} WHERE [RunId] = ${uuid(runId, 'runId
 
   /**
    * Runs a guarded transition on the control row, creating the row first when it is missing
-   * (DECISIONS 6). `update` must end with a `WHERE` that makes it a no-op once applied; the
+   * (cancel and timeout work on runs that have none yet). `update` must end with a `WHERE` that makes it a no-op once applied; the
    * batch answers whether this call changed the row.
    */
   private async transition(runId: string, update: RawBuilder<unknown>): Promise<boolean> {

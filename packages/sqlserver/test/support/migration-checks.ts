@@ -46,10 +46,10 @@ function reference126(schema: string): string[] {
   ];
 }
 
-/** Migration behaviour against a real server (storage.md §10.2). */
+/** Migration behaviour against a real server: fresh install, re-run, concurrent runs, upgrades. */
 export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSchema: () => string): void {
   describe('sqlserver migrations', () => {
-    it('MG1/MG2: migrating twice creates every table once and leaves the version at current', async () => {
+    it('migrating twice creates every table once and leaves the version at current', async () => {
       const schema = newSchema();
       const n = new SqlNames(schema);
       try {
@@ -67,7 +67,7 @@ export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSc
       }
     }, 120_000);
 
-    it('MG4: five migrators on separate pools at once all succeed (sp_getapplock)', async () => {
+    it('five migrators on separate pools at once all succeed (sp_getapplock)', async () => {
       const schema = newSchema();
       const { Kysely } = await import('kysely');
       const pools = Array.from(
@@ -84,7 +84,7 @@ export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSc
       }
     }, 180_000);
 
-    it('MG5: upgrading a version-1 ledger backfills VisibleAt once (unfinished steps of Running runs due at DispatchedAt)', async () => {
+    it('upgrading a version-1 ledger backfills VisibleAt once (unfinished steps of Running runs due at DispatchedAt)', async () => {
       const schema = newSchema();
       const n = new SqlNames(schema);
       const t = (name: (typeof TABLES)[number]) => sql.raw(n.text(name));
@@ -162,7 +162,7 @@ SELECT [RunId], [StepKey], [VisibleAt], [Attempt] FROM ${t('FlowStepDispatches')
       }
     }, 180_000);
 
-    it('MG3: upgrades a 1.26-shaped schema without data loss, with binary key collations afterwards', async () => {
+    it('upgrades a 1.26-shaped schema without data loss, with binary key collations afterwards', async () => {
       const schema = newSchema();
       const run = '11111111-2222-4333-8444-555555555555';
       try {

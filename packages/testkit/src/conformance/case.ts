@@ -13,6 +13,12 @@ export interface CaseContext {
    * Only available to cases declared with `needsPeers`.
    */
   instances(count: number): Promise<FlowStorage[]>;
+  /**
+   * Reports the case as skipped with `reason` and stops it. For cases whose need can only be seen
+   * on the store itself (an optional method such as `outputs.recordEvents`), so a missing part is
+   * reported rather than silently passed.
+   */
+  skip(reason: string): never;
 }
 
 /** One conformance case. `id` is stable and appears first in the test title. */

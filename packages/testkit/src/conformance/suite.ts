@@ -86,8 +86,8 @@ export function defineStorageConformance(options: StorageConformanceOptions): vo
             it.skip(`${c.id} — ${c.title} [skipped: ${reason}]`, () => {});
             continue;
           }
-          it(`${c.id} — ${c.title}`, { timeout }, async () => {
-            await runCase(c, options, raceWidth);
+          it(`${c.id} — ${c.title}`, { timeout }, async (test) => {
+            await runCase(c, options, raceWidth, (why) => test.skip(`skipped: ${why}`));
           });
         }
       });
@@ -100,6 +100,7 @@ async function runCase(
   c: ConformanceCase,
   options: StorageConformanceOptions,
   raceWidth: number,
+  skip: (reason: string) => never,
 ): Promise<void> {
   const clock = new ManualClock(T0);
   const testId = randomBytes(6).toString('hex');
@@ -110,6 +111,7 @@ async function runCase(
       storage: fixture.storage,
       clock,
       raceWidth,
+      skip,
       instances: async (count) => {
         if (!c.needsPeers) throw new Error(`case '${c.id}' asked for peers without declaring needsPeers`);
         const openPeer = fixture.openPeer;

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { FlowStorage } from '../../storage/backend.js';
 import type { Clock } from '../../storage/clock.js';
 
-/** Runs deleted per batch when the caller names no batch size (DECISIONS: 500 runs per transaction). */
+/** Runs deleted per batch when the caller names no batch size (500 runs per transaction, as the storage contract sets). */
 export const DEFAULT_RETENTION_BATCH_SIZE = 500;
 
 /** Options of {@link createRetentionSweeper}. */

@@ -4,14 +4,14 @@ import { countTrue, fulfilled, pick, race, startRun, T0, uuid } from '../fixture
 
 const EMPTY = '00000000-0000-0000-0000-000000000000';
 
-/** Run control and idempotency (storage.md §10.7 + DECISIONS 5, 6). */
+/** Run control and idempotency. */
 export const controlCases: CaseGroup[] = [
   {
     name: 'control',
     cases: [
       {
         id: 'control.configure-roundtrip',
-        title: 'configureRun then getRunControl returns the fields, not cancelled (RC1)',
+        title: 'configureRun then getRunControl returns the fields, not cancelled',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -42,7 +42,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.unknown-null',
-        title: 'getRunControl of an unknown run returns null (RC1)',
+        title: 'getRunControl of an unknown run returns null',
         requires: ['control'],
         run: async ({ storage }) => {
           expect(await need(storage.control, 'control').getRunControl(uuid())).toBeNull();
@@ -50,7 +50,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.configure-twice-preserves-cancel',
-        title: 'configureRun on an existing row updates fields and preserves cancel/timeout state (RC2)',
+        title: 'configureRun on an existing row updates fields and preserves cancel/timeout state',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -80,7 +80,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.cancel-guarded',
-        title: 'requestCancel: true then false; first reason and time kept (RC3)',
+        title: 'requestCancel: true then false; first reason and time kept',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -96,7 +96,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.cancel-without-row-creates',
-        title: 'requestCancel on a run without a control row creates it and returns true (DECISIONS 6, RC4)',
+        title: 'requestCancel on a run without a control row creates it and returns true',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -113,8 +113,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.timeout-guarded',
-        title:
-          'markTimedOut: first true, later false; timedOutAt kept; cancel flag forced (DECISIONS 6, RC5)',
+        title: 'markTimedOut: first true, later false; timedOutAt kept; cancel flag forced',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -131,7 +130,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.timeout-without-row-creates',
-        title: 'markTimedOut on a run without a control row creates it and returns true (DECISIONS 6)',
+        title: 'markTimedOut on a run without a control row creates it and returns true',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -144,7 +143,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.cancel-then-timeout',
-        title: 'cancel then markTimedOut: both true, both flags set, earlier cancel time kept (RC6)',
+        title: 'cancel then markTimedOut: both true, both flags set, earlier cancel time kept',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -160,7 +159,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.timeout-then-cancel',
-        title: 'markTimedOut then requestCancel: cancel returns false and the run stays timed out (RC7)',
+        title: 'markTimedOut then requestCancel: cancel returns false and the run stays timed out',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -174,7 +173,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.timeout-reason-precedence',
-        title: 'markTimedOut reason = given ?? existing cancel reason ?? "Run timed out." (DECISIONS 6, RC8)',
+        title: 'markTimedOut reason = given ?? existing cancel reason ?? "Run timed out."',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -208,7 +207,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.extend-deadline-unlatches-timeout',
-        title: 'extendDeadline clears a timeout and the cancel flag it set (DECISIONS 6)',
+        title: 'extendDeadline clears a timeout and the cancel flag it set',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -245,8 +244,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'control.past-deadline-query',
-        title:
-          'getRunsPastDeadline lists Running runs whose deadline passed, earliest first, bounded (DECISIONS 5)',
+        title: 'getRunsPastDeadline lists Running runs whose deadline passed, earliest first, bounded',
         requires: ['control'],
         run: async ({ storage, clock }) => {
           const ctl = need(storage.control, 'control');
@@ -288,6 +286,47 @@ export const controlCases: CaseGroup[] = [
         },
       },
       {
+        id: 'control.past-deadline-tie-by-run-id',
+        title: 'runs overdue since the same instant are listed by run id',
+        requires: ['control'],
+        run: async ({ storage, clock }) => {
+          const ctl = need(storage.control, 'control');
+          const runs = [];
+          for (let i = 0; i < 6; i++) runs.push(await startRun(storage));
+          const later = await startRun(storage);
+          await ctl.configureRun({
+            runId: later.id,
+            flowId: later.flowId,
+            triggerKey: 'm',
+            timeoutAt: new Date(T0 + 2_000),
+          });
+          for (const run of runs)
+            await ctl.configureRun({
+              runId: run.id,
+              flowId: run.flowId,
+              triggerKey: 'm',
+              timeoutAt: new Date(T0 + 1_000),
+            });
+          clock.advance(5_000);
+          const overdue = await ctl.getRunsPastDeadline(10);
+          expect(overdue.map((o) => o.runId)).toEqual([...runs.map((r) => r.id).sort(), later.id]);
+        },
+      },
+      {
+        id: 'control.idempotency-key-trimmed',
+        title: 'configureRun stores the idempotency key trimmed, and a blank key as none',
+        requires: ['control'],
+        run: async ({ storage }) => {
+          const ctl = need(storage.control, 'control');
+          const a = uuid();
+          const b = uuid();
+          await ctl.configureRun({ runId: a, flowId: uuid(), triggerKey: 'm', idempotencyKey: '  order-7 ' });
+          await ctl.configureRun({ runId: b, flowId: uuid(), triggerKey: 'm', idempotencyKey: '   ' });
+          expect((await ctl.getRunControl(a))!.idempotencyKey).toBe('order-7');
+          expect((await ctl.getRunControl(b))!.idempotencyKey).toBeNull();
+        },
+      },
+      {
         id: 'control.past-deadline-empty-without-deadlines',
         title: 'runs without a deadline are never overdue',
         requires: ['control'],
@@ -295,6 +334,7 @@ export const controlCases: CaseGroup[] = [
           const ctl = need(storage.control, 'control');
           const run = await startRun(storage);
           await ctl.configureRun({ runId: run.id, flowId: run.flowId, triggerKey: 'm' });
+          await startRun(storage); // Running, with no control row at all
           clock.advance(365 * 86_400_000);
           expect(await ctl.getRunsPastDeadline(10)).toEqual([]);
         },
@@ -306,7 +346,7 @@ export const controlCases: CaseGroup[] = [
     cases: [
       {
         id: 'idempotency.first-wins',
-        title: 'tryRegisterIdempotencyKey true then false; find returns the first run (IK1)',
+        title: 'tryRegisterIdempotencyKey true then false; find returns the first run',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -319,7 +359,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'idempotency.scoped-per-trigger-and-flow',
-        title: 'the same key under another trigger key or flow is independent (IK3)',
+        title: 'the same key under another trigger key or flow is independent',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -338,7 +378,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'idempotency.normalised',
-        title: 'keys and trigger keys are trimmed and compared case-insensitively (DECISIONS 9, IK4)',
+        title: 'keys and trigger keys are trimmed and compared case-insensitively',
         requires: ['control'],
         run: async ({ storage }) => {
           const ctl = need(storage.control, 'control');
@@ -351,7 +391,7 @@ export const controlCases: CaseGroup[] = [
       },
       {
         id: 'idempotency.unknown-null',
-        title: 'find of an unknown key returns null (IK5)',
+        title: 'find of an unknown key returns null',
         requires: ['control'],
         run: async ({ storage }) => {
           expect(
@@ -362,7 +402,7 @@ export const controlCases: CaseGroup[] = [
       {
         id: 'race.idempotency.exclusive-under-contention',
         title:
-          'N concurrent registrations with distinct run ids: one true, find returns the winner, no errors (IK2)',
+          'N concurrent registrations with distinct run ids: one true, find returns the winner, no errors',
         requires: ['control'],
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {

@@ -1,9 +1,10 @@
 import { checkStorageCapabilities, STORAGE_CAPABILITIES } from '@floworch/core';
 import { expect } from 'vitest';
 import type { CaseGroup } from '../case.js';
+import { type ContractName, missingMethods } from '../contract-methods.js';
 import { countTrue, fulfilled, pick, race, T0, uuid } from '../fixtures.js';
 
-/** Capability declaration and `FlowStore` cases (storage.md §10.3). */
+/** Capability declaration and `FlowStore` cases. */
 export const flowCases: CaseGroup[] = [
   {
     name: 'capabilities',
@@ -18,13 +19,17 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'capabilities.required-contracts-present',
-        title: 'flows, runs, outputs and the clock are always present',
+        title:
+          'flows, runs and outputs have every method, as does each declared capability; the clock, name and close are there',
         run: async ({ storage, clock }) => {
-          expect(typeof storage.flows.save).toBe('function');
-          expect(typeof storage.runs.startRun).toBe('function');
-          expect(typeof storage.outputs.saveStepOutput).toBe('function');
+          const contracts: ContractName[] = ['flows', 'runs', 'outputs', ...storage.capabilities];
+          expect(contracts.flatMap((c) => missingMethods(storage, c))).toEqual([]);
           expect(storage.clock.now().getTime()).toBe(clock.now().getTime());
+          clock.advance(1234);
+          expect(storage.clock.now().getTime()).toBe(T0 + 1234);
           expect(typeof storage.name).toBe('string');
+          expect(storage.name.trim()).not.toBe('');
+          expect(typeof storage.close).toBe('function');
         },
       },
     ],
@@ -34,7 +39,7 @@ export const flowCases: CaseGroup[] = [
     cases: [
       {
         id: 'flows.save.roundtrip',
-        title: 'save then get returns every field with store-stamped times (FS1)',
+        title: 'save then get returns every field with store-stamped times',
         run: async ({ storage }) => {
           const id = uuid();
           await storage.flows.save({
@@ -58,14 +63,14 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.get.unknown-null',
-        title: 'get of an unknown id returns null (FS2)',
+        title: 'get of an unknown id returns null',
         run: async ({ storage }) => {
           expect(await storage.flows.getById(uuid())).toBeNull();
         },
       },
       {
         id: 'flows.save.overwrite-keeps-created-at',
-        title: 'saving an existing id overwrites fields, keeps createdAt, advances updatedAt (FS3)',
+        title: 'saving an existing id overwrites fields, keeps createdAt, advances updatedAt',
         run: async ({ storage, clock }) => {
           const id = uuid();
           await storage.flows.save({ id, name: 'A', version: '1.0', manifestJson: null, isEnabled: true });
@@ -86,7 +91,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.save.returns-persisted-with-defaults',
-        title: 'save returns the persisted record; version defaults to "1.0" and isEnabled to true (FS4)',
+        title: 'save returns the persisted record; version defaults to "1.0" and isEnabled to true',
         run: async ({ storage }) => {
           const id = uuid();
           const saved = await storage.flows.save({ id, name: 'Defaults' });
@@ -103,7 +108,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.set-enabled.toggles',
-        title: 'setEnabled returns the updated record, persists it and advances updatedAt (FS5)',
+        title: 'setEnabled returns the updated record, persists it and advances updatedAt',
         run: async ({ storage, clock }) => {
           const id = uuid();
           await storage.flows.save({ id, name: 'Toggle' });
@@ -121,7 +126,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.set-enabled.unknown-throws-not-found',
-        title: 'setEnabled of an unknown id throws FLOW_NOT_FOUND and creates nothing (FS6)',
+        title: 'setEnabled of an unknown id throws FLOW_NOT_FOUND and creates nothing',
         run: async ({ storage }) => {
           const id = uuid();
           await expect(storage.flows.setEnabled(id, false)).rejects.toMatchObject({ code: 'FLOW_NOT_FOUND' });
@@ -130,7 +135,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.delete.removes',
-        title: 'delete removes the definition; other definitions stay (FS7)',
+        title: 'delete removes the definition; other definitions stay',
         run: async ({ storage }) => {
           const a = uuid();
           const b = uuid();
@@ -143,7 +148,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.delete.unknown-noop',
-        title: 'delete of an unknown id is a no-op (FS7)',
+        title: 'delete of an unknown id is a no-op',
         run: async ({ storage }) => {
           await storage.flows.save({ id: uuid(), name: 'Keep' });
           await expect(storage.flows.delete(uuid())).resolves.toBeUndefined();
@@ -152,14 +157,34 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.get-all.ordered-by-name',
-        title: 'getAll orders by name ascending (FS8)',
+        title: 'getAll orders by name (ordinal: upper-case first), equal names by id ascending',
         run: async ({ storage }) => {
+          const twins = [uuid(), uuid(), uuid()];
           for (const name of ['Charlie', 'alpha-ish', 'Bravo', 'Delta'])
             await storage.flows.save({ id: uuid(), name });
-          const names = (await storage.flows.getAll()).map((f) => f.name);
-          expect(names).toHaveLength(4);
-          expect(names.indexOf('Bravo')).toBeLessThan(names.indexOf('Charlie'));
-          expect(names.indexOf('Charlie')).toBeLessThan(names.indexOf('Delta'));
+          for (const id of twins) await storage.flows.save({ id, name: 'Bravo' });
+          const all = await storage.flows.getAll();
+          expect(all.map((f) => f.name)).toEqual([
+            'Bravo',
+            'Bravo',
+            'Bravo',
+            'Bravo',
+            'Charlie',
+            'Delta',
+            'alpha-ish',
+          ]);
+          const bravoIds = all.filter((f) => f.name === 'Bravo').map((f) => f.id);
+          expect(bravoIds).toEqual([...bravoIds].sort());
+          expect(bravoIds).toEqual(expect.arrayContaining(twins));
+        },
+      },
+      {
+        id: 'flows.get-all.many-ties',
+        title: 'getAll orders many flows of one name by id ascending, whatever the save order',
+        run: async ({ storage }) => {
+          const ids = Array.from({ length: 70 }, () => uuid());
+          for (const id of ids) await storage.flows.save({ id, name: 'Same' });
+          expect((await storage.flows.getAll()).map((f) => f.id)).toEqual([...ids].sort());
         },
       },
       {
@@ -178,7 +203,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'flows.health-probe',
-        title: 'getAll succeeds on a healthy store and returns the definitions (FS10)',
+        title: 'getAll succeeds on a healthy store and returns the definitions',
         run: async ({ storage }) => {
           expect(await storage.flows.getAll()).toEqual([]);
           await storage.flows.save({ id: uuid(), name: 'One' });
@@ -187,7 +212,7 @@ export const flowCases: CaseGroup[] = [
       },
       {
         id: 'race.flows.concurrent-first-save',
-        title: 'concurrent first saves of one new id from many connections: no error, one row (FS9)',
+        title: 'concurrent first saves of one new id from many connections: no error, one row',
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
           const stores = await instances(3);

@@ -2,14 +2,14 @@ import { expect } from 'vitest';
 import { type CaseGroup, need } from '../case.js';
 import { fulfilled, pick, race, T0, uuid } from '../fixtures.js';
 
-/** Outputs repository and run events (storage.md §10.8 + DECISIONS 7). */
+/** Outputs repository and run events. */
 export const outputCases: CaseGroup[] = [
   {
     name: 'outputs',
     cases: [
       {
         id: 'outputs.trigger-data-roundtrip',
-        title: 'trigger data round-trips with key casing preserved (OU1)',
+        title: 'trigger data round-trips with key casing preserved',
         run: async ({ storage }) => {
           const runId = uuid();
           const data = { OrderId: 42, customerName: 'Zoë', Lines: [{ SKU: 'a-1', qty: 2 }] };
@@ -19,7 +19,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.unknown-run-null',
-        title: 'unknown run: trigger data, headers, step output and input all read null (OU2)',
+        title: 'unknown run: trigger data, headers, step output and input all read null',
         run: async ({ storage }) => {
           const runId = uuid();
           expect(await storage.outputs.getTriggerData(runId)).toBeNull();
@@ -30,7 +30,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.headers-roundtrip-case-insensitive',
-        title: 'headers round-trip; names come back lowercased so lookups ignore case (OU3)',
+        title: 'headers round-trip; names come back lowercased so lookups ignore case',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveTriggerHeaders(runId, {
@@ -43,19 +43,20 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.null-headers-store-nothing',
-        title: 'saving null headers stores nothing and keeps earlier headers (OU3)',
+        title: 'saving null headers stores nothing and keeps earlier headers',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveTriggerHeaders(runId, null);
           expect(await storage.outputs.getTriggerHeaders(runId)).toBeNull();
           await storage.outputs.saveTriggerHeaders(runId, { A: '1' });
           await storage.outputs.saveTriggerHeaders(runId, null);
+          await storage.outputs.saveTriggerHeaders(runId, undefined as never);
           expect(await storage.outputs.getTriggerHeaders(runId)).toEqual({ a: '1' });
         },
       },
       {
         id: 'outputs.step-output-overwrite',
-        title: 'step output round-trips; a second save overwrites (OU4)',
+        title: 'step output round-trips; a second save overwrites',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveStepOutput(runId, 'fetch', { n: 1 });
@@ -66,7 +67,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.step-input-independent',
-        title: 'step input is stored apart from the output of the same step (OU5)',
+        title: 'step input is stored apart from the output of the same step',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveStepInput(runId, 'send', { to: 'x@example.com' });
@@ -78,7 +79,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.null-output-reads-null',
-        title: 'a stored null or undefined output reads back as null (OU6)',
+        title: 'a stored null or undefined output reads back as null',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveStepOutput(runId, 'a', null);
@@ -88,8 +89,28 @@ export const outputCases: CaseGroup[] = [
         },
       },
       {
+        id: 'outputs.null-clears-existing',
+        title:
+          'saving null or undefined over a stored output, input or trigger payload replaces it with null',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          const o = storage.outputs;
+          for (const empty of [null, undefined]) {
+            await o.saveStepOutput(runId, 'a', { v: 1 });
+            await o.saveStepInput(runId, 'a', { v: 2 });
+            await o.saveTriggerData(runId, { v: 3 });
+            await o.saveStepOutput(runId, 'a', empty);
+            await o.saveStepInput(runId, 'a', empty);
+            await o.saveTriggerData(runId, empty);
+            expect(await o.getStepOutput(runId, 'a')).toBeNull();
+            expect(await o.getStepInput(runId, 'a')).toBeNull();
+            expect(await o.getTriggerData(runId)).toBeNull();
+          }
+        },
+      },
+      {
         id: 'outputs.isolated-per-run',
-        title: 'outputs of one run are invisible to another (OU7)',
+        title: 'outputs of one run are invisible to another',
         run: async ({ storage }) => {
           const a = uuid();
           const b = uuid();
@@ -101,7 +122,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'outputs.step-keys-case-sensitive',
-        title: "step keys are case-sensitive: 'Fetch' and 'fetch' are different outputs (DECISIONS 10)",
+        title: "step keys are case-sensitive: 'Fetch' and 'fetch' are different outputs",
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.outputs.saveStepOutput(runId, 'Fetch', 'upper');
@@ -124,16 +145,18 @@ export const outputCases: CaseGroup[] = [
       {
         id: 'outputs.unserialisable-rejected',
         title:
-          'a value JSON cannot hold (BigInt, cycle) is rejected with a clear error; the old value survives',
+          'a value JSON cannot hold (BigInt, cycle) is rejected with INVALID_ARGUMENT; the old value survives',
         run: async ({ storage }) => {
           const runId = uuid();
+          // Messages are not part of the contract; the error class name and code are.
+          const invalid = { name: 'InvalidArgumentError', code: 'INVALID_ARGUMENT' };
           await storage.outputs.saveStepOutput(runId, 'a', { ok: 1 });
-          await expect(storage.outputs.saveStepOutput(runId, 'a', { n: 10n })).rejects.toThrow(
-            /output of step 'a'/,
-          );
+          await expect(storage.outputs.saveStepOutput(runId, 'a', { n: 10n })).rejects.toMatchObject(invalid);
           const cyclic: Record<string, unknown> = {};
           cyclic.self = cyclic;
-          await expect(storage.outputs.saveStepOutput(runId, 'a', cyclic)).rejects.toThrow(/JSON/);
+          await expect(storage.outputs.saveStepOutput(runId, 'a', cyclic)).rejects.toMatchObject(invalid);
+          await expect(storage.outputs.saveStepInput(runId, 'a', cyclic)).rejects.toMatchObject(invalid);
+          await expect(storage.outputs.saveTriggerData(runId, { n: 1n })).rejects.toMatchObject(invalid);
           expect(await storage.outputs.getStepOutput(runId, 'a')).toEqual({ ok: 1 });
         },
       },
@@ -144,7 +167,7 @@ export const outputCases: CaseGroup[] = [
     cases: [
       {
         id: 'events.record-and-read',
-        title: 'recordEvent then getRunEvents returns type, message, timestamp and step key (EV1)',
+        title: 'recordEvent then getRunEvents returns type, message, timestamp and step key',
         requires: ['events'],
         run: async ({ storage }) => {
           const runId = uuid();
@@ -160,7 +183,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.default-step-key',
-        title: "an event without a step key takes the caller's default step key (EV1)",
+        title: "an event without a step key takes the caller's default step key",
         requires: ['events'],
         run: async ({ storage }) => {
           const runId = uuid();
@@ -172,7 +195,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.ordered-by-sequence',
-        title: 'events come back in append order with strictly increasing sequences (EV2)',
+        title: 'events come back in append order with strictly increasing sequences',
         requires: ['events'],
         run: async ({ storage, clock }) => {
           const runId = uuid();
@@ -188,7 +211,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.paging-clamps',
-        title: 'skip/take paging; skip<0 → 0, take<1 → 1, default take 200 (EV3)',
+        title: 'skip/take paging; skip<0 → 0, take<1 → 1, default take 200',
         requires: ['events'],
         run: async ({ storage }) => {
           const reader = need(storage.events, 'events');
@@ -211,7 +234,7 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.isolated-per-run',
-        title: 'events are isolated per run; an unknown run has none (EV4)',
+        title: 'events are isolated per run; an unknown run has none',
         requires: ['events'],
         run: async ({ storage }) => {
           const a = uuid();
@@ -221,29 +244,54 @@ export const outputCases: CaseGroup[] = [
       },
       {
         id: 'events.bulk-append-ordered',
-        title: 'recordEvents (when offered) appends a batch across runs in array order (EV2)',
+        title: 'recordEvents (when offered) appends a batch across runs in array order',
         requires: ['events'],
-        run: async ({ storage }) => {
+        run: async ({ storage, skip }) => {
           const bulk = storage.outputs.recordEvents?.bind(storage.outputs);
+          if (!bulk) return skip('backend does not offer outputs.recordEvents');
           const a = uuid();
           const b = uuid();
           const batch = Array.from({ length: 10 }, (_, i) => ({
             runId: i % 2 === 0 ? a : b,
             event: { type: `E${i}`, stepKey: 's' },
           }));
-          if (bulk) await bulk(batch);
-          else for (const { runId, event } of batch) await storage.outputs.recordEvent(runId, event);
+          await bulk(batch);
+          await storage.outputs.recordEvent(a, { type: 'after' });
           const reader = need(storage.events, 'events');
-          expect((await reader.getRunEvents(a)).map((e) => e.type)).toEqual(['E0', 'E2', 'E4', 'E6', 'E8']);
+          const ofA = await reader.getRunEvents(a);
+          for (let i = 1; i < ofA.length; i++) expect(ofA[i]!.sequence).toBeGreaterThan(ofA[i - 1]!.sequence);
+          expect(ofA.at(-1)!.type).toBe('after');
+          expect(ofA.map((e) => e.type)).toEqual(['E0', 'E2', 'E4', 'E6', 'E8', 'after']);
           const ofB = await reader.getRunEvents(b);
           expect(ofB.map((e) => e.type)).toEqual(['E1', 'E3', 'E5', 'E7', 'E9']);
           expect(ofB.every((e) => e.stepKey === 's' && e.timestamp.getTime() === T0)).toBe(true);
         },
       },
       {
-        id: 'race.events.concurrent-appends',
+        id: 'events.bulk-atomic',
         title:
-          '100 concurrent recordEvent on one run across connections: 100 distinct sequences, none lost (EV5)',
+          'recordEvents (when offered) stores all of a batch or none of it: a bad element stores nothing',
+        requires: ['events'],
+        run: async ({ storage, skip }) => {
+          const bulk = storage.outputs.recordEvents?.bind(storage.outputs);
+          if (!bulk) return skip('backend does not offer outputs.recordEvents');
+          const runId = uuid();
+          await storage.outputs.recordEvent(runId, { type: 'Before' });
+          // The third element is not an event at all: the call must fail before anything lands.
+          const batch = [
+            { runId, event: { type: 'A' } },
+            { runId, event: { type: 'B' } },
+            { runId, event: null as never },
+            { runId, event: { type: 'D' } },
+          ];
+          await expect(bulk(batch)).rejects.toBeDefined();
+          const events = await need(storage.events, 'events').getRunEvents(runId);
+          expect(events.map((e) => e.type)).toEqual(['Before']);
+        },
+      },
+      {
+        id: 'race.events.concurrent-appends',
+        title: '100 concurrent recordEvent on one run across connections: 100 distinct sequences, none lost',
         requires: ['events'],
         needsPeers: true,
         run: async ({ instances }) => {

@@ -1,18 +1,18 @@
 import { expect } from 'vitest';
 import type { CaseGroup } from '../case.js';
-import { finishStep, startRun, T0, uuid } from '../fixtures.js';
+import { finishStep, startRun, uuid } from '../fixtures.js';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/** Run queries, statistics and timeseries (storage.md §10.5). */
+/** Run queries, statistics and timeseries. */
 export const queryCases: CaseGroup[] = [
   {
     name: 'queries',
     cases: [
       {
         id: 'queries.order-newest-first',
-        title: 'getRunsPage orders by startedAt descending and lists carry no steps (RQ1)',
+        title: 'getRunsPage orders by startedAt descending and lists carry no steps',
         run: async ({ storage, clock }) => {
           const ids: string[] = [];
           for (let i = 0; i < 4; i++) {
@@ -26,8 +26,25 @@ export const queryCases: CaseGroup[] = [
         },
       },
       {
+        id: 'queries.order-tie-by-id',
+        title: 'runs started at the same instant are ordered by id ascending, in pages too',
+        run: async ({ storage, clock }) => {
+          // Enough ties that a sort cannot fall back on insertion order to look right.
+          const ids: string[] = [];
+          for (let i = 0; i < 70; i++) ids.push((await startRun(storage)).id);
+          clock.advance(1000);
+          const newest = (await startRun(storage)).id;
+          const tied = [...ids].sort();
+          const page = await storage.runs.getRunsPage({ take: 100 });
+          expect(page.runs.map((r) => r.id)).toEqual([newest, ...tied]);
+          const second = await storage.runs.getRunsPage({ skip: 3, take: 2 });
+          expect(second.runs.map((r) => r.id)).toEqual(tied.slice(2, 4));
+          expect((await storage.runs.getActiveRuns()).map((r) => r.id)).toEqual([newest, ...tied]);
+        },
+      },
+      {
         id: 'queries.flow-filter',
-        title: 'flowId filters exactly (RQ2)',
+        title: 'flowId filters exactly',
         run: async ({ storage }) => {
           const flowId = uuid();
           await startRun(storage, { flowId });
@@ -40,7 +57,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.paging-total',
-        title: 'skip/take page the results; totalCount counts every match (RQ3)',
+        title: 'skip/take page the results; totalCount counts every match',
         run: async ({ storage, clock }) => {
           const ids: string[] = [];
           for (let i = 0; i < 7; i++) {
@@ -55,7 +72,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.status-filter-case-insensitive',
-        title: 'status filter matches case-insensitively (DECISIONS 10, RQ4)',
+        title: 'status filter matches case-insensitively',
         run: async ({ storage }) => {
           const a = await startRun(storage);
           const b = await startRun(storage);
@@ -72,7 +89,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.status-blank-ignored',
-        title: 'a blank status filter is ignored (RQ4)',
+        title: 'a blank status filter is ignored',
         run: async ({ storage }) => {
           await startRun(storage);
           const done = await startRun(storage);
@@ -82,8 +99,23 @@ export const queryCases: CaseGroup[] = [
         },
       },
       {
+        id: 'queries.filters-trimmed',
+        title: 'status and search filters are trimmed before matching',
+        run: async ({ storage }) => {
+          const done = await startRun(storage, { flowName: 'Invoices' });
+          await storage.runs.completeRun(done.id, 'Succeeded');
+          await startRun(storage, { flowName: 'Other' });
+          expect((await storage.runs.getRunsPage({ status: '  succeeded ' })).runs.map((r) => r.id)).toEqual([
+            done.id,
+          ]);
+          expect((await storage.runs.getRunsPage({ search: '  invoices  ' })).runs.map((r) => r.id)).toEqual([
+            done.id,
+          ]);
+        },
+      },
+      {
         id: 'queries.search.run-fields',
-        title: 'search matches run id, flow name, trigger key, status and job id (RQ5)',
+        title: 'search matches run id, flow name, trigger key, status and job id',
         run: async ({ storage }) => {
           const byName = await startRun(storage, { flowName: 'InvoiceApproval' });
           const byTrigger = await startRun(storage, { triggerKey: 'nightly-cron' });
@@ -101,7 +133,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.search.step-fields',
-        title: 'search matches step keys, step errors and step outputs (RQ6)',
+        title: 'search matches step keys, step errors and step outputs',
         run: async ({ storage }) => {
           const a = await startRun(storage);
           await finishStep(storage, a.id, 'reserve-inventory', 'Succeeded');
@@ -118,7 +150,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.search.attempt-history',
-        title: 'search matches errors of earlier attempts that the step row no longer shows (RQ6)',
+        title: 'search matches errors of earlier attempts that the step row no longer shows',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 's', 'Failed', { errorMessage: 'transient-gateway-hiccup' });
@@ -131,7 +163,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.search.not-trigger-data-or-inputs',
-        title: 'search does not look into trigger data or step inputs (RQ7)',
+        title: 'search does not look into trigger data or step inputs',
         run: async ({ storage }) => {
           const run = await startRun(storage, { triggerDataJson: '{"secret":"needle-in-trigger"}' });
           await finishStep(storage, run.id, 's', 'Succeeded', { inputJson: '{"q":"needle-in-input"}' });
@@ -141,7 +173,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.search.literal-wildcards',
-        title: 'search treats %, _, \\ and [ literally (RQ8)',
+        title: 'search treats %, _, \\ and [ literally',
         run: async ({ storage }) => {
           const pct = await startRun(storage, { flowName: 'rate 100%' });
           const under = await startRun(storage, { flowName: 'snake_case' });
@@ -159,7 +191,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.combined-filters',
-        title: 'flow + status + search + paging are ANDed (RQ9)',
+        title: 'flow + status + search + paging are ANDed',
         run: async ({ storage, clock }) => {
           const flowId = uuid();
           const hits: string[] = [];
@@ -186,13 +218,16 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'queries.paging.edge-cases',
-        title: 'skip beyond total, take 0, negative values and take > 500 are clamped (DECISIONS 11, RQ10)',
+        title: 'skip beyond total, take 0, negative values and take > 500 are clamped',
         run: async ({ storage }) => {
           for (let i = 0; i < 3; i++) await startRun(storage);
           expect(await storage.runs.getRunsPage({ skip: 10, take: 5 })).toEqual({ runs: [], totalCount: 3 });
           expect(await storage.runs.getRunsPage({ take: 0 })).toEqual({ runs: [], totalCount: 3 });
-          expect((await storage.runs.getRunsPage({ skip: -5, take: 2 })).runs).toHaveLength(2);
-          expect((await storage.runs.getRunsPage({ take: -1 })).runs).toHaveLength(0);
+          const firstTwo = (await storage.runs.getRunsPage({ skip: 0, take: 2 })).runs.map((r) => r.id);
+          const negative = await storage.runs.getRunsPage({ skip: -5, take: 2 });
+          expect(negative.runs.map((r) => r.id)).toEqual(firstTwo);
+          expect(negative.totalCount).toBe(3);
+          expect(await storage.runs.getRunsPage({ take: -1 })).toEqual({ runs: [], totalCount: 3 });
           expect((await storage.runs.getRunsPage({ take: 100_000 })).runs).toHaveLength(3);
         },
       },
@@ -222,8 +257,7 @@ export const queryCases: CaseGroup[] = [
     cases: [
       {
         id: 'stats.counts',
-        title:
-          'active runs, succeeded/failed today and flow definitions are counted exactly (RQ11, DECISIONS 10)',
+        title: 'active runs, succeeded/failed today and flow definitions are counted exactly',
         run: async ({ storage }) => {
           await storage.flows.save({ id: uuid(), name: 'A' });
           await storage.flows.save({ id: uuid(), name: 'B' });
@@ -262,6 +296,49 @@ export const queryCases: CaseGroup[] = [
           expect(stats.activeRuns).toBe(0);
         },
       },
+      {
+        id: 'stats.today-by-completion-date',
+        title:
+          'a run started yesterday and finished today counts as today; one started today and running does not',
+        run: async ({ storage, clock }) => {
+          clock.set(Date.UTC(2031, 2, 3, 23, 0, 0));
+          const ok = await startRun(storage);
+          const bad = await startRun(storage);
+          clock.set(Date.UTC(2031, 2, 4, 0, 30, 0));
+          await storage.runs.completeRun(ok.id, 'Succeeded');
+          await storage.runs.completeRun(bad.id, 'Failed');
+          await startRun(storage);
+          expect(await storage.runs.getStatistics()).toMatchObject({
+            activeRuns: 1,
+            completedToday: 1,
+            failedToday: 1,
+          });
+        },
+      },
+    ],
+  },
+  {
+    name: 'statistics-boundaries',
+    cases: [
+      {
+        id: 'stats.today-boundaries',
+        title: 'today starts at 00:00:00.000 UTC inclusive and ends at the next midnight exclusive',
+        run: async ({ storage, clock }) => {
+          const midnight = Date.UTC(2031, 2, 4);
+          const atStart = await startRun(storage);
+          const atEnd = await startRun(storage);
+          const before = await startRun(storage);
+          clock.set(midnight - 1);
+          await storage.runs.completeRun(before.id, 'Succeeded');
+          clock.set(midnight);
+          await storage.runs.completeRun(atStart.id, 'Succeeded');
+          // A clock may be set back: a completion stamped at the next midnight is not today.
+          clock.set(midnight + 86_400_000);
+          await storage.runs.completeRun(atEnd.id, 'Failed');
+          clock.set(midnight + 3_600_000);
+          expect(await storage.runs.getStatistics()).toMatchObject({ completedToday: 1, failedToday: 0 });
+        },
+      },
     ],
   },
   {
@@ -269,7 +346,7 @@ export const queryCases: CaseGroup[] = [
     cases: [
       {
         id: 'timeseries.hourly-buckets',
-        title: 'hourly buckets count runs by status with interpolated p50/p95 (100, 300 ⇒ 200, 290) (RQ12)',
+        title: 'hourly buckets count runs by status with interpolated p50/p95 (100, 300 ⇒ 200, 290)',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 60_000);
@@ -308,7 +385,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.flow-filter',
-        title: 'the flow filter counts only that flow (RQ13)',
+        title: 'the flow filter counts only that flow',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 1000);
@@ -327,7 +404,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.empty-zero-filled',
-        title: 'an empty window returns zero-filled buckets with null percentiles (RQ13)',
+        title: 'an empty window returns zero-filled buckets with null percentiles',
         run: async ({ storage }) => {
           const since = new Date(Date.UTC(2031, 0, 1, 0, 0, 0));
           const buckets = await storage.runs.getRunTimeseries({
@@ -344,7 +421,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.daily-30',
-        title: 'daily buckets over 30 days assign runs to their UTC day (RQ13)',
+        title: 'daily buckets over 30 days assign runs to their UTC day',
         run: async ({ storage, clock }) => {
           const d0 = Date.UTC(2031, 1, 1);
           clock.set(d0 + 3 * DAY + 5 * HOUR);
@@ -364,7 +441,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.until-before-anchor-empty',
-        title: 'until at or before the floored since returns [] (RQ13)',
+        title: 'until at or before the floored since returns []',
         run: async ({ storage }) => {
           const since = new Date(Date.UTC(2031, 0, 1, 5, 30));
           expect(
@@ -378,7 +455,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.timedout-and-skipped-own-fields',
-        title: 'TimedOut and Skipped runs are counted in their own fields (DECISIONS 10, RQ14)',
+        title: 'TimedOut and Skipped runs are counted in their own fields',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 1000);
@@ -406,7 +483,7 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.since-is-lower-bound',
-        title: 'runs before an unaligned since are excluded although its bucket is emitted (DECISIONS 10)',
+        title: 'runs before an unaligned since are excluded although its bucket is emitted',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 10 * 60_000);
@@ -425,27 +502,27 @@ export const queryCases: CaseGroup[] = [
       },
       {
         id: 'timeseries.fractional-durations',
-        title: 'durations are milliseconds between start and completion of finished runs only',
+        title:
+          'percentiles interpolate between durations of finished runs only, keeping fractions of a millisecond',
         run: async ({ storage, clock }) => {
           const h0 = Date.UTC(2031, 2, 4, 6, 0, 0);
           clock.set(h0 + 1000);
           const a = await startRun(storage);
-          clock.advance(1500);
-          await storage.runs.completeRun(a.id, 'Succeeded');
+          const b = await startRun(storage);
           await startRun(storage);
+          clock.advance(1000);
+          await storage.runs.completeRun(a.id, 'Succeeded');
+          clock.advance(1);
+          await storage.runs.completeRun(b.id, 'Failed');
           const [bucket] = await storage.runs.getRunTimeseries({
             granularity: 'Hour',
             since: new Date(h0),
             until: new Date(h0 + HOUR),
           });
-          expect(bucket).toMatchObject({
-            total: 2,
-            succeeded: 1,
-            running: 1,
-            p50DurationMs: 1500,
-            p95DurationMs: 1500,
-          });
-          expect(T0).toBeGreaterThan(0);
+          // Durations 1000 and 1001 ms: the median is 1000.5 and the 95th percentile 1000.95.
+          expect(bucket).toMatchObject({ total: 3, succeeded: 1, failed: 1, running: 1 });
+          expect(bucket!.p50DurationMs).toBe(1000.5);
+          expect(bucket!.p95DurationMs).toBeCloseTo(1000.95, 9);
         },
       },
     ],

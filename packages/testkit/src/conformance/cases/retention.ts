@@ -34,7 +34,77 @@ async function expectGone(storage: FlowStorage, runId: string): Promise<void> {
   if (storage.signals) expect(await storage.signals.getWaiter(runId, 'wait')).toBeNull();
 }
 
-/** Retention sweep (storage.md §10.9 + DECISIONS 9). */
+/** Starts and finishes `count` runs at the current instant, each with one step and an output. */
+async function seedFinishedRuns(storage: FlowStorage, count: number): Promise<number> {
+  for (let i = 0; i < count; i++) {
+    const run = await startRun(storage);
+    await finishStep(storage, run.id, 'a', 'Succeeded');
+    await storage.outputs.saveStepOutput(run.id, 'a', run.id);
+    await storage.runs.completeRun(run.id, 'Succeeded');
+  }
+  return count;
+}
+
+/** Number of runs the store lists. */
+async function countRuns(storage: FlowStorage): Promise<number> {
+  return (await storage.runs.getRunsPage({ take: 0 })).totalCount;
+}
+
+/**
+ * An `AbortSignal` that aborts itself with `reason` the second time a store checks it (reads
+ * `aborted` or calls `throwIfAborted()`). Checks in one synchronous stretch count once, so a store
+ * that looks twice before a batch is not penalised. The contract has the store check before the
+ * first batch and between batches, so the abort lands right after the first batch, on any backend,
+ * however fast or slow.
+ */
+function abortOnSecondCheck(reason: Error): AbortSignal {
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const realAborted = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+  const realThrow = signal.throwIfAborted.bind(signal);
+  let checks = 0;
+  let inStretch = false;
+  const check = () => {
+    if (inStretch) return;
+    inStretch = true;
+    queueMicrotask(() => {
+      inStretch = false;
+    });
+    checks++;
+    if (checks === 2) controller.abort(reason);
+  };
+  Object.defineProperty(signal, 'aborted', {
+    get: () => {
+      check();
+      return realAborted.call(signal) as boolean;
+    },
+  });
+  Object.defineProperty(signal, 'throwIfAborted', {
+    value: () => {
+      check();
+      realThrow();
+    },
+  });
+  return signal;
+}
+
+/** Sweeps every run with `batchSize` and a signal aborted after the first batch. */
+async function abortAfterFirstBatch(
+  storage: FlowStorage,
+  batchSize: number,
+): Promise<{ error: unknown; reason: Error; remaining: string[] }> {
+  const reason = new Error('shutting down');
+  const error = await need(storage.retention, 'retention')
+    .cleanup(new Date(T0 + 1), { batchSize, signal: abortOnSecondCheck(reason) })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  const remaining = (await storage.runs.getRunsPage({ take: 500 })).runs.map((r) => r.id);
+  return { error, reason, remaining };
+}
+
+/** Retention sweep. */
 export const retentionCases: CaseGroup[] = [
   {
     name: 'retention',
@@ -42,7 +112,7 @@ export const retentionCases: CaseGroup[] = [
       {
         id: 'retention.deletes-everything-of-old-runs',
         title:
-          'runs finished before the cutoff go with steps, outputs, events, claims, ledger, control, keys, waiters (RT1)',
+          'runs finished before the cutoff go with steps, outputs, events, claims, ledger, control, keys, waiters',
         requires: ['retention'],
         run: async ({ storage, clock }) => {
           const flowId = uuid();
@@ -57,7 +127,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.keeps-recent-and-running',
-        title: 'runs finished after the cutoff and running runs of any age keep all their rows (RT2)',
+        title: 'runs finished after the cutoff and running runs of any age keep all their rows',
         requires: ['retention'],
         run: async ({ storage, clock }) => {
           const old = await startRun(storage);
@@ -78,7 +148,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.cutoff-strict',
-        title: 'a run completed exactly at the cutoff is kept; 1 ms later it goes (RT3)',
+        title: 'a run completed exactly at the cutoff is kept; 1 ms later it goes',
         requires: ['retention'],
         run: async ({ storage }) => {
           const run = await startRun(storage);
@@ -91,7 +161,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.idempotency-key-freed',
-        title: 'the idempotency key of a deleted run can be registered again (RT4)',
+        title: 'the idempotency key of a deleted run can be registered again',
         requires: ['retention', 'control'],
         run: async ({ storage }) => {
           const flowId = uuid();
@@ -103,7 +173,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'race.retention.concurrent-sweeps',
-        title: 'two concurrent cleanups from different connections succeed and delete each run once (RT5)',
+        title: 'two concurrent cleanups from different connections succeed and delete each run once',
         requires: ['retention'],
         needsPeers: true,
         run: async ({ instances }) => {
@@ -127,7 +197,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.empty-noop',
-        title: 'cleanup of an empty store deletes nothing and does not fail (RT6)',
+        title: 'cleanup of an empty store deletes nothing and does not fail',
         requires: ['retention'],
         run: async ({ storage }) => {
           expect(await need(storage.retention, 'retention').cleanup(new Date(T0 + 1e9))).toEqual({
@@ -137,7 +207,7 @@ export const retentionCases: CaseGroup[] = [
       },
       {
         id: 'retention.large-sweep-batched',
-        title: 'a sweep of 1 200 runs with batch size 100 deletes all of them and reports the count (RT7)',
+        title: 'a sweep of 1 200 runs with batch size 100 deletes all of them and reports the count',
         requires: ['retention'],
         run: async ({ storage }) => {
           for (let i = 0; i < 1200; i++) {
@@ -152,26 +222,79 @@ export const retentionCases: CaseGroup[] = [
         },
       },
       {
-        id: 'retention.abort-between-batches',
-        title:
-          'an aborted signal stops the sweep with an error; runs already deleted stay deleted, the rest stay whole',
+        id: 'retention.abort-before-start',
+        title: 'an already aborted signal rejects with its reason and deletes nothing',
         requires: ['retention'],
         run: async ({ storage }) => {
-          for (let i = 0; i < 30; i++) {
-            const run = await startRun(storage);
-            await storage.runs.completeRun(run.id, 'Succeeded');
-          }
+          const total = await seedFinishedRuns(storage, 5);
           const controller = new AbortController();
-          controller.abort(new Error('shutting down'));
+          const reason = new Error('shutting down');
+          controller.abort(reason);
           await expect(
-            need(storage.retention, 'retention').cleanup(new Date(T0 + 1), {
-              batchSize: 10,
-              signal: controller.signal,
-            }),
-          ).rejects.toThrow(/shutting down/);
-          const remaining = (await storage.runs.getRunsPage({ take: 100 })).totalCount;
-          expect(remaining % 10).toBe(0);
-          expect(remaining).toBeGreaterThan(0);
+            need(storage.retention, 'retention').cleanup(new Date(T0 + 1), { signal: controller.signal }),
+          ).rejects.toBe(reason);
+          expect(await countRuns(storage)).toBe(total);
+        },
+      },
+      {
+        id: 'retention.abort-between-batches',
+        title:
+          'aborting during a sweep rejects with the reason after a whole batch: deleted runs stay deleted, the rest stay whole',
+        requires: ['retention'],
+        run: async ({ storage }) => {
+          const total = await seedFinishedRuns(storage, 30);
+          const { error, reason, remaining } = await abortAfterFirstBatch(storage, 10);
+          expect(error).toBe(reason);
+          // Exactly the first batch went; nothing deleted would fail here too.
+          expect(remaining).toHaveLength(total - 10);
+          for (const runId of remaining) {
+            const detail = await storage.runs.getRunDetail(runId);
+            expect(detail!.steps!.map((x) => x.attempts.length)).toEqual([1]);
+            expect(await storage.outputs.getStepOutput(runId, 'a')).toBe(runId);
+          }
+        },
+      },
+      {
+        id: 'retention.batch-size-honoured',
+        title:
+          'a sweep deletes batchSize runs per batch: an abort after the first leaves a multiple of it gone',
+        requires: ['retention'],
+        run: async ({ storage }) => {
+          const total = await seedFinishedRuns(storage, 20);
+          const { error, reason, remaining } = await abortAfterFirstBatch(storage, 7);
+          expect(error).toBe(reason);
+          expect(total - remaining.length).toBe(7);
+        },
+      },
+      {
+        id: 'retention.deletes-attempts',
+        title: "a deleted run's attempts go too: a new run with the same id starts again at attempt 1",
+        requires: ['retention'],
+        run: async ({ storage, clock }) => {
+          const runId = uuid();
+          await startRun(storage, { runId });
+          await finishStep(storage, runId, 'a', 'Failed');
+          await finishStep(storage, runId, 'a', 'Succeeded');
+          await storage.runs.completeRun(runId, 'Succeeded');
+          clock.advance(1_000);
+          expect((await need(storage.retention, 'retention').cleanup(new Date(T0 + 1))).runsDeleted).toBe(1);
+          await startRun(storage, { runId });
+          await finishStep(storage, runId, 'a', 'Succeeded');
+          const [step] = (await storage.runs.getRunDetail(runId))!.steps!;
+          expect(step!.attempts.map((a) => [a.attempt, a.status])).toEqual([[1, 'Succeeded']]);
+        },
+      },
+      {
+        id: 'retention.running-with-completed-at-kept',
+        title: 'a Running run is kept even when it carries an old completedAt (e.g. re-opened by an admin)',
+        requires: ['retention'],
+        run: async ({ storage, clock }) => {
+          const run = await startRun(storage);
+          await storage.runs.completeRun(run.id, 'Running');
+          clock.advance(60_000);
+          const result = await need(storage.retention, 'retention').cleanup(new Date(T0 + 30_000));
+          expect(result.runsDeleted).toBe(0);
+          expect((await storage.runs.getRunDetail(run.id))?.status).toBe('Running');
         },
       },
     ],

@@ -3,14 +3,14 @@ import { expect } from 'vitest';
 import { type CaseGroup, need } from '../case.js';
 import { finishStep, fulfilled, pick, race, startRun, T0, uuid } from '../fixtures.js';
 
-/** `FlowRunStore` run/step/attempt lifecycle cases (storage.md §10.4). */
+/** `FlowRunStore` run/step/attempt lifecycle cases. */
 export const runCases: CaseGroup[] = [
   {
     name: 'runs',
     cases: [
       {
         id: 'runs.start.fields',
-        title: 'startRun returns a Running record echoing every field, startedAt = now (RS1)',
+        title: 'startRun returns a Running record echoing every field, startedAt = now',
         run: async ({ storage }) => {
           const runId = uuid();
           const flowId = uuid();
@@ -45,7 +45,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.start.duplicate-rejected',
-        title: 'startRun with an existing id fails with DUPLICATE_RUN and leaves the first run intact (RS2)',
+        title: 'startRun with an existing id fails with DUPLICATE_RUN and leaves the first run intact',
         run: async ({ storage, clock }) => {
           const runId = uuid();
           await startRun(storage, { runId, flowName: 'First' });
@@ -59,8 +59,55 @@ export const runCases: CaseGroup[] = [
         },
       },
       {
+        id: 'runs.ids.uppercase-folded',
+        title: 'upper-case run, flow and source ids are stored lower-case and found by either spelling',
+        run: async ({ storage }) => {
+          const runId = uuid().toUpperCase();
+          const flowId = uuid().toUpperCase();
+          const sourceRunId = uuid().toUpperCase();
+          const lower = runId.toLowerCase();
+          const started = await startRun(storage, { runId, flowId, sourceRunId });
+          expect(started).toMatchObject({
+            id: lower,
+            flowId: flowId.toLowerCase(),
+            sourceRunId: sourceRunId.toLowerCase(),
+          });
+          expect((await storage.runs.getRunDetail(runId))?.id).toBe(lower);
+          expect((await storage.runs.getRunDetail(lower))?.id).toBe(lower);
+          expect((await storage.runs.getRunsPage({ flowId })).totalCount).toBe(1);
+          expect((await storage.runs.getRunsPage({ flowId: flowId.toLowerCase() })).totalCount).toBe(1);
+          expect((await storage.runs.getDerivedRuns(sourceRunId.toLowerCase())).map((r) => r.id)).toEqual([
+            lower,
+          ]);
+          await expect(startRun(storage, { runId: lower })).rejects.toMatchObject({ code: 'DUPLICATE_RUN' });
+          await finishStep(storage, runId, 'a', 'Succeeded');
+          await storage.outputs.saveStepOutput(runId, 'a', 'out');
+          expect((await storage.runs.getRunDetail(lower))!.steps!.map((x) => x.stepKey)).toEqual(['a']);
+          expect(await storage.outputs.getStepOutput(lower, 'a')).toBe('out');
+          expect(await storage.runs.tryRecordDispatch(runId, 'a')).toBe(true);
+          expect(await storage.runs.tryRecordDispatch(lower, 'a')).toBe(false);
+
+          const defId = uuid().toUpperCase();
+          expect((await storage.flows.save({ id: defId, name: 'Upper' })).id).toBe(defId.toLowerCase());
+          expect((await storage.flows.getById(defId.toLowerCase()))?.id).toBe(defId.toLowerCase());
+          expect((await storage.flows.getById(defId))?.id).toBe(defId.toLowerCase());
+          expect((await storage.flows.getAll()).map((f) => f.id)).toEqual([defId.toLowerCase()]);
+        },
+      },
+      {
+        id: 'runs.start.blank-id-rejected',
+        title: 'startRun with an empty run id is INVALID_ARGUMENT; flows.save with an empty id too',
+        run: async ({ storage }) => {
+          const invalid = { code: 'INVALID_ARGUMENT' };
+          await expect(startRun(storage, { runId: '' })).rejects.toMatchObject(invalid);
+          await expect(storage.flows.save({ id: '', name: 'x' })).rejects.toMatchObject(invalid);
+          expect((await storage.runs.getRunsPage()).totalCount).toBe(0);
+          expect(await storage.flows.getAll()).toEqual([]);
+        },
+      },
+      {
         id: 'runs.step-start.creates-running-and-attempt',
-        title: 'recordStepStart creates a Running step with inputs and job id plus attempt #1 (RS3)',
+        title: 'recordStepStart creates a Running step with inputs and job id plus attempt #1',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           const ok = await storage.runs.recordStepStart({
@@ -94,8 +141,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.step-complete.updates-step-and-latest-attempt',
-        title:
-          'recordStepComplete sets status, output, error and completedAt on step and latest attempt (RS4)',
+        title: 'recordStepComplete sets status, output, error and completedAt on step and latest attempt',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await storage.runs.recordStepStart({ runId: run.id, stepKey: 's', stepType: 'T' });
@@ -126,7 +172,7 @@ export const runCases: CaseGroup[] = [
       {
         id: 'runs.attempts.numbered-sequentially',
         title:
-          'repeated start/complete gives attempts 1..N with their own statuses; the step shows the latest (RS5)',
+          'repeated start/complete gives attempts 1..N with their own statuses; the step shows the latest',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 'poll', 'Pending');
@@ -147,7 +193,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.step-start.resets-previous-state',
-        title: 'a new start clears output, error and completion and resets startedAt (RS6)',
+        title: 'a new start clears output, error and completion and resets startedAt',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 's', 'Failed', { outputJson: '1', errorMessage: 'bad' });
@@ -166,9 +212,12 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.step-complete.never-started-noop',
-        title: 'recordStepComplete for a never-started step returns false and creates nothing (RS7)',
+        title: 'recordStepComplete for a never-started step returns false and creates nothing',
         run: async ({ storage }) => {
           const run = await startRun(storage);
+          // Other rows of the run exist (a ledger row, an output); the step row does not.
+          await storage.runs.tryRecordDispatch(run.id, 'ghost');
+          await storage.outputs.saveStepOutput(run.id, 'other', 1);
           const ok = await storage.runs.recordStepComplete({
             runId: run.id,
             stepKey: 'ghost',
@@ -194,7 +243,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.complete.sets-status',
-        title: 'completeRun sets status and completedAt (RS9)',
+        title: 'completeRun sets status and completedAt',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           clock.advance(1234);
@@ -206,7 +255,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.complete.unknown-noop',
-        title: 'completeRun of an unknown run is a no-op (RS9)',
+        title: 'completeRun of an unknown run is a no-op',
         run: async ({ storage }) => {
           const id = uuid();
           await expect(storage.runs.completeRun(id, 'Failed')).resolves.toBeUndefined();
@@ -215,7 +264,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.complete.unconditional-overwrite',
-        title: 'completeRun overwrites an already terminal status (re-open/admin path) (RS10)',
+        title: 'completeRun overwrites an already terminal status (re-open/admin path)',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await storage.runs.completeRun(run.id, 'Succeeded');
@@ -228,7 +277,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.complete-if-active.first-wins',
-        title: 'completeRunIfActive: only the first terminal status wins and returns true (DECISIONS 4)',
+        title: 'completeRunIfActive: only the first terminal status wins and returns true',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           clock.advance(50);
@@ -270,14 +319,14 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.detail.unknown-null',
-        title: 'getRunDetail of an unknown run returns null (RS11)',
+        title: 'getRunDetail of an unknown run returns null',
         run: async ({ storage }) => {
           expect(await storage.runs.getRunDetail(uuid())).toBeNull();
         },
       },
       {
         id: 'runs.detail.ordering',
-        title: 'detail orders steps by startedAt and attempts ascending; attemptCount = attempts (RS12)',
+        title: 'detail orders steps by startedAt and attempts ascending; attemptCount = attempts',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           clock.advance(10);
@@ -287,7 +336,7 @@ export const runCases: CaseGroup[] = [
           clock.advance(10);
           await finishStep(storage, run.id, 'mid', 'Succeeded');
           clock.advance(10);
-          // A restart moves the step's startedAt (RS6), so 'alpha' now sorts last.
+          // A restart moves the step's startedAt, so 'alpha' now sorts last.
           await finishStep(storage, run.id, 'alpha', 'Succeeded');
           const steps = (await storage.runs.getRunDetail(run.id))!.steps!;
           expect(steps.map((s) => s.stepKey)).toEqual(['zeta', 'mid', 'alpha']);
@@ -297,8 +346,18 @@ export const runCases: CaseGroup[] = [
         },
       },
       {
+        id: 'runs.detail.step-tie-by-key',
+        title: 'steps started at the same instant are listed by step key (ordinal)',
+        run: async ({ storage }) => {
+          const run = await startRun(storage);
+          for (const key of ['m', 'Z', 'a', 'b']) await finishStep(storage, run.id, key, 'Succeeded');
+          const detail = await storage.runs.getRunDetail(run.id);
+          expect(detail!.steps!.map((s) => s.stepKey)).toEqual(['Z', 'a', 'b', 'm']);
+        },
+      },
+      {
         id: 'runs.detail.no-steps-empty-array',
-        title: 'a run without steps has steps = [] in detail and null in lists (RS12, RQ1)',
+        title: 'a run without steps has steps = [] in detail and null in lists',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           expect((await storage.runs.getRunDetail(run.id))!.steps).toEqual([]);
@@ -307,7 +366,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.detail.includes-trigger-headers',
-        title: 'run detail includes the trigger headers with lower-cased names (DECISIONS 12)',
+        title: 'run detail includes the trigger headers with lower-cased names',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           await storage.outputs.saveTriggerHeaders(run.id, {
@@ -322,7 +381,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.detail.reads-are-copies',
-        title: 'mutating a returned run or step does not change the store (RS15)',
+        title: 'mutating a returned run or step does not change the store',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 's', 'Succeeded', { outputJson: '1' });
@@ -344,7 +403,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.derived.by-source',
-        title: 'getDerivedRuns returns runs with that sourceRunId, newest first (RS16)',
+        title: 'getDerivedRuns returns runs with that sourceRunId, newest first',
         run: async ({ storage, clock }) => {
           const source = await startRun(storage);
           clock.advance(10);
@@ -357,7 +416,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.derived.none-empty',
-        title: 'getDerivedRuns with no derived runs returns [] (RS16)',
+        title: 'getDerivedRuns with no derived runs returns []',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           expect(await storage.runs.getDerivedRuns(run.id)).toEqual([]);
@@ -365,7 +424,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.active.only-running',
-        title: 'getActiveRuns returns exactly the Running runs, newest first (RS17)',
+        title: 'getActiveRuns returns exactly the Running runs, newest first',
         run: async ({ storage, clock }) => {
           const a = await startRun(storage);
           clock.advance(10);
@@ -385,12 +444,14 @@ export const runCases: CaseGroup[] = [
             clock.advance(1);
           }
           expect(await storage.runs.getActiveRuns(2)).toHaveLength(2);
+          expect(await storage.runs.getActiveRuns(0)).toEqual([]);
+          expect(await storage.runs.getActiveRuns(-1)).toHaveLength(5);
           expect(await storage.runs.getActiveRuns()).toHaveLength(5);
         },
       },
       {
         id: 'runs.retry.resets-step-and-run',
-        title: 'retryStep re-opens the run and resets the step; attempts are kept (RS18)',
+        title: 'retryStep re-opens the run and resets the step; attempts are kept',
         run: async ({ storage, clock }) => {
           const run = await startRun(storage);
           await finishStep(storage, run.id, 's', 'Failed', { outputJson: '1', errorMessage: 'x' });
@@ -413,7 +474,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.retry.clears-claim-and-ledger',
-        title: 'retryStep deletes the claim and ledger rows of that step only (RS18)',
+        title: 'retryStep deletes the claim and ledger rows of that step only',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -431,8 +492,18 @@ export const runCases: CaseGroup[] = [
         },
       },
       {
+        id: 'runs.retry.unknown-run-noop',
+        title: 'retryStep on a run id with no rows at all does nothing and does not fail',
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await expect(storage.runs.retryStep(runId, 'a')).resolves.toBeUndefined();
+          expect(await storage.runs.getRunDetail(runId)).toBeNull();
+          expect(await storage.runs.getDispatchedStepKeys(runId)).toEqual(new Set());
+        },
+      },
+      {
         id: 'runs.retry.missing-step-reopens-run',
-        title: 'retryStep without a step row still re-opens the run and clears the gates (RS19)',
+        title: 'retryStep without a step row still re-opens the run and clears the gates',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -450,7 +521,7 @@ export const runCases: CaseGroup[] = [
       {
         id: 'runs.reset-cascade.removes-prerequisite-skips',
         title:
-          'resetCascadeSkippedDependents deletes prerequisite-unmet skips and their gates, keeps attempts (RS20)',
+          'resetCascadeSkippedDependents deletes prerequisite-unmet skips and their gates, keeps attempts',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -472,7 +543,7 @@ export const runCases: CaseGroup[] = [
       {
         id: 'runs.reset-cascade.keeps-other-rows',
         title:
-          'resetCascadeSkippedDependents leaves other skips and non-skipped rows, and their gates, untouched (RS21)',
+          'resetCascadeSkippedDependents leaves other skips and non-skipped rows, and their gates, untouched',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -496,7 +567,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'runs.reset-cascade.empty-and-unknown-noop',
-        title: 'resetCascadeSkippedDependents with [] or unknown keys is a no-op and idempotent (RS22)',
+        title: 'resetCascadeSkippedDependents with [] or unknown keys is a no-op and idempotent',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const runtime = need(storage.runtime, 'runtime');
@@ -513,7 +584,7 @@ export const runCases: CaseGroup[] = [
       },
       {
         id: 'race.runs.step-start-attempts-gap-free',
-        title: 'concurrent recordStepStart of one step: attempts exactly 1..N, no error (RS8)',
+        title: 'concurrent recordStepStart of one step: attempts exactly 1..N, no error',
         needsPeers: true,
         run: async ({ storage, instances, raceWidth }) => {
           const stores = await instances(3);

@@ -5,14 +5,14 @@ import { countTrue, finishStep, fulfilled, pick, race, startRun, T0, uuid } from
 
 const LEASE = { durationMs: 30_000 };
 
-/** Dispatch ledger, claims, leases and skip records (storage.md §10.6 + DECISIONS 3). */
+/** Dispatch ledger, claims, leases and skip records. */
 export const runtimeCases: CaseGroup[] = [
   {
     name: 'ledger',
     cases: [
       {
         id: 'ledger.first-wins',
-        title: 'first tryRecordDispatch is true, the second false (DL1)',
+        title: 'first tryRecordDispatch is true, the second false',
         run: async ({ storage }) => {
           const runId = uuid();
           expect(await storage.runs.tryRecordDispatch(runId, 'a')).toBe(true);
@@ -22,7 +22,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.release-then-record',
-        title: 'after releaseDispatch the key can be recorded again (DL2)',
+        title: 'after releaseDispatch the key can be recorded again',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.runs.tryRecordDispatch(runId, 'a');
@@ -32,7 +32,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.release-absent-noop',
-        title: 'releasing an absent key is a no-op (DL2)',
+        title: 'releasing an absent key is a no-op',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.runs.tryRecordDispatch(runId, 'kept');
@@ -43,7 +43,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.keys-reflect-records-and-releases',
-        title: 'getDispatchedStepKeys reflects records and releases; unknown run ⇒ empty (DL3)',
+        title: 'getDispatchedStepKeys reflects records and releases; unknown run ⇒ empty',
         run: async ({ storage }) => {
           const runId = uuid();
           for (const k of ['a', 'b', 'c']) await storage.runs.tryRecordDispatch(runId, k);
@@ -54,7 +54,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.annotate-existing-keeps-row',
-        title: 'annotateDispatch on an existing row keeps it recorded (DL7)',
+        title: 'annotateDispatch on an existing row keeps it recorded',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.runs.tryRecordDispatch(runId, 'a');
@@ -65,7 +65,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.annotate-never-creates',
-        title: 'annotateDispatch on an absent or released key creates nothing (DL7)',
+        title: 'annotateDispatch on an absent or released key creates nothing',
         run: async ({ storage }) => {
           const runId = uuid();
           await storage.runs.annotateDispatch(runId, 'never', 'job-1');
@@ -79,7 +79,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.survives-step-completion',
-        title: 'ledger rows survive step completion (DL8)',
+        title: 'ledger rows survive step completion',
         run: async ({ storage }) => {
           const run = await startRun(storage);
           await storage.runs.tryRecordDispatch(run.id, 's');
@@ -90,7 +90,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'ledger.keys-case-sensitive',
-        title: 'StepA and stepa are distinct ledger keys (CL9)',
+        title: 'StepA and stepa are distinct ledger keys',
         run: async ({ storage }) => {
           const runId = uuid();
           expect(await storage.runs.tryRecordDispatch(runId, 'StepA')).toBe(true);
@@ -100,8 +100,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'race.ledger.exclusive-under-contention',
-        title:
-          'N concurrent tryRecordDispatch on one key across connections: exactly one true, no errors (DL4)',
+        title: 'N concurrent tryRecordDispatch on one key across connections: exactly one true, no errors',
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
           const stores = await instances(3);
@@ -120,7 +119,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'race.ledger.one-winner-per-key',
-        title: '8 keys × many racers: exactly one winner per key (DL5)',
+        title: '8 keys × many racers: exactly one winner per key',
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
           const stores = await instances(3);
@@ -139,7 +138,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'race.ledger.release-then-record',
-        title: 'concurrent release-then-record: at least one winner, never two rows (DL6)',
+        title: 'concurrent release-then-record: at least one winner and one row, which one release removes',
         needsPeers: true,
         run: async ({ instances }) => {
           const stores = await instances(3);
@@ -156,6 +155,20 @@ export const runtimeCases: CaseGroup[] = [
           );
           expect(countTrue(results)).toBeGreaterThanOrEqual(1);
           expect([...(await stores[0]!.runs.getDispatchedStepKeys(runId))]).toEqual(['poll']);
+          // The key set hides duplicate rows; these do not: with two rows, one release would leave
+          // one behind, or the next insert-if-absent would win twice.
+          expect(await stores[1]!.runs.tryRecordDispatch(runId, 'poll')).toBe(false);
+          await stores[2]!.runs.releaseDispatch(runId, 'poll');
+          expect(await stores[0]!.runs.getDispatchedStepKeys(runId)).toEqual(new Set());
+          const again = fulfilled(
+            await race(
+              Array.from(
+                { length: 16 },
+                (_, i) => () => pick(stores, i).runs.tryRecordDispatch(runId, 'poll'),
+              ),
+            ),
+          );
+          expect(countTrue(again)).toBe(1);
         },
       },
     ],
@@ -165,7 +178,7 @@ export const runtimeCases: CaseGroup[] = [
     cases: [
       {
         id: 'claims.first-wins',
-        title: 'first tryClaimStep is true, the second false (CL1)',
+        title: 'first tryClaimStep is true, the second false',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -178,7 +191,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.release-allows-reclaim',
-        title: 'releaseStepClaim allows a re-claim; releasing an absent claim is a no-op (CL3)',
+        title: 'releaseStepClaim allows a re-claim; releasing an absent claim is a no-op',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -192,7 +205,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.claimed-keys-include-unstarted',
-        title: 'getClaimedStepKeys lists claims including keys without a step row (CL4)',
+        title: 'getClaimedStepKeys lists claims including keys without a step row',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -206,7 +219,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.statuses-one-per-step-row',
-        title: 'getStepStatuses has one entry per step row; claims and ledger rows alone do not appear (CL5)',
+        title: 'getStepStatuses has one entry per step row; claims and ledger rows alone do not appear',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -228,7 +241,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.statuses-parse-rule',
-        title: 'status strings parse case-insensitively; unknown strings read as Failed (CL5)',
+        title: 'status strings parse case-insensitively; unknown strings read as Failed',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -252,7 +265,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.skip-record',
-        title: 'recordSkippedStep writes a Skipped step with the reason and one Skipped attempt (CL6)',
+        title: 'recordSkippedStep writes a Skipped step with the reason and one Skipped attempt',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -276,8 +289,21 @@ export const runtimeCases: CaseGroup[] = [
         },
       },
       {
+        id: 'claims.skip-record-blank-trace',
+        title: 'a blank evaluation trace is stored as no trace',
+        requires: ['runtime'],
+        run: async ({ storage }) => {
+          const runId = uuid();
+          await need(storage.runtime, 'runtime').recordSkippedStep(runId, 's', 'W', 'skipped', '   ');
+          await startRun(storage, { runId });
+          const [step] = (await storage.runs.getRunDetail(runId))!.steps!;
+          expect(step!.evaluationTraceJson).toBeNull();
+          expect(step!.attempts[0]!.evaluationTraceJson).toBeNull();
+        },
+      },
+      {
         id: 'claims.skip-record-with-trace',
-        title: 'recordSkippedStep stores the When trace on the step and its attempt (CL7)',
+        title: 'recordSkippedStep stores the When trace on the step and its attempt',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -297,7 +323,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.run-status',
-        title: 'getRunStatus returns the status string or null (CL8)',
+        title: 'getRunStatus returns the status string or null',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -310,7 +336,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'claims.keys-case-sensitive',
-        title: 'StepA and stepa are distinct in claims and step rows (CL9)',
+        title: 'StepA and stepa are distinct in claims and step rows',
         requires: ['runtime'],
         run: async ({ storage }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -326,7 +352,7 @@ export const runtimeCases: CaseGroup[] = [
       },
       {
         id: 'race.claims.exclusive-under-contention',
-        title: 'N concurrent tryClaimStep across connections: exactly one true, no errors (CL2)',
+        title: 'N concurrent tryClaimStep across connections: exactly one true, no errors',
         requires: ['runtime'],
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
@@ -396,8 +422,27 @@ export const runtimeCases: CaseGroup[] = [
         },
       },
       {
+        id: 'leases.expiry-boundary',
+        title:
+          'a lease whose expiry equals now has lapsed: listed by getExpiredClaims and taken over; 1 ms earlier it is live',
+        requires: ['runtime'],
+        run: async ({ storage, clock }) => {
+          const rt = need(storage.runtime, 'runtime');
+          const run = await startRun(storage);
+          await rt.tryClaimStep(run.id, 's', { owner: 'a', durationMs: 10_000 });
+          clock.advance(9_999);
+          expect(await rt.getExpiredClaims(10)).toEqual([]);
+          expect(await rt.tryClaimStep(run.id, 's', { owner: 'b', ...LEASE })).toBe(false);
+          clock.advance(1);
+          const expired = await rt.getExpiredClaims(10);
+          expect(expired.map((e) => [e.runId, e.stepKey, e.owner])).toEqual([[run.id, 's', 'a']]);
+          expect(expired[0]!.leaseExpiresAt.getTime()).toBe(clock.now().getTime());
+          expect(await rt.tryClaimStep(run.id, 's', { owner: 'b', ...LEASE })).toBe(true);
+        },
+      },
+      {
         id: 'leases.takeover-after-expiry',
-        title: 'after the lease lapses another owner takes the claim over (DECISIONS 3)',
+        title: 'after the lease lapses another owner takes the claim over',
         requires: ['runtime'],
         run: async ({ storage, clock }) => {
           const rt = need(storage.runtime, 'runtime');
@@ -563,6 +608,70 @@ export const runtimeCases: CaseGroup[] = [
             }),
           ).toBe(true);
           expect((await rt.getStepStatuses(run.id)).get('s')).toBe('Succeeded');
+        },
+      },
+      {
+        id: 'runtime.unknown-run-reads',
+        title:
+          'an unknown run, or a Running run with no rows, reads empty: no statuses, claims or expired claims; renew is false',
+        requires: ['runtime'],
+        run: async ({ storage, clock }) => {
+          const rt = need(storage.runtime, 'runtime');
+          const unknown = uuid();
+          await startRun(storage); // Running, nothing else written
+          expect((await rt.getStepStatuses(unknown)).size).toBe(0);
+          expect(await rt.getClaimedStepKeys(unknown)).toEqual([]);
+          expect(await rt.getStepClaim(unknown, 's')).toBeNull();
+          expect(await rt.getRunStatus(unknown)).toBeNull();
+          expect(await rt.renewStepClaim(unknown, 's', 'w', 1_000)).toBe(false);
+          await expect(rt.releaseStepClaim(unknown, 's', 'w')).resolves.toBeUndefined();
+          await expect(rt.releaseStepClaim(unknown, 's')).resolves.toBeUndefined();
+          expect(
+            await storage.runs.recordStepStart({ runId: unknown, stepKey: 's', stepType: 'W', owner: 'w' }),
+          ).toBe(false);
+          expect(
+            await storage.runs.recordStepComplete({ runId: uuid(), stepKey: 's', status: 'Succeeded' }),
+          ).toBe(false);
+          clock.advance(60_000);
+          expect(await rt.getExpiredClaims(10)).toEqual([]);
+        },
+      },
+      {
+        id: 'leases.duration-must-be-positive',
+        title: 'a lease or renewal of zero or negative length is INVALID_ARGUMENT and changes nothing',
+        requires: ['runtime'],
+        run: async ({ storage }) => {
+          const rt = need(storage.runtime, 'runtime');
+          const runId = uuid();
+          const invalid = { code: 'INVALID_ARGUMENT' };
+          await expect(rt.tryClaimStep(runId, 's', { owner: 'w', durationMs: 0 })).rejects.toMatchObject(
+            invalid,
+          );
+          await expect(rt.tryClaimStep(runId, 's', { owner: 'w', durationMs: -5 })).rejects.toMatchObject(
+            invalid,
+          );
+          expect(await rt.getStepClaim(runId, 's')).toBeNull();
+          await rt.tryClaimStep(runId, 's', { owner: 'w', durationMs: 1_000 });
+          await expect(rt.renewStepClaim(runId, 's', 'w', 0)).rejects.toMatchObject(invalid);
+          expect((await rt.getStepClaim(runId, 's'))!.leaseExpiresAt!.getTime()).toBe(T0 + 1_000);
+        },
+      },
+      {
+        id: 'leases.expired-claims-tie-order',
+        title: 'expired claims with one expiry instant are listed by run id, then step key',
+        requires: ['runtime'],
+        run: async ({ storage, clock }) => {
+          const rt = need(storage.runtime, 'runtime');
+          const runs = [await startRun(storage), await startRun(storage), await startRun(storage)];
+          for (const run of runs)
+            for (const key of ['m', 'z', 'a'])
+              await rt.tryClaimStep(run.id, key, { owner: 'o', durationMs: 500 });
+          clock.advance(1_000);
+          const expected = runs
+            .map((r) => r.id)
+            .sort()
+            .flatMap((id) => ['a', 'm', 'z'].map((key) => [id, key]));
+          expect((await rt.getExpiredClaims(100)).map((c) => [c.runId, c.stepKey])).toEqual(expected);
         },
       },
       {

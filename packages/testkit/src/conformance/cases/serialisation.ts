@@ -12,7 +12,7 @@ function nested(depth: number): unknown {
   return value;
 }
 
-/** Payload round trips through every JSON-carrying column (DECISIONS 7, issue 2). */
+/** Payload round trips through every JSON-carrying column. */
 export const serialisationCases: CaseGroup[] = [
   {
     name: 'serialisation',

@@ -2,14 +2,14 @@ import { expect } from 'vitest';
 import { type CaseGroup, need } from '../case.js';
 import { fulfilled, pick, race, T0, uuid } from '../fixtures.js';
 
-/** Signal waiters and delivery (storage.md §10.10 + DECISIONS 8). */
+/** Signal waiters and delivery. */
 export const signalCases: CaseGroup[] = [
   {
     name: 'signals',
     cases: [
       {
         id: 'signals.register-get',
-        title: 'registerWaiter then getWaiter: fields, createdAt = now, not delivered (SG1)',
+        title: 'registerWaiter then getWaiter: fields, createdAt = now, not delivered',
         requires: ['signals'],
         run: async ({ storage }) => {
           const signals = need(storage.signals, 'signals');
@@ -29,8 +29,7 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.reregister-keeps-created-and-delivery',
-        title:
-          'registering the same (run, step) again updates name and expiry, keeps createdAt and delivery (SG2)',
+        title: 'registering the same (run, step) again updates name and expiry, keeps createdAt and delivery',
         requires: ['signals'],
         run: async ({ storage, clock }) => {
           const signals = need(storage.signals, 'signals');
@@ -48,7 +47,7 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.deliver-stores-payload',
-        title: 'deliver returns Delivered with step key and time; payload stored verbatim (SG3)',
+        title: 'deliver returns Delivered with step key and time; payload stored verbatim',
         requires: ['signals'],
         run: async ({ storage, clock }) => {
           const signals = need(storage.signals, 'signals');
@@ -67,8 +66,7 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.second-deliver-already-delivered',
-        title:
-          'a second delivery reports AlreadyDelivered with the first time; the payload is unchanged (SG4)',
+        title: 'a second delivery reports AlreadyDelivered with the first time; the payload is unchanged',
         requires: ['signals'],
         run: async ({ storage, clock }) => {
           const signals = need(storage.signals, 'signals');
@@ -85,8 +83,7 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.not-found',
-        title:
-          'no waiter with that name in that run: NotFound with null fields; other runs never match (SG5)',
+        title: 'no waiter with that name in that run: NotFound with null fields; other runs never match',
         requires: ['signals'],
         run: async ({ storage }) => {
           const signals = need(storage.signals, 'signals');
@@ -104,7 +101,7 @@ export const signalCases: CaseGroup[] = [
       {
         id: 'race.signals.deliver-exactly-once',
         title:
-          'N concurrent deliveries to one waiter across connections: one Delivered, the rest AlreadyDelivered (SG6)',
+          'N concurrent deliveries to one waiter across connections: one Delivered, the rest AlreadyDelivered',
         requires: ['signals'],
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
@@ -129,7 +126,7 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.names-route-to-own-waiter',
-        title: 'two waiters with different names in one run each receive only their own signal (SG7)',
+        title: 'two waiters with different names in one run each receive only their own signal',
         requires: ['signals'],
         run: async ({ storage }) => {
           const signals = need(storage.signals, 'signals');
@@ -145,7 +142,7 @@ export const signalCases: CaseGroup[] = [
       {
         id: 'signals.same-name-oldest-undelivered',
         title:
-          'two waiters with one name: oldest undelivered first, then the next; AlreadyDelivered only when all are (SG8)',
+          'two waiters with one name: oldest undelivered first, then the next; AlreadyDelivered only when all are',
         requires: ['signals'],
         run: async ({ storage, clock }) => {
           const signals = need(storage.signals, 'signals');
@@ -166,8 +163,24 @@ export const signalCases: CaseGroup[] = [
         },
       },
       {
+        id: 'signals.same-instant-registration-order',
+        title:
+          'three waiters with one name registered at one instant are delivered in registration order, not key order',
+        requires: ['signals'],
+        run: async ({ storage }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          // Neither ascending nor descending key order, nor reverse registration, gives m, z, a.
+          for (const key of ['m', 'z', 'a']) await signals.registerWaiter(runId, key, 'go', null);
+          const delivered: (string | null)[] = [];
+          for (let i = 0; i < 3; i++)
+            delivered.push((await signals.deliverSignal(runId, 'go', `${i}`)).stepKey);
+          expect(delivered).toEqual(['m', 'z', 'a']);
+        },
+      },
+      {
         id: 'signals.names-trimmed-case-sensitive',
-        title: "names are trimmed and case-sensitive: ' ok ' reaches 'ok', 'OK' does not (SG9)",
+        title: "names are trimmed and case-sensitive: ' ok ' reaches 'ok', 'OK' does not",
         requires: ['signals'],
         run: async ({ storage }) => {
           const signals = need(storage.signals, 'signals');
@@ -180,7 +193,7 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.remove',
-        title: 'removeWaiter deletes; removing an absent waiter is a no-op (SG10)',
+        title: 'removeWaiter deletes; removing an absent waiter is a no-op',
         requires: ['signals'],
         run: async ({ storage }) => {
           const signals = need(storage.signals, 'signals');
@@ -195,7 +208,7 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.expiry-not-enforced',
-        title: 'the store does not enforce expiry: delivery after expiresAt is still Delivered (SG11)',
+        title: 'the store does not enforce expiry: delivery after expiresAt is still Delivered',
         requires: ['signals'],
         run: async ({ storage, clock }) => {
           const signals = need(storage.signals, 'signals');
@@ -207,7 +220,7 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'signals.step-keys-case-sensitive',
-        title: "waiters 'Wait' and 'wait' are distinct rows (DECISIONS 10)",
+        title: "waiters 'Wait' and 'wait' are distinct rows",
         requires: ['signals'],
         run: async ({ storage }) => {
           const signals = need(storage.signals, 'signals');
@@ -225,7 +238,7 @@ export const signalCases: CaseGroup[] = [
     cases: [
       {
         id: 'schedules.save-get',
-        title: 'save then get round-trips; updatedAt = now; defaults not paused, no override (SC1, SC5)',
+        title: 'save then get round-trips; updatedAt = now; defaults not paused, no override',
         requires: ['schedules'],
         run: async ({ storage }) => {
           const schedules = need(storage.schedules, 'schedules');
@@ -246,7 +259,7 @@ export const signalCases: CaseGroup[] = [
       },
       {
         id: 'schedules.save-overwrites',
-        title: 'saving an existing job id overwrites every field and advances updatedAt (SC2)',
+        title: 'saving an existing job id overwrites every field and advances updatedAt',
         requires: ['schedules'],
         run: async ({ storage, clock }) => {
           const schedules = need(storage.schedules, 'schedules');
@@ -280,8 +293,41 @@ export const signalCases: CaseGroup[] = [
         },
       },
       {
+        id: 'schedules.paused-persisted',
+        title: 'isPaused true is stored and read back by get and getAll',
+        requires: ['schedules'],
+        run: async ({ storage }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          const saved = await schedules.save({ jobId: 'p', flowId: uuid(), triggerKey: 't', isPaused: true });
+          expect(saved.isPaused).toBe(true);
+          expect((await schedules.get('p'))!.isPaused).toBe(true);
+          expect((await schedules.getAll()).map((s) => s.isPaused)).toEqual([true]);
+        },
+      },
+      {
+        id: 'schedules.reads-are-copies',
+        title: 'mutating what save, get or getAll returned does not change the stored state',
+        requires: ['schedules'],
+        run: async ({ storage }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          type Mutable = { isPaused: boolean; cronOverride: string | null; updatedAt: Date };
+          const mutate = (s: unknown) => {
+            const m = s as Mutable;
+            m.isPaused = true;
+            m.cronOverride = 'mutated';
+            m.updatedAt.setTime(0);
+          };
+          mutate(await schedules.save({ jobId: 'c', flowId: uuid(), triggerKey: 't' }));
+          mutate(await schedules.get('c'));
+          mutate((await schedules.getAll())[0]);
+          const read = await schedules.get('c');
+          expect(read).toMatchObject({ isPaused: false, cronOverride: null });
+          expect(read!.updatedAt.getTime()).toBe(T0);
+        },
+      },
+      {
         id: 'schedules.get-all-ordinal',
-        title: 'getAll is ordered by job id, ordinal (uppercase before lowercase) (SC3)',
+        title: 'getAll is ordered by job id, ordinal (uppercase before lowercase)',
         requires: ['schedules'],
         run: async ({ storage }) => {
           const schedules = need(storage.schedules, 'schedules');
@@ -292,8 +338,20 @@ export const signalCases: CaseGroup[] = [
         },
       },
       {
+        id: 'schedules.get-all-many',
+        title: 'getAll orders many job ids ordinally, whatever the save order',
+        requires: ['schedules'],
+        run: async ({ storage }) => {
+          const schedules = need(storage.schedules, 'schedules');
+          const ids = Array.from({ length: 70 }, () => uuid().slice(0, 8));
+          for (const jobId of ids) await schedules.save({ jobId, flowId: uuid(), triggerKey: 't' });
+          const ordinal = [...new Set(ids)].sort();
+          expect((await schedules.getAll()).map((s) => s.jobId)).toEqual(ordinal);
+        },
+      },
+      {
         id: 'schedules.delete',
-        title: 'get of an unknown job is null; delete removes; deleting an absent job is a no-op (SC4)',
+        title: 'get of an unknown job is null; delete removes; deleting an absent job is a no-op',
         requires: ['schedules'],
         run: async ({ storage }) => {
           const schedules = need(storage.schedules, 'schedules');

@@ -22,14 +22,14 @@ function rejection(fields: Partial<WebhookRejectionInput> = {}): WebhookRejectio
   };
 }
 
-/** Webhook replay nonces and the rejection log (storage.md §10.12). */
+/** Webhook replay nonces and the rejection log. */
 export const webhookCases: CaseGroup[] = [
   {
     name: 'webhook-replay',
     cases: [
       {
         id: 'webhook-replay.first-wins',
-        title: 'tryRegister: true the first time, false for the same (flow, trigger, nonce) (WR1)',
+        title: 'tryRegister: true the first time, false for the same (flow, trigger, nonce)',
         requires: ['webhookReplay'],
         run: async ({ storage }) => {
           const replay = need(storage.webhookReplay, 'webhookReplay');
@@ -42,7 +42,7 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'webhook-replay.scoped',
-        title: 'the same nonce under another flow or trigger is new; nonces are case-sensitive (WR2)',
+        title: 'the same nonce under another flow or trigger is new; nonces are case-sensitive',
         requires: ['webhookReplay'],
         run: async ({ storage }) => {
           const replay = need(storage.webhookReplay, 'webhookReplay');
@@ -56,8 +56,7 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'race.webhook-replay.one-winner',
-        title:
-          'N concurrent registrations of one nonce across connections: exactly one true, no errors (WR3)',
+        title: 'N concurrent registrations of one nonce across connections: exactly one true, no errors',
         requires: ['webhookReplay'],
         needsPeers: true,
         run: async ({ instances, raceWidth }) => {
@@ -83,7 +82,7 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'webhook-replay.expired-unpurged-still-replay',
-        title: 'an expired but unpurged nonce still counts as a replay (WR4)',
+        title: 'an expired but unpurged nonce still counts as a replay',
         requires: ['webhookReplay'],
         run: async ({ storage, clock }) => {
           const replay = need(storage.webhookReplay, 'webhookReplay');
@@ -95,7 +94,7 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'webhook-replay.purge-expired',
-        title: 'purgeExpired(now) deletes expiresAt <= now, keeps later ones, returns the count (WR5)',
+        title: 'purgeExpired(now) deletes expiresAt <= now, keeps later ones, returns the count',
         requires: ['webhookReplay'],
         run: async ({ storage, clock }) => {
           const replay = need(storage.webhookReplay, 'webhookReplay');
@@ -118,7 +117,7 @@ export const webhookCases: CaseGroup[] = [
     cases: [
       {
         id: 'webhook-rejections.ids-newest-first',
-        title: 'write assigns increasing ids > 0 and keeps every field; queryRecent is newest first (WD1)',
+        title: 'write assigns increasing ids > 0 and keeps every field; queryRecent is newest first',
         requires: ['webhookRejections'],
         run: async ({ storage }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
@@ -134,8 +133,7 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'webhook-rejections.recent-filters',
-        title:
-          'queryRecent filters by flow, by reason ignoring case, and drops accepted rows on request (WD2)',
+        title: 'queryRecent filters by flow, by reason ignoring case, and drops accepted rows on request',
         requires: ['webhookRejections'],
         run: async ({ storage }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
@@ -154,7 +152,7 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'webhook-rejections.page-clamps',
-        title: 'paging clamps: skip<0 → 0, take ≤ 0 → 50, take > 500 → 500 (WD3)',
+        title: 'paging clamps: skip<0 → 0, take ≤ 0 → 50, take > 500 → 500',
         requires: ['webhookRejections'],
         run: async ({ storage }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
@@ -169,7 +167,7 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'webhook-rejections.query-total-before-paging',
-        title: 'query reports the total before paging and pages the items (WD4)',
+        title: 'query reports the total before paging and pages the items',
         requires: ['webhookRejections'],
         run: async ({ storage }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
@@ -181,7 +179,7 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'webhook-rejections.include-flags',
-        title: 'includeRejected=false gives accepted rows only; both false gives nothing (WD5)',
+        title: 'includeRejected=false gives accepted rows only; both false gives nothing',
         requires: ['webhookRejections'],
         run: async ({ storage }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
@@ -199,7 +197,7 @@ export const webhookCases: CaseGroup[] = [
       {
         id: 'webhook-rejections.search',
         title:
-          'search: case-insensitive substring of reason, trigger or IP; nulls never match; blank ignored; % and _ literal (WD6)',
+          'search: case-insensitive substring of reason, trigger or IP; nulls never match; blank ignored; % and _ literal',
         requires: ['webhookRejections'],
         run: async ({ storage }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
@@ -221,7 +219,7 @@ export const webhookCases: CaseGroup[] = [
       },
       {
         id: 'webhook-rejections.filters-and',
-        title: 'flow, reason, search and include flags combine with AND (WD7)',
+        title: 'flow, reason, search and include flags combine with AND',
         requires: ['webhookRejections'],
         run: async ({ storage }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
@@ -243,7 +241,7 @@ export const webhookCases: CaseGroup[] = [
       {
         id: 'webhook-rejections.counts-by-reason',
         title:
-          'countsByReason counts rejected rows with a reason inside the window, keyed case-insensitively (WD8)',
+          'countsByReason counts rejected rows with a reason inside the window, keyed case-insensitively',
         requires: ['webhookRejections'],
         run: async ({ storage, clock }) => {
           const log = need(storage.webhookRejections, 'webhookRejections');
@@ -256,6 +254,22 @@ export const webhookCases: CaseGroup[] = [
           expect(await log.countsByReason(60_000)).toEqual({ rate_limited: 2, invalid_signature: 1 });
           clock.advance(3_600_000);
           expect(await log.countsByReason(60_000)).toEqual({});
+        },
+      },
+      {
+        id: 'webhook-rejections.filters-trimmed-and-window-edge',
+        title:
+          'query reason and search are trimmed; countsByReason includes a row received exactly windowMs ago',
+        requires: ['webhookRejections'],
+        run: async ({ storage }) => {
+          const log = need(storage.webhookRejections, 'webhookRejections');
+          await log.write(rejection({ reason: 'rate_limited', receivedAt: new Date(T0 - 60_000) }));
+          await log.write(rejection({ reason: 'invalid_signature', receivedAt: new Date(T0 - 60_001) }));
+          expect((await log.query({ reason: '  Rate_Limited ' })).items.map((r) => r.reason)).toEqual([
+            'rate_limited',
+          ]);
+          expect((await log.query({ search: '  rate_ ' })).total).toBe(1);
+          expect(await log.countsByReason(60_000)).toEqual({ rate_limited: 1 });
         },
       },
       {
