@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { FlowStorage } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
-import { createPgliteStorage, createPostgresStorage } from '@floworch/postgresql';
+import { createPostgresStorage } from '@floworch/postgresql';
+import { createPgliteStorage } from '@floworch/postgresql/pglite';
 import pg from 'pg';
 import { CommitCounter } from './commit-counter.js';
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@floworch/core';
-import { createPgliteStorage } from '@floworch/postgresql';
+import { createPgliteStorage } from '@floworch/postgresql/pglite';
 
 /** One measured open. */
 export interface StartupRow {

@@ -1,6 +1,7 @@
 import { consoleLogger, createFlowOrchestrator, type FlowStorage } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
-import { createPgliteStorage, createPostgresStorage } from '@floworch/postgresql';
+import { createPostgresStorage } from '@floworch/postgresql';
+import { createPgliteStorage } from '@floworch/postgresql/pglite';
 import { orderFlow, orderHandlers } from './order-flow.js';
 import { formatTimeline } from './timeline.js';
 

@@ -1,8 +1,7 @@
 /**
- * @floworch/postgresql — the PostgreSQL storage backend (kysely + pg), also runnable in-process
- * on PGlite.
+ * @floworch/postgresql — the PostgreSQL storage backend (kysely + pg). The in-process PGlite mode
+ * is the separate entry `@floworch/postgresql/pglite` (its packages are optional peers).
  */
-export { createPgliteStorage, type PgliteStorageOptions } from './connection/pglite.js';
 export { POSTGRES_TIMEOUT_DEFAULTS } from './connection/pool.js';
 export { createPostgresStorage, type PostgresStorageOptions } from './connection/postgres.js';
 export type { Database } from './schema/database.js';

@@ -3,7 +3,7 @@ import { type LogFields, type Logger, StorageError } from '@floworch/core';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { isFatalPgliteError } from '../src/connection/pglite-guard.js';
-import { createPgliteStorage } from '../src/index.js';
+import { createPgliteStorage } from '../src/pglite.js';
 
 function recordingLogger(lines: Array<{ level: string; message: string; fields?: LogFields }>): Logger {
   const at = (level: string) => (message: string, fields?: LogFields) => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@floworch/core';
 import { describe, expect, it } from 'vitest';
-import { createPgliteStorage } from '../src/index.js';
+import { createPgliteStorage } from '../src/pglite.js';
 
 function recorder(lines: string[]): Logger {
   const logger: Logger = {

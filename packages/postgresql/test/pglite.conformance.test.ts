@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { STORAGE_CAPABILITIES } from '@floworch/core';
 import { defineStorageConformance } from '@floworch/testkit';
 import { afterAll } from 'vitest';
-import { createPgliteStorage } from '../src/index.js';
+import { createPgliteStorage } from '../src/pglite.js';
 
 // One in-memory PGlite for the file (it takes a moment to boot), one schema per test.
 const pglite = new PGlite('memory://');

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { defineEngineConformance } from '@floworch/testkit';
 import { afterAll } from 'vitest';
-import { createPgliteStorage } from '../src/index.js';
+import { createPgliteStorage } from '../src/pglite.js';
 
 const pglite = new PGlite('memory://');
 afterAll(() => pglite.close());

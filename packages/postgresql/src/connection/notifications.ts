@@ -1,4 +1,3 @@
-import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { NotificationSource } from '../stores/queue-store.js';
 
@@ -56,16 +55,6 @@ export function pgNotifications(
       const current = client;
       client = undefined;
       await current?.end().catch(() => {});
-    };
-  };
-}
-
-/** LISTEN through PGlite's own API (in-process; the same instance is the whole database). */
-export function pgliteNotifications(pglite: PGlite): NotificationSource {
-  return async (channel, onPayload) => {
-    const unsubscribe = await pglite.listen(channel, (payload) => onPayload(payload));
-    return async () => {
-      await unsubscribe();
     };
   };
 }

@@ -11,7 +11,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { Database } from '../schema/database.js';
 import { migratePostgres, validateSchemaName } from '../schema/migrator.js';
 import { assembleStorage, type PostgresStorage } from '../storage.js';
-import { pgliteNotifications } from './notifications.js';
+import type { NotificationSource } from '../stores/queue-store.js';
 import { guardPglite } from './pglite-guard.js';
 
 /** Options of {@link createPgliteStorage}. */
@@ -189,4 +189,14 @@ export async function createPgliteStorage(options: PgliteStorageOptions = {}): P
     close,
     pgliteNotifications(pglite),
   );
+}
+
+/** LISTEN through PGlite's own API (in-process; the same instance is the whole database). */
+export function pgliteNotifications(pglite: PGlite): NotificationSource {
+  return async (channel, onPayload) => {
+    const unsubscribe = await pglite.listen(channel, (payload) => onPayload(payload));
+    return async () => {
+      await unsubscribe();
+    };
+  };
 }
