@@ -33,7 +33,7 @@ export const noopTelemetry: Telemetry = {
   record: () => {},
 };
 
-/** Counters and histograms of the `FlowOrchestrator` meter (engine.md §6.5). */
+/** Counters and histograms of the `FlowOrchestrator` meter (the reference's metric names). */
 const COUNTERS = [
   'flow_runs_started',
   'flow_runs_completed',

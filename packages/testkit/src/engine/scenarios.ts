@@ -23,7 +23,7 @@ async function seedRun(storage: FlowStorage, flowId: string): Promise<string> {
   return runId;
 }
 
-/** Engine-level scenarios (storage.md §10.13) run through the real engine against a backend. */
+/** Engine-level scenarios run through the real engine against a backend. */
 export const ENGINE_SCENARIOS: readonly EngineScenario[] = [
   {
     id: 'engine.disabled-flow',

@@ -21,7 +21,7 @@ export interface EngineConformanceOptions {
 }
 
 /**
- * Registers the engine scenarios (storage.md §10.13) with vitest: the real engine, run against
+ * Registers the engine scenarios with vitest: the real engine, run against
  * the backend, one test per scenario titled by its stable id.
  */
 export function defineEngineConformance(options: EngineConformanceOptions): void {

@@ -10,7 +10,7 @@ import type { ExpressionScope } from './scope.js';
 export type TriggerScope = Pick<ExpressionScope, 'triggerData' | 'triggerHeaders'>;
 
 /**
- * Looks a header up case-insensitively (DECISIONS: header maps are case-insensitive). Tries the
+ * Looks a header up case-insensitively (header maps are case-insensitive). Tries the
  * exact name and its lower-cased form first, then scans, so maps that were not normalised work too.
  */
 export function lookupHeader(headers: Readonly<Record<string, string>> | null, name: string): string | null {

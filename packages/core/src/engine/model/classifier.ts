@@ -60,7 +60,7 @@ function classifyScope(
 
 /**
  * Run termination status from the (terminal) step statuses of a run, shared by the engine and
- * recovery (engine.md §2.10):
+ * recovery (as the reference does):
  * 1. nothing `Succeeded` ⇒ `Failed` if anything failed, else `Skipped` if anything was skipped,
  *    else `Failed` (an empty map is `Failed`);
  * 2. a `Failed` step not handled ⇒ `Failed` (handled = a top-level step lists it in its runAfter

@@ -41,7 +41,7 @@ export function runAfterEntries(step: StepDefinition): ReadonlyArray<readonly [s
 
 /**
  * Accepts `status` for this condition: a listed status, or any terminal status when the list is
- * empty (the reference accepted `Running`/`Pending` too; DECISIONS narrows it to terminal ones).
+ * empty (the reference accepted `Running`/`Pending` too; we accept terminal ones only — docs/decisions.md).
  */
 export function acceptsStatus(condition: NormalisedCondition, status: StepStatus): boolean {
   return condition.statuses.length === 0 ? isTerminalStepStatus(status) : condition.statuses.includes(status);

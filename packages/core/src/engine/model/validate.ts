@@ -156,7 +156,7 @@ export function validateFlow(flow: FlowDefinition): string[] {
     }
   }
   const cycle = findCycle(edges);
-  // Only a top-level entry can start a run (DECISIONS: catch that at registration, not at trigger).
+  // Only a top-level entry can start a run (caught at registration, not at trigger time).
   // A cycle is usually why there is none, so it is named first.
   const noEntry = !Object.values(flow.steps).some(isEntryStep);
   return [
