@@ -200,16 +200,14 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
   async release(runId: string, stepKey: string, owner: string, visibleAt?: Date): Promise<boolean> {
     const data = this.state.peekRunData(runId);
     if (!data || data.claims.get(stepKey)?.owner !== owner) return false;
-    data.claims.delete(stepKey);
+    // Only a step still in the queue is handed back: a finished one keeps its claim.
     const row = data.dispatches.get(stepKey);
-    if (row) {
-      row.visibleAt = visibleAt?.getTime() ?? this.now();
-      this.state.queued.set(compositeKey(runId.toLowerCase(), stepKey), {
-        runId: runId.toLowerCase(),
-        stepKey,
-      });
-      this.notify();
-    }
+    if (!row || row.visibleAt === null) return false;
+    data.claims.delete(stepKey);
+    row.visibleAt = visibleAt?.getTime() ?? this.now();
+    const id = runId.toLowerCase();
+    this.state.queued.set(compositeKey(id, stepKey), { runId: id, stepKey });
+    this.notify();
     return true;
   }
 

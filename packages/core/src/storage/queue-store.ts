@@ -67,8 +67,9 @@ export interface FlowStepQueueStore {
   renew(runId: Uuid, stepKey: string, owner: string, leaseMs: number): Promise<LeaseRenewal>;
 
   /**
-   * Hands a taken step back: when `owner` holds the claim, deletes it and makes the row visible
-   * at `visibleAt` (default now), so any replica takes it at once. Idempotent.
+   * Hands a taken step back: when `owner` holds the claim and the row is still queued, deletes the
+   * claim and makes the row visible at `visibleAt` (default now), so any replica takes it at once.
+   * A finished step (row done) is left alone: a late hand-back never re-opens work. Idempotent.
    * @returns whether the claim was held and released
    */
   release(runId: Uuid, stepKey: string, owner: string, visibleAt?: Date): Promise<boolean>;

@@ -530,9 +530,16 @@ export class PgQueueStore implements FlowStepQueueStore {
     const t = (name: keyof Database) => table(this.ctx, name);
     const result = await guard('queue.release', () =>
       sql<{ released: number }>`
-        WITH gone AS (
+        WITH queued AS (
+          -- Only a step still in the queue is handed back: a finished one keeps its claim.
+          SELECT 1 FROM ${t('flow_step_dispatches')}
+          WHERE run_id = ${runId}::uuid AND step_key = ${stepKey} AND visible_at IS NOT NULL
+          FOR UPDATE
+        ),
+        gone AS (
           DELETE FROM ${t('flow_step_claims')}
           WHERE run_id = ${runId}::uuid AND step_key = ${stepKey} AND owner = ${owner}
+            AND EXISTS (SELECT 1 FROM queued)
           RETURNING 1
         ),
         row AS (

@@ -474,11 +474,14 @@ DECLARE @owner NVARCHAR(256) = ${key(owner, 'owner')}, @at DATETIMEOFFSET(7) = $
 BEGIN TRANSACTION;
 UPDATE d SET [VisibleAt] = @at
   FROM ${n.table('FlowStepDispatches')} AS d WITH (ROWLOCK)
-  WHERE d.[RunId] = @run AND d.[StepKey] = @key
+  WHERE d.[RunId] = @run AND d.[StepKey] = @key AND d.[VisibleAt] IS NOT NULL
     AND EXISTS (SELECT 1 FROM ${n.table('FlowStepClaims')} AS c WITH (UPDLOCK, ROWLOCK)
       WHERE c.[RunId] = @run AND c.[StepKey] = @key AND c.[Owner] = @owner);
-DELETE FROM ${n.table('FlowStepClaims')} WHERE [RunId] = @run AND [StepKey] = @key AND [Owner] = @owner;
-SET @released = @@ROWCOUNT;
+IF @@ROWCOUNT > 0
+BEGIN
+  DELETE FROM ${n.table('FlowStepClaims')} WHERE [RunId] = @run AND [StepKey] = @key AND [Owner] = @owner;
+  SET @released = @@ROWCOUNT;
+END
 COMMIT TRANSACTION;
 SELECT @released AS [Released];`,
       ),

@@ -306,6 +306,25 @@ export const queueCases: readonly CaseGroup[] = [
         },
       },
       {
+        id: 'queue.release.finished-step-stays-done',
+        title: 'a late hand-back of a step that already finished changes nothing: it is never taken again',
+        requires: ['queue', 'runtime'],
+        run: async ({ storage, clock }) => {
+          const runId = await startAndTake(storage, ['a'], 'me');
+          await q(storage).transact(runId, async (tx) => {
+            tx.finish(
+              'a',
+              { status: 'Succeeded', outputJson: '1', errorMessage: null, owner: 'me' },
+              { kind: 'done' },
+            );
+          });
+          expect(await q(storage).release(runId, 'a', 'me')).toBe(false);
+          expect((await need(storage.runtime, 'runtime').getStepClaim(runId, 'a'))?.owner).toBe('me');
+          clock.advance(60_000);
+          expect(await q(storage).take({ owner: 'other', limit: 5, leaseMs: 1_000 })).toEqual([]);
+        },
+      },
+      {
         id: 'queue.wake.parked-row',
         title: 'wake makes a requeued row due now; a row someone holds is not woken',
         requires: ['queue'],
