@@ -1,6 +1,7 @@
 import type { TriggerRequest, TriggerResult } from '../engine/execution/trigger.js';
 import type { Logger } from '../engine/logger.js';
 import type { FlowDefinition } from '../model/types.js';
+import type { CronTriggerState } from '../services/cron/scheduler.js';
 import type { FlowStorage } from '../storage/backend.js';
 import type { SignalDeliveryResult } from '../storage/records.js';
 import type { RunStatus, StepStatus } from '../storage/statuses.js';
@@ -179,25 +180,9 @@ export interface WaitOptions {
 }
 
 /** A cron trigger with its stored pause / override state. */
-export interface ScheduleView {
+export interface ScheduleView extends CronTriggerState {
   /** `flow-<flowId>-<triggerKey>`. */
   readonly jobId: string;
-  /** Flow id. */
-  readonly flowId: string;
-  /** Flow name. */
-  readonly flowName: string;
-  /** Trigger key. */
-  readonly triggerKey: string;
-  /** Expression in force (the override when one is set). */
-  readonly cron: string;
-  /** Expression declared in code. */
-  readonly manifestCron: string;
-  /** Stored override, or null. */
-  readonly cronOverride: string | null;
-  /** IANA time zone. */
-  readonly timezone: string;
-  /** Paused triggers do not fire. */
-  readonly isPaused: boolean;
 }
 
 /**

@@ -12,6 +12,7 @@ export {
   type CronJobState,
   type CronScheduler,
   type CronSchedulerOptions,
+  type CronTriggerState,
   createCronScheduler,
 } from './scheduler.js';
 export { createEphemeralScheduleStore } from './state-store.js';

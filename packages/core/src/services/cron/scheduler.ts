@@ -40,10 +40,8 @@ export interface CronSchedulerOptions {
 /** Outcome of the latest fire of a job. */
 export type CronJobState = 'Succeeded' | 'Duplicate' | 'Disabled' | 'Failed';
 
-/** A scheduled cron trigger as seen by this instance. */
-export interface CronJobInfo {
-  /** `flow-<flowId>-<triggerKey>`. */
-  readonly id: string;
+/** A flow's cron trigger with its stored pause / override state. */
+export interface CronTriggerState {
   /** Flow id. */
   readonly flowId: string;
   /** Flow name. */
@@ -60,6 +58,12 @@ export interface CronJobInfo {
   readonly timezone: string;
   /** Paused jobs do not fire. */
   readonly isPaused: boolean;
+}
+
+/** A scheduled cron trigger as seen by this instance. */
+export interface CronJobInfo extends CronTriggerState {
+  /** `flow-<flowId>-<triggerKey>`. */
+  readonly id: string;
   /** Next due instant (null when paused, not started, or the pattern never fires again). */
   readonly nextExecution: Date | null;
   /** When this instance last fired the job. */
