@@ -174,29 +174,36 @@ export class PgRunStore implements FlowRunStore {
 
   async getRunDetail(runId: string): Promise<FlowRunRecord | null> {
     return guard('runs.getRunDetail', async () => {
-      const db = this.ctx.db;
-      const [run, steps, attempts, headers] = await Promise.all([
-        db.selectFrom('flow_runs').selectAll().where('id', '=', runId).executeTakeFirst(),
-        db
-          .selectFrom('flow_steps')
-          .selectAll()
-          .where('run_id', '=', runId)
-          .orderBy('started_at')
-          .orderBy(sql`step_key COLLATE "C"`)
-          .execute(),
-        db
-          .selectFrom('flow_step_attempts')
-          .selectAll()
-          .where('run_id', '=', runId)
-          .orderBy('attempt_no')
-          .execute(),
-        db
-          .selectFrom('flow_outputs')
-          .select('value_json')
-          .where('run_id', '=', runId)
-          .where('key', '=', OutputKeys.triggerHeaders)
-          .executeTakeFirst(),
-      ]);
+      // One snapshot for the four reads: read in parallel on separate connections, a completion
+      // committing in between could show a closed run whose steps still look Running.
+      const [run, steps, attempts, headers] = await this.ctx.db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .setAccessMode('read only')
+        .execute(async (db) => {
+          const run = await db.selectFrom('flow_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+          if (!run) return [undefined, [], [], undefined] as const;
+          const steps = await db
+            .selectFrom('flow_steps')
+            .selectAll()
+            .where('run_id', '=', runId)
+            .orderBy('started_at')
+            .orderBy(sql`step_key COLLATE "C"`)
+            .execute();
+          const attempts = await db
+            .selectFrom('flow_step_attempts')
+            .selectAll()
+            .where('run_id', '=', runId)
+            .orderBy('attempt_no')
+            .execute();
+          const headers = await db
+            .selectFrom('flow_outputs')
+            .select('value_json')
+            .where('run_id', '=', runId)
+            .where('key', '=', OutputKeys.triggerHeaders)
+            .executeTakeFirst();
+          return [run, steps, attempts, headers] as const;
+        });
       if (!run) return null;
       const byStep = new Map<string, AttemptRow[]>();
       for (const a of attempts) {

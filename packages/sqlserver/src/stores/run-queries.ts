@@ -114,6 +114,8 @@ export async function runDetail(ctx: SqlContext, runId: string): Promise<FlowRun
     sql<RunRow>`SELECT ${RUN_COLUMNS} FROM ${n.table('FlowRuns')} AS r WHERE r.[Id] = ${runId};`,
   );
   if (!run) return null;
+  // The run row is read before its steps on purpose: a completion writes steps and closes the run
+  // in one transaction, so a closed run read here never comes with a step still shown Running.
   const [steps, attempts, headers] = await Promise.all([
     query(
       ctx,

@@ -611,6 +611,60 @@ export const queueCases: readonly CaseGroup[] = [
           expect(['Succeeded', 'Failed']).toContain(run!.status);
         },
       },
+      {
+        id: 'race.queue.detail-is-one-snapshot',
+        title:
+          'getRunDetail read while completions commit on other connections never shows a closed run with a step still running',
+        requires: ['queue'],
+        needsPeers: true,
+        run: async ({ instances }) => {
+          const [writer, reader] = await instances(2);
+          const keys = ['a', 'b', 'c'];
+          const runs = 60;
+          const torn: string[] = [];
+          for (let i = 0; i < runs; i++) {
+            const owner = `w${i}`;
+            const { runId } = await q(writer!).startRun(trigger({ entrySteps: keys }));
+            for (const step of await q(writer!).take({ owner, limit: keys.length, leaseMs: 60_000 })) {
+              await q(writer!).startStep({
+                runId,
+                stepKey: step.stepKey,
+                owner,
+                stepType: 'Work',
+                inputJson: null,
+              });
+            }
+            // The reader polls as a dashboard or `awaitRun` would while the run closes.
+            let closed = false;
+            const reading = (async () => {
+              for (;;) {
+                const lastRead = closed;
+                const run = (await reader!.runs.getRunDetail(runId))!;
+                const running = run.steps!.filter((s) => s.status === 'Running').map((s) => s.stepKey);
+                if (run.status !== 'Running' && running.length > 0)
+                  torn.push(`${runId}: run ${run.status} with ${running.join(', ')} still Running`);
+                if (run.status !== 'Running' || lastRead) return;
+              }
+            })();
+            await new Promise((resolve) => setTimeout(resolve, 1));
+            try {
+              await q(writer!).transact(runId, async (tx) => {
+                for (const stepKey of keys)
+                  tx.finish(
+                    stepKey,
+                    { status: 'Succeeded', outputJson: null, errorMessage: null, owner },
+                    { kind: 'done' },
+                  );
+                tx.close('Succeeded');
+              });
+            } finally {
+              closed = true;
+              await reading;
+            }
+          }
+          expect(torn).toEqual([]);
+        },
+      },
     ],
   },
 ];
