@@ -644,6 +644,8 @@ export const queueCases: readonly CaseGroup[] = [
                 if (run.status !== 'Running' && running.length > 0)
                   torn.push(`${runId}: run ${run.status} with ${running.join(', ')} still Running`);
                 if (run.status !== 'Running' || lastRead) return;
+                // Yield a macrotask: a store answering synchronously would otherwise starve the writer.
+                await new Promise((resolve) => setImmediate(resolve));
               }
             })();
             await new Promise((resolve) => setTimeout(resolve, 1));
