@@ -9,6 +9,7 @@ import {
   type OverdueRun,
 } from '@floworch/core';
 import { toDate, toDateOrNull } from './copy.js';
+import { compareOrdinal } from './order.js';
 import { type ControlRow, compositeKey, type MemoryState } from './state.js';
 
 const DEFAULT_TIMEOUT_REASON = 'Run timed out.';
@@ -95,7 +96,7 @@ export class InMemoryControlStore implements FlowRunControlStore {
       if (!control || control.timeoutAt === null || control.timeoutAt > now) continue;
       found.push({ runId, flowId: this.state.runs.get(runId)!.flowId, timeoutAt: toDate(control.timeoutAt) });
     }
-    found.sort((a, b) => a.timeoutAt.getTime() - b.timeoutAt.getTime() || (a.runId < b.runId ? -1 : 1));
+    found.sort((a, b) => a.timeoutAt.getTime() - b.timeoutAt.getTime() || compareOrdinal(a.runId, b.runId));
     return found.slice(0, clampLimit(limit, 1, 1000, 100));
   }
 

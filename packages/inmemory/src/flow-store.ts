@@ -6,6 +6,7 @@ import {
   type FlowStore,
   InvalidArgumentError,
 } from '@floworch/core';
+import { compareOrdinal } from './order.js';
 import type { MemoryState } from './state.js';
 
 const copy = (r: FlowDefinitionRecord): FlowDefinitionRecord => ({
@@ -24,7 +25,7 @@ export class InMemoryFlowStore implements FlowStore {
 
   async getAll(): Promise<FlowDefinitionRecord[]> {
     return [...this.state.flows.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .sort((a, b) => compareOrdinal(a.name, b.name) || compareOrdinal(a.id, b.id))
       .map(copy);
   }
 

@@ -24,6 +24,7 @@ import {
   toJsonText,
 } from '@floworch/core';
 import { controlRecord, idempotencyKey } from './control-store.js';
+import { compareOrdinal } from './order.js';
 import { insertRunRow } from './run-store.js';
 import { compositeKey, type MemoryState, type RunData } from './state.js';
 
@@ -135,7 +136,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     }
     due.sort(
       (a, b) =>
-        a.visibleAt - b.visibleAt || compareText(a.runId, b.runId) || compareText(a.stepKey, b.stepKey),
+        a.visibleAt - b.visibleAt || compareOrdinal(a.runId, b.runId) || compareOrdinal(a.stepKey, b.stepKey),
     );
     const taken: TakenStep[] = [];
     const expires = now + request.leaseMs;
@@ -463,9 +464,4 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       for (const listener of this.state.queueListeners) listener();
     });
   }
-}
-
-/** Ordinal (code unit) comparison, as a binary collation orders text. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

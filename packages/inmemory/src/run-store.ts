@@ -20,6 +20,7 @@ import {
   type TimeseriesQuery,
 } from '@floworch/core';
 import { runRecord, stepRecord, storedHeaders } from './copy.js';
+import { compareOrdinal, textFilter } from './order.js';
 import type { MemoryState, RunData, RunRow } from './state.js';
 
 const DAY_MS = 86_400_000;
@@ -143,8 +144,8 @@ export class InMemoryRunStore implements FlowRunStore {
   async getRunsPage(query: RunQuery = {}): Promise<FlowRunPage> {
     const { skip, take } = clampRunPage(query.skip, query.take);
     const flowId = query.flowId?.toLowerCase();
-    const status = query.status?.trim() ? query.status.trim().toLowerCase() : null;
-    const search = query.search?.trim() ? query.search.trim().toLowerCase() : null;
+    const status = textFilter(query.status);
+    const search = textFilter(query.search);
     const matches = [...this.state.runs.values()].filter(
       (run) =>
         (!flowId || run.flowId === flowId) &&
@@ -186,7 +187,7 @@ export class InMemoryRunStore implements FlowRunStore {
   }
 
   private sortNewestFirst(rows: RunRow[]): RunRow[] {
-    return rows.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return rows.sort((a, b) => b.startedAt - a.startedAt || compareOrdinal(a.id, b.id));
   }
 
   async getRunDetail(runId: string): Promise<FlowRunRecord | null> {
@@ -195,10 +196,7 @@ export class InMemoryRunStore implements FlowRunStore {
     const data = this.state.peekRunData(run.id);
     const steps = data
       ? [...data.steps.values()]
-          .sort(
-            (a, b) =>
-              a.startedAt - b.startedAt || (a.stepKey < b.stepKey ? -1 : a.stepKey > b.stepKey ? 1 : 0),
-          )
+          .sort((a, b) => a.startedAt - b.startedAt || compareOrdinal(a.stepKey, b.stepKey))
           .map((s) => stepRecord(run.id, s, data.attempts.get(s.stepKey)))
       : [];
     return runRecord(run, { steps, triggerHeaders: storedHeaders(data?.outputs) });

@@ -10,6 +10,7 @@ import {
   type StepStatus,
 } from '@floworch/core';
 import { toDate, toDateOrNull } from './copy.js';
+import { compareOrdinal } from './order.js';
 import type { MemoryState } from './state.js';
 
 /** In-memory {@link FlowRunRuntimeStore}: step statuses, claim leases and skip records. */
@@ -134,9 +135,4 @@ export class InMemoryRuntimeStore implements FlowRunRuntimeStore {
   async getRunStatus(runId: string): Promise<string | null> {
     return this.state.runs.get(runId.toLowerCase())?.status ?? null;
   }
-}
-
-/** Ordinal (code-unit) comparison, like SQL `COLLATE "C"`. */
-function compareOrdinal(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

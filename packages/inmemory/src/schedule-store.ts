@@ -4,6 +4,7 @@ import type {
   FlowScheduleStateInput,
   FlowScheduleStateStore,
 } from '@floworch/core';
+import { compareOrdinal } from './order.js';
 import type { MemoryState } from './state.js';
 
 const copy = (s: FlowScheduleState): FlowScheduleState => ({
@@ -25,9 +26,7 @@ export class InMemoryScheduleStore implements FlowScheduleStateStore {
   }
 
   async getAll(): Promise<FlowScheduleState[]> {
-    return [...this.state.schedules.values()]
-      .sort((a, b) => (a.jobId < b.jobId ? -1 : a.jobId > b.jobId ? 1 : 0))
-      .map(copy);
+    return [...this.state.schedules.values()].sort((a, b) => compareOrdinal(a.jobId, b.jobId)).map(copy);
   }
 
   async save(state: FlowScheduleStateInput): Promise<FlowScheduleState> {

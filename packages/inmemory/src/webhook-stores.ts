@@ -10,6 +10,7 @@ import {
   type WebhookRejectionStore,
   type WebhookReplayStore,
 } from '@floworch/core';
+import { textFilter } from './order.js';
 import { compositeKey } from './state.js';
 
 /** Backing data of the in-memory webhook stores (shareable between façades). */
@@ -92,8 +93,8 @@ export class InMemoryWebhookRejectionStore implements WebhookRejectionStore {
   async query(query: WebhookRejectionQuery): Promise<WebhookRejectionPage> {
     const { skip, take } = clampWebhookPage(query.skip, query.take);
     const flowId = query.flowId?.toLowerCase();
-    const reason = query.reason?.trim() ? query.reason.trim().toLowerCase() : null;
-    const search = query.search?.trim() ? query.search.trim().toLowerCase() : null;
+    const reason = textFilter(query.reason);
+    const search = textFilter(query.search);
     const includeAccepted = query.includeAccepted ?? true;
     const includeRejected = query.includeRejected ?? true;
     const has = (v: string | null, needle: string) => v?.toLowerCase().includes(needle);

@@ -179,6 +179,24 @@ export const signalCases: CaseGroup[] = [
         },
       },
       {
+        id: 'signals.oldest-registration-time-first',
+        title:
+          'delivery goes to the waiter with the oldest registration time even when it was stored last (replica clocks disagree)',
+        requires: ['signals'],
+        run: async ({ storage, clock }) => {
+          const signals = need(storage.signals, 'signals');
+          const runId = uuid();
+          const start = clock.now().getTime();
+          await signals.registerWaiter(runId, 'ahead', 'go', null);
+          // A replica whose clock runs a minute behind registers the second waiter.
+          clock.set(start - 60_000);
+          await signals.registerWaiter(runId, 'behind', 'go', null);
+          clock.set(start);
+          expect((await signals.deliverSignal(runId, 'go', '1')).stepKey).toBe('behind');
+          expect((await signals.deliverSignal(runId, 'go', '2')).stepKey).toBe('ahead');
+        },
+      },
+      {
         id: 'signals.names-trimmed-case-sensitive',
         title: "names are trimmed and case-sensitive: ' ok ' reaches 'ok', 'OK' does not",
         requires: ['signals'],
