@@ -264,7 +264,7 @@ export class InMemoryRunStore implements FlowRunStore {
   }
 
   async resetCascadeSkippedDependents(runId: string, stepKeys: readonly string[]): Promise<void> {
-    const data = this.state.peekRunData(runId.toLowerCase());
+    const data = this.state.peekRunData(runId);
     if (!data) return;
     for (const key of stepKeys) {
       const step = data.steps.get(key);
@@ -276,22 +276,22 @@ export class InMemoryRunStore implements FlowRunStore {
   }
 
   async tryRecordDispatch(runId: string, stepKey: string): Promise<boolean> {
-    const data = this.state.runData(runId.toLowerCase());
+    const data = this.state.runData(runId);
     if (data.dispatches.has(stepKey)) return false;
     data.dispatches.set(stepKey, { dispatchedAt: this.now(), jobId: null, visibleAt: null, attempt: 1 });
     return true;
   }
 
   async annotateDispatch(runId: string, stepKey: string, jobId: string): Promise<void> {
-    const row = this.state.peekRunData(runId.toLowerCase())?.dispatches.get(stepKey);
+    const row = this.state.peekRunData(runId)?.dispatches.get(stepKey);
     if (row) row.jobId = jobId;
   }
 
   async releaseDispatch(runId: string, stepKey: string): Promise<void> {
-    this.state.peekRunData(runId.toLowerCase())?.dispatches.delete(stepKey);
+    this.state.peekRunData(runId)?.dispatches.delete(stepKey);
   }
 
   async getDispatchedStepKeys(runId: string): Promise<Set<string>> {
-    return new Set(this.state.peekRunData(runId.toLowerCase())?.dispatches.keys() ?? []);
+    return new Set(this.state.peekRunData(runId)?.dispatches.keys() ?? []);
   }
 }
