@@ -90,14 +90,15 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     const taken: TakenStep[] = [];
     const takeFor = input.takeFor;
     for (const stepKey of input.entrySteps) {
-      const own = takeFor && taken.length < takeFor.limit;
-      const expires = own ? now + takeFor.leaseMs : null;
-      data.dispatches.set(stepKey, { dispatchedAt: now, jobId: null, visibleAt: expires ?? now, attempt: 1 });
-      this.state.queued.set(compositeKey(runId, stepKey), { runId, stepKey });
-      if (own && expires !== null) {
-        data.claims.set(stepKey, { owner: takeFor.owner, claimedAt: now, leaseExpiresAt: expires });
-        taken.push(this.takenStep(runId, flowId, stepKey, takeFor.owner, 1, now, expires, data));
+      // A row taken here is visible again only when its lease lapses, like any taken row.
+      let visibleAt = now;
+      if (takeFor && taken.length < takeFor.limit) {
+        visibleAt = now + takeFor.leaseMs;
+        data.claims.set(stepKey, { owner: takeFor.owner, claimedAt: now, leaseExpiresAt: visibleAt });
+        taken.push(this.takenStep(runId, flowId, stepKey, takeFor.owner, 1, now, visibleAt, data));
       }
+      data.dispatches.set(stepKey, { dispatchedAt: now, jobId: null, visibleAt, attempt: 1 });
+      this.state.queued.set(compositeKey(runId, stepKey), { runId, stepKey });
     }
     if (taken.length < input.entrySteps.length) this.notify();
     return { runId, duplicate: false, taken };
@@ -324,10 +325,6 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       }
     }
     for (const [stepKey, write] of writes.queue) {
-      if (write.kind === 'delete') {
-        data.dispatches.delete(stepKey);
-        continue;
-      }
       const visibleAt = write.visibleAt?.getTime() ?? null;
       const row = data.dispatches.get(stepKey);
       if (row) {
@@ -359,10 +356,6 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     write: RunWrites['steps'] extends ReadonlyMap<string, infer W> ? W : never,
     now: number,
   ): void {
-    if (write.kind === 'delete') {
-      data.steps.delete(stepKey);
-      return;
-    }
     if (write.kind === 'start') {
       const attempts = data.attempts.get(stepKey) ?? [];
       const row = {

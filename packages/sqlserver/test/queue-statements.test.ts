@@ -336,18 +336,13 @@ describe('queue statements: applying run writes', () => {
       { kind: 'finish', status: 'Failed', outputJson: null, errorMessage: 'boom' },
       { kind: 'skip', stepType: 'Work', reason: 'why', traceJson: null },
       { kind: 'reset' },
-      { kind: 'delete' },
+      { kind: 'start', stepType: 'Work', inputJson: null },
     ];
     return {
       run: { reopen: true },
       timedOut: 'late',
       steps: new Map(keys.map((k, i) => [k, stepWrites[i % 4]!])),
-      queue: new Map(
-        keys.map((k, i) => [
-          k,
-          i % 2 ? { kind: 'delete' } : { kind: 'put', attempt: 2, visibleAt: i % 4 ? T0 : null },
-        ]),
-      ),
+      queue: new Map(keys.map((k, i) => [k, { attempt: 2, visibleAt: i % 4 ? T0 : null }])),
       claims: new Map(
         keys.map((k, i) => [
           k,
@@ -372,11 +367,10 @@ describe('queue statements: applying run writes', () => {
       "UPDATE [floworch].[FlowRuns] SET [Status] = N'Running', [CompletedAt] = NULL WHERE [Id] = @run;",
     );
     expect(text).toMatch(
-      /DELETE FROM \[floworch\]\.\[FlowStepDispatches\] WHERE \[RunId\] = @run AND \[StepKey\] IN \(@\d+, @\d+, @\d+, @\d+\);/,
+      /DELETE FROM \[floworch\]\.\[FlowStepClaims\] WHERE \[RunId\] = @run AND \[StepKey\] IN \(@\d+, @\d+, @\d+, @\d+\);/,
     );
-    expect(text).toMatch(
-      /DELETE FROM \[floworch\]\.\[FlowSteps\] WHERE \[RunId\] = @run AND \[StepKey\] IN \(@\d+, @\d+\);/,
-    );
+    expect(text).not.toContain('DELETE FROM [floworch].[FlowSteps]');
+    expect(text).not.toContain('DELETE FROM [floworch].[FlowStepDispatches]');
     // A missing control row is created with the run's flow id before the timeout is latched.
     expect(text).toMatch(
       /IF NOT EXISTS \(SELECT 1 FROM \[floworch\]\.\[FlowRunControls\] WITH \(UPDLOCK, HOLDLOCK\)/,

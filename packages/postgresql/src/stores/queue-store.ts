@@ -282,12 +282,8 @@ export class PgQueueStore implements FlowStepQueueStore {
     const now = this.ctx.clock.now();
     const t = (name: keyof Database) => table(this.ctx, name);
     const queuePuts: Array<{ step_key: string; attempt: number; visible_at: string | null }> = [];
-    const queueDeletes: string[] = [];
-    for (const [key, w] of writes.queue) {
-      if (w.kind === 'delete') queueDeletes.push(key);
-      else
-        queuePuts.push({ step_key: key, attempt: w.attempt, visible_at: w.visibleAt?.toISOString() ?? null });
-    }
+    for (const [key, w] of writes.queue)
+      queuePuts.push({ step_key: key, attempt: w.attempt, visible_at: w.visibleAt?.toISOString() ?? null });
     const claimPuts: Array<{ step_key: string; owner: string; lease: string | null }> = [];
     const claimDeletes: string[] = [];
     for (const [key, w] of writes.claims) {
@@ -307,7 +303,7 @@ export class PgQueueStore implements FlowStepQueueStore {
       writes.run !== null ||
       writes.timedOut !== null ||
       writes.notify ||
-      queuePuts.length + queueDeletes.length + claimPuts.length + claimDeletes.length > 0 ||
+      queuePuts.length + claimPuts.length + claimDeletes.length > 0 ||
       outputs.length + events.length > 0;
     // Everything but step rows in one statement; each part touches its own table and rows.
     if (anything)
@@ -335,10 +331,6 @@ export class PgQueueStore implements FlowStepQueueStore {
         SELECT ${runId}::uuid, q.step_key, ${now}::timestamptz, q.attempt, q.visible_at
         FROM json_to_recordset(${JSON.stringify(queuePuts)}::json) AS q(step_key text, attempt int, visible_at timestamptz)
         ON CONFLICT (run_id, step_key) DO UPDATE SET attempt = EXCLUDED.attempt, visible_at = EXCLUDED.visible_at
-      ),
-      queue_delete AS (
-        DELETE FROM ${t('flow_step_dispatches')}
-        WHERE run_id = ${runId}::uuid AND step_key = ANY(${queueDeletes}::text[])
       ),
       claim_put AS (
         INSERT INTO ${t('flow_step_claims')} (run_id, step_key, claimed_at, owner, lease_expires_at)

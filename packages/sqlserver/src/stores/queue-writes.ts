@@ -275,15 +275,9 @@ UPDATE ${controls}
   }
 
   const ledgerPuts: Array<{ stepKey: string; attempt: number; visibleAt: Date | null }> = [];
-  const ledgerDeletes: string[] = [];
-  for (const [stepKey, write] of writes.queue) {
-    if (write.kind === 'delete') ledgerDeletes.push(stepKey);
-    else ledgerPuts.push({ stepKey, attempt: write.attempt, visibleAt: write.visibleAt });
-  }
-  pieces.push(
-    ...ledgerPutPieces(n, vars, ledgerPuts),
-    ...deleteKeysPieces(n, 'FlowStepDispatches', ledgerDeletes),
-  );
+  for (const [stepKey, write] of writes.queue)
+    ledgerPuts.push({ stepKey, attempt: write.attempt, visibleAt: write.visibleAt });
+  pieces.push(...ledgerPutPieces(n, vars, ledgerPuts));
 
   const claimPuts: Array<{ stepKey: string; owner: string; leaseExpiresAt: Date | null }> = [];
   const claimDeletes: string[] = [];
@@ -297,13 +291,11 @@ UPDATE ${controls}
   const skips: Array<[string, Skip]> = [];
   const starts: Array<[string, Start]> = [];
   const resets: string[] = [];
-  const deletes: string[] = [];
   for (const [stepKey, write] of writes.steps) {
     if (write.kind === 'finish') finishes.push([stepKey, write]);
     else if (write.kind === 'skip') skips.push([stepKey, write]);
     else if (write.kind === 'start') starts.push([stepKey, write]);
-    else if (write.kind === 'reset') resets.push(stepKey);
-    else deletes.push(stepKey);
+    else resets.push(stepKey);
   }
   // Each step key carries one write, so grouping by kind keeps every key's effect.
   pieces.push(
@@ -311,7 +303,6 @@ UPDATE ${controls}
     ...skipPieces(n, vars, skips),
     ...startPieces(n, vars, starts),
     ...resetPieces(n, resets),
-    ...deleteKeysPieces(n, 'FlowSteps', deletes),
     ...outputPieces(n, vars, writes.outputs),
     ...eventPieces(n, vars, writes.events, now),
   );

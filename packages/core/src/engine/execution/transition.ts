@@ -94,7 +94,7 @@ function afterCommit(ctx: EngineContext, tx: RunTransaction, published: readonly
   const takenHere = new Set(tx.taken.map((s) => s.stepKey));
   for (const [stepKey, write] of tx.writes.queue) {
     // Rows taken here show their lease expiry, not work for later.
-    if (write.kind !== 'put' || write.visibleAt === null || takenHere.has(stepKey)) continue;
+    if (write.visibleAt === null || takenHere.has(stepKey)) continue;
     const at = write.visibleAt.getTime();
     if (at > now && (next === null || at < next)) next = at;
   }

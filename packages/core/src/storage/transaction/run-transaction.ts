@@ -59,14 +59,15 @@ export type StepWrite =
    */
   | { readonly kind: 'start'; readonly stepType: string; readonly inputJson: string | null }
   /** Manual retry: step row back to `Running`, output/error/completion cleared, `startedAt = now`. */
-  | { readonly kind: 'reset' }
-  /** Delete the step row (attempts are kept). */
-  | { readonly kind: 'delete' };
+  | { readonly kind: 'reset' };
 
-/** A buffered write to a dispatch-ledger row (insert or update, or delete). */
-export type QueueWrite =
-  | { readonly kind: 'put'; readonly attempt: number; readonly visibleAt: Date | null }
-  | { readonly kind: 'delete' };
+/** A buffered write to a dispatch-ledger row (insert or update; rows are never deleted here). */
+export interface QueueWrite {
+  /** Automatic-retry attempt the row is for. */
+  readonly attempt: number;
+  /** When the row is due; `null` takes it out of the queue. */
+  readonly visibleAt: Date | null;
+}
 
 /** A buffered write to a claim (insert or replace, or delete). */
 export type ClaimWrite =
@@ -389,7 +390,8 @@ export class RunTransaction {
       createdAt: base?.createdAt ?? now,
       timeoutAt: base?.timeoutAt ?? null,
       cancelRequested: true,
-      cancelReason: base?.cancelReason ?? reason,
+      // As stored: the timeout's reason replaces an earlier cancel reason.
+      cancelReason: reason,
       cancelRequestedAt: base?.cancelRequestedAt ?? now,
       timedOutAt: now,
     };
@@ -423,7 +425,7 @@ export class RunTransaction {
 
   private putQueue(stepKey: string, attempt: number, visibleAt: Date | null): void {
     this.queueRows.set(stepKey, { attempt, visibleAt });
-    this.queueWrites.set(stepKey, { kind: 'put', attempt, visibleAt });
+    this.queueWrites.set(stepKey, { attempt, visibleAt });
   }
 
   private putClaim(stepKey: string, owner: string, leaseExpiresAt: Date | null): void {
