@@ -1,49 +1,9 @@
-import type { FlowStepQueueStore, FlowStorage, RunStartWrite, TakenStep } from '@floworch/core';
+import type { FlowStorage } from '@floworch/core';
 import { expect } from 'vitest';
 import type { CaseGroup } from '../case.js';
 import { need } from '../case.js';
 import { fulfilled, pick, race, uuid } from '../fixtures.js';
-
-const q = (storage: FlowStorage): FlowStepQueueStore => need(storage.queue, 'queue');
-
-/** A trigger transition with sensible defaults. */
-function trigger(
-  overrides: Partial<RunStartWrite> & { runId?: string; flowId?: string } = {},
-): RunStartWrite {
-  return {
-    run: {
-      runId: overrides.runId ?? uuid(),
-      flowId: overrides.flowId ?? uuid(),
-      flowName: 'QueueFlow',
-      triggerKey: 'manual',
-      triggerDataJson: '{"order":42}',
-      jobId: null,
-      sourceRunId: null,
-      ...overrides.run,
-    },
-    triggerHeaders: overrides.triggerHeaders === undefined ? { 'X-Trace': 'abc' } : overrides.triggerHeaders,
-    idempotencyKey: overrides.idempotencyKey ?? null,
-    timeoutAt: overrides.timeoutAt ?? null,
-    events: overrides.events ?? [{ type: 'run.started', message: 'started', stepKey: '__run' }],
-    entrySteps: overrides.entrySteps ?? ['a'],
-    ...(overrides.takeFor ? { takeFor: overrides.takeFor } : {}),
-  };
-}
-
-/** Starts a run and takes all of its entry steps for `owner` (lease 10 s). */
-async function startAndTake(storage: FlowStorage, entrySteps: string[], owner = 'w1'): Promise<string> {
-  const { runId } = await q(storage).startRun(trigger({ entrySteps }));
-  const taken = await q(storage).take({ owner, limit: entrySteps.length, leaseMs: 10_000 });
-  expect(taken.map((s) => s.stepKey).sort()).toEqual([...entrySteps].sort());
-  for (const step of taken) {
-    expect(
-      await q(storage).startStep({ runId, stepKey: step.stepKey, owner, stepType: 'Work', inputJson: null }),
-    ).toBe(true);
-  }
-  return runId;
-}
-
-const keysOf = (steps: readonly TakenStep[]): string[] => steps.map((s) => `${s.runId}/${s.stepKey}`);
+import { keysOf, q, startAndTake, trigger } from './queue-support.js';
 
 /** Conformance cases of the durable step queue and its run transitions (capability `queue`). */
 export const queueCases: readonly CaseGroup[] = [
