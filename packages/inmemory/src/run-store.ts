@@ -166,18 +166,9 @@ export class InMemoryRunStore implements FlowRunStore {
     ) {
       return true;
     }
-    const data = this.state.peekRunData(run.id);
-    if (!data) return false;
-    for (const step of data.steps.values()) {
-      if (
-        contains(step.stepKey, needle) ||
-        contains(step.errorMessage, needle) ||
-        contains(step.outputJson, needle)
-      ) {
-        return true;
-      }
-    }
-    for (const [stepKey, attempts] of data.attempts) {
+    // Every step row has attempts carrying its key, error and output, so searching the attempts
+    // covers the step rows too.
+    for (const [stepKey, attempts] of this.state.peekRunData(run.id)?.attempts ?? []) {
       if (contains(stepKey, needle)) return true;
       for (const a of attempts) {
         if (contains(a.errorMessage, needle) || contains(a.outputJson, needle)) return true;
@@ -233,9 +224,7 @@ export class InMemoryRunStore implements FlowRunStore {
   }
 
   async getActiveRuns(limit?: number): Promise<FlowRunRecord[]> {
-    const rows = this.sortNewestFirst(
-      [...this.state.active].map((id) => this.state.runs.get(id)!).filter(Boolean),
-    );
+    const rows = this.sortNewestFirst([...this.state.active].map((id) => this.state.runs.get(id)!));
     const bounded = limit !== undefined && limit >= 0 ? rows.slice(0, limit) : rows;
     return bounded.map((r) => runRecord(r));
   }

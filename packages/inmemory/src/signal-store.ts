@@ -34,7 +34,6 @@ export class InMemorySignalStore implements FlowSignalStore {
       stepKey,
       signalName: name,
       createdAt: this.clock.now().getTime(),
-      order: this.state.nextWaiterOrder++,
       expiresAt: expiresAt ? expiresAt.getTime() : null,
       deliveredAt: null,
       payloadJson: null,
@@ -45,7 +44,7 @@ export class InMemorySignalStore implements FlowSignalStore {
     const name = normalizeSignalName(signalName);
     const matching = [...(this.state.peekRunData(runId)?.waiters.values() ?? [])]
       .filter((w) => w.signalName === name)
-      .sort((a, b) => a.createdAt - b.createdAt || a.order - b.order);
+      .sort((a, b) => a.createdAt - b.createdAt); // stable: same-instant waiters stay in registration order
     const target = matching.find((w) => w.deliveredAt === null);
     if (target) {
       target.deliveredAt = this.clock.now().getTime();

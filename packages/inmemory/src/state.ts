@@ -81,9 +81,8 @@ export interface EventRow {
 export interface WaiterRow {
   stepKey: string;
   signalName: string;
+  /** Registration time; same-instant waiters keep their `Map` (registration) order. */
   createdAt: number;
-  /** Insertion counter: breaks `createdAt` ties so "oldest" is deterministic. */
-  order: number;
   expiresAt: number | null;
   deliveredAt: number | null;
   payloadJson: string | null;
@@ -128,7 +127,6 @@ export class MemoryState {
   rejections: WebhookRejectionRecord[] = [];
   nextRejectionId = 1;
   nextEventSequence = 1;
-  nextWaiterOrder = 1;
   /**
    * Ledger rows that may be queued, by composite (run, step) key. Lazily pruned: readers check
    * the row itself, so paths that delete rows need not maintain it.

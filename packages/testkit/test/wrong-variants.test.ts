@@ -51,8 +51,11 @@ const variants: Record<string, { caseIds: string[]; mutate: Mutate }> = {
       signals: patch(s.signals, {
         registerWaiter: async (runId, stepKey, name, expiresAt) => {
           await s.signals.registerWaiter(runId, stepKey, name, expiresAt);
-          const row = state.peekRunData(runId)!.waiters.get(stepKey)!;
-          row.order = stepKey.charCodeAt(0);
+          // Re-index the waiters by step key: delivery then follows key order at equal instants.
+          const waiters = state.peekRunData(runId)!.waiters;
+          const sorted = [...waiters].sort(([a], [b]) => (a < b ? -1 : 1));
+          waiters.clear();
+          for (const [key, row] of sorted) waiters.set(key, row);
         },
       }),
     }),
@@ -64,8 +67,13 @@ const variants: Record<string, { caseIds: string[]; mutate: Mutate }> = {
       signals: patch(s.signals, {
         registerWaiter: async (runId, stepKey, name, expiresAt) => {
           await s.signals.registerWaiter(runId, stepKey, name, expiresAt);
-          const row = state.peekRunData(runId)!.waiters.get(stepKey)!;
-          row.order = -row.order;
+          // Put the newest waiter first.
+          const waiters = state.peekRunData(runId)!.waiters;
+          const rest = [...waiters].filter(([key]) => key !== stepKey);
+          const newest = waiters.get(stepKey)!;
+          waiters.clear();
+          waiters.set(stepKey, newest);
+          for (const [key, row] of rest) waiters.set(key, row);
         },
       }),
     }),

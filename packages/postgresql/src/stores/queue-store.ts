@@ -317,7 +317,9 @@ export class PgQueueStore implements FlowStepQueueStore {
       timed_out AS (
         INSERT INTO ${t('flow_run_controls')} AS c
           (run_id, flow_id, trigger_key, cancel_requested, cancel_reason, cancel_requested_at_utc, timed_out_at_utc, created_at_utc)
-        SELECT ${runId}::uuid, ${EMPTY_UUID}::uuid, '', TRUE, ${writes.timedOut}, ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz
+        SELECT ${runId}::uuid,
+          COALESCE((SELECT flow_id FROM ${t('flow_runs')} WHERE id = ${runId}::uuid), ${EMPTY_UUID}::uuid),
+          '', TRUE, ${writes.timedOut}, ${now}::timestamptz, ${now}::timestamptz, ${now}::timestamptz
         WHERE ${writes.timedOut}::text IS NOT NULL
         ON CONFLICT (run_id) DO UPDATE SET
           timed_out_at_utc = EXCLUDED.timed_out_at_utc,

@@ -34,6 +34,10 @@ export const queueEdgeCases: readonly CaseGroup[] = [
           expect(control.idempotencyKey).toBe('Order-7');
           expect(control.flowId).toBe(flowId);
           expect(await storage.control!.findRunIdByIdempotencyKey(flowId, 'manual', 'order-7')).toBe(runId);
+          // A run started without a key registers none.
+          const keyless = uuid();
+          await q(storage).startRun(trigger({ flowId: keyless }));
+          expect(await storage.control!.findRunIdByIdempotencyKey(keyless, 'manual', '')).toBeNull();
         },
       },
       {
@@ -153,6 +157,7 @@ export const queueEdgeCases: readonly CaseGroup[] = [
             `${runId}/a`,
           ]);
           expect(await q(storage).release(uuid(), 'a', 'other')).toBe(false);
+          expect(await q(storage).release(runId, 'never-queued', 'other')).toBe(false);
         },
       },
       {
@@ -171,13 +176,56 @@ export const queueEdgeCases: readonly CaseGroup[] = [
               { status: 'Succeeded', outputJson: null, errorMessage: null, owner: 'me' },
               { kind: 'done' },
             );
-            tx.enqueue('b', { visibleAt: new Date(start + 30_000) });
             tx.enqueue('c', { visibleAt: new Date(start + 20_000) });
+            tx.enqueue('b', { visibleAt: new Date(start + 30_000) });
           });
           expect(await q(storage).nextVisibleAt()).toEqual(new Date(start + 20_000));
           const closed = (await q(storage).startRun(trigger({ entrySteps: ['x'] }))).runId;
           await q(storage).transact(closed, async (tx) => tx.close('Cancelled'));
           expect(await q(storage).nextVisibleAt()).toEqual(new Date(start + 20_000));
+        },
+      },
+      {
+        id: 'queue.transact.unknown-run-is-empty',
+        title: 'a transaction on an unknown run sees no run, steps, rows, claims, control or outputs',
+        requires: ['queue'],
+        run: async ({ storage }) => {
+          const seen = await q(storage).transact(uuid(), async (tx) => ({
+            status: tx.runStatus,
+            steps: tx.steps.size,
+            queue: tx.queue.size,
+            claim: tx.claim('a'),
+            control: tx.control,
+            output: await tx.readOutput('a'),
+            inFlight: tx.hasWorkInFlight(),
+          }));
+          expect(seen).toEqual({
+            status: null,
+            steps: 0,
+            queue: 0,
+            claim: undefined,
+            control: null,
+            output: null,
+            inFlight: false,
+          });
+        },
+      },
+      {
+        id: 'race.queue.take-skips-run-in-transaction',
+        title:
+          'a taker on another connection skips the rows of a run whose transaction is open, without waiting for it',
+        requires: ['queue'],
+        needsPeers: true,
+        run: async ({ instances }) => {
+          const [owner, taker] = await instances(2);
+          const { runId } = await q(owner!).startRun(trigger({ entrySteps: ['a'] }));
+          const during = await q(owner!).transact(runId, async () =>
+            q(taker!).take({ owner: 'other', limit: 5, leaseMs: 1_000 }),
+          );
+          expect(during).toEqual([]);
+          expect(keysOf(await q(taker!).take({ owner: 'other', limit: 5, leaseMs: 1_000 }))).toEqual([
+            `${runId}/a`,
+          ]);
         },
       },
       {
@@ -192,10 +240,17 @@ export const queueEdgeCases: readonly CaseGroup[] = [
           const unsubscribe = await queue.listen!(() => {
             calls++;
           });
-          await queue.startRun(trigger({ entrySteps: ['a'] }));
-          const deadline = Date.now() + 5_000;
-          while (calls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-          expect(calls).toBeGreaterThan(0);
+          const called = async () => {
+            const deadline = Date.now() + 5_000;
+            while (calls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+            return calls;
+          };
+          const { runId } = await queue.startRun(trigger({ entrySteps: ['a'] }));
+          expect(await called()).toBeGreaterThan(0);
+          // A transaction queuing due work nobody took wakes consumers too.
+          calls = 0;
+          await queue.transact(runId, async (tx) => tx.enqueue('b'));
+          expect(await called()).toBeGreaterThan(0);
           await unsubscribe();
           const before = calls;
           await queue.startRun(trigger({ entrySteps: ['a'] }));
@@ -291,6 +346,9 @@ export const queueEdgeCases: readonly CaseGroup[] = [
             evaluationTraceJson: '{"when":false}',
             attemptCount: 1,
           });
+          expect(step.attempts!.map((a) => [a.attempt, a.status, a.errorMessage])).toEqual([
+            [1, 'Skipped', 'not today'],
+          ]);
           await q(storage).transact(runId, async (tx) => {
             expect(tx.claim('a')).toEqual({ owner: '', leaseExpiresAt: null });
             expect(tx.queue.get('a')?.visibleAt).toBeNull();
@@ -339,10 +397,30 @@ export const queueEdgeCases: readonly CaseGroup[] = [
         id: 'queue.transact.timeout-latched-once',
         title:
           'markTimedOut latches timeout, cancel flag and reason once (a later one changes nothing), creating the control row when missing',
-        requires: ['queue', 'control'],
+        requires: ['queue', 'control', 'events'],
         run: async ({ storage, clock }) => {
           const control = need(storage.control, 'control');
-          const { runId } = await q(storage).startRun(trigger({ entrySteps: ['a'] }));
+          const { runId } = await q(storage).startRun(trigger({ entrySteps: ['a'], events: [] }));
+          // A transaction that does not time the run out leaves the control row alone; its events
+          // are stored in order, with their messages.
+          await q(storage).transact(runId, async (tx) => {
+            tx.event({ type: 'first', stepKey: 'a', message: 'one' });
+            tx.event({ type: 'second', message: null });
+          });
+          expect((await control.getRunControl(runId))!).toMatchObject({
+            timedOutAt: null,
+            cancelRequested: false,
+          });
+          expect(
+            (await need(storage.events, 'events').getRunEvents(runId)).map((e) => [
+              e.type,
+              e.stepKey,
+              e.message,
+            ]),
+          ).toEqual([
+            ['first', 'a', 'one'],
+            ['second', null, null],
+          ]);
           await q(storage).transact(runId, async (tx) => {
             tx.markTimedOut('deadline passed');
             expect(tx.control).toMatchObject({ cancelRequested: true, cancelReason: 'deadline passed' });
@@ -357,9 +435,10 @@ export const queueEdgeCases: readonly CaseGroup[] = [
 
           // A run started without a control row (the older run-store path) gets one.
           const bare = uuid();
+          const bareFlow = uuid();
           await storage.runs.startRun({
             runId: bare,
-            flowId: uuid(),
+            flowId: bareFlow,
             flowName: 'Bare',
             triggerKey: 'manual',
             triggerDataJson: null,
@@ -369,6 +448,8 @@ export const queueEdgeCases: readonly CaseGroup[] = [
           await q(storage).transact(bare, async (tx) => tx.markTimedOut('late'));
           expect(await control.getRunControl(bare)).toMatchObject({
             runId: bare,
+            flowId: bareFlow,
+            triggerKey: '',
             cancelRequested: true,
             cancelReason: 'late',
           });
@@ -384,6 +465,10 @@ export const queueEdgeCases: readonly CaseGroup[] = [
           const runId = await startAndTake(storage, ['a'], 'me');
           const at = new Date(clock.now().getTime() + 2_000);
           await q(storage).transact(runId, async (tx) => {
+            expect(tx.claim('a')).toEqual({
+              owner: 'me',
+              leaseExpiresAt: new Date(clock.now().getTime() + 10_000),
+            });
             tx.finish(
               'a',
               { status: 'Failed', outputJson: null, errorMessage: 'x', owner: 'me' },
