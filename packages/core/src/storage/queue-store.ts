@@ -44,8 +44,8 @@ export interface FlowStepQueueStore {
   transact<T>(runId: Uuid, work: (tx: RunTransaction) => Promise<T>): Promise<T>;
 
   /**
-   * Takes up to `limit` due rows (visible-at ≤ now, earliest first, then run id and step key) of
-   * `Running` runs for `owner`: each taken row's step gets a claim `{ owner, now + leaseMs }`
+   * Takes up to `limit` due rows (visible-at ≤ now, earliest first; ties run by run, in the
+   * backend's run-id order, and by step key within a run) of `Running` runs for `owner`: each taken row's step gets a claim `{ owner, now + leaseMs }`
    * (inserted, or taken over when the previous lease lapsed and the step is not terminal) and its
    * visible-at moves to the lease expiry, so it reappears only if the lease lapses. Rows of runs
    * inside a {@link transact} are skipped, never waited for. Under any number of concurrent

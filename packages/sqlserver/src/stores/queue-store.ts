@@ -342,7 +342,7 @@ INSERT INTO @due ([RunId], [StepKey], [FlowId], [Attempt], [VisibleAt], [Claimed
   LEFT JOIN ${claims} AS c ON c.[RunId] = d.[RunId] AND c.[StepKey] = d.[StepKey]
   WHERE ${due}
     AND (c.[RunId] IS NULL OR (c.[LeaseExpiresAt] IS NOT NULL AND c.[LeaseExpiresAt] <= @now AND NOT ${terminal('d')}))
-  ORDER BY d.[VisibleAt], CONVERT(CHAR(36), d.[RunId]), d.[StepKey];
+  ORDER BY d.[VisibleAt], d.[RunId], d.[StepKey];
 -- Claims: take over a lapsed lease of a non-terminal step (re-checked under the claim's lock, so a
 -- row lost to a concurrent renew is not taken), or insert one. The ledger row's update lock makes
 -- this taker the only claimer of the step (a run transaction is excluded by the run lock), so the
