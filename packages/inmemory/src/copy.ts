@@ -53,16 +53,12 @@ export function attemptRecord(runId: string, stepKey: string, row: AttemptRow): 
   };
 }
 
-/** Public copy of a step row with its attempts (a synthetic attempt #1 when it has none). */
-export function stepRecord(
-  runId: string,
-  row: StepRow,
-  attempts: readonly AttemptRow[] | undefined,
-): FlowStepRecord {
-  const list =
-    attempts && attempts.length > 0
-      ? attempts.map((a) => attemptRecord(runId, row.stepKey, a))
-      : [attemptRecord(runId, row.stepKey, { ...row, attempt: 1 })];
+/**
+ * Public copy of a step row with its attempts. Every write that creates a step row here appends
+ * an attempt too, so the list is never empty.
+ */
+export function stepRecord(runId: string, row: StepRow, attempts: readonly AttemptRow[]): FlowStepRecord {
+  const list = attempts.map((a) => attemptRecord(runId, row.stepKey, a));
   return {
     runId,
     stepKey: row.stepKey,

@@ -188,7 +188,7 @@ export class InMemoryRunStore implements FlowRunStore {
     const steps = data
       ? [...data.steps.values()]
           .sort((a, b) => a.startedAt - b.startedAt || compareOrdinal(a.stepKey, b.stepKey))
-          .map((s) => stepRecord(run.id, s, data.attempts.get(s.stepKey)))
+          .map((s) => stepRecord(run.id, s, data.attempts.get(s.stepKey)!))
       : [];
     return runRecord(run, { steps, triggerHeaders: storedHeaders(data?.outputs) });
   }

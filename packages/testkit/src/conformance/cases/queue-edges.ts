@@ -425,6 +425,8 @@ export const queueEdgeCases: readonly CaseGroup[] = [
             ['first', 'a', 'one'],
             ['second', null, null],
           ]);
+          const [one, two] = await storage.events!.getRunEvents(runId);
+          expect(two!.sequence).toBeGreaterThan(one!.sequence);
           await q(storage).transact(runId, async (tx) => {
             tx.markTimedOut('deadline passed');
             expect(tx.control).toMatchObject({ cancelRequested: true, cancelReason: 'deadline passed' });
