@@ -190,6 +190,34 @@ export const queueEdgeCases: readonly CaseGroup[] = [
         },
       },
       {
+        id: 'queue.take.respects-runtime-claims',
+        title:
+          'take leaves a due row alone while a claim made through the runtime store lives, forever when the claim is permanent, and once its step finished',
+        requires: ['queue', 'runtime'],
+        run: async ({ storage, clock }) => {
+          const runtime = need(storage.runtime, 'runtime');
+          const { runId } = await q(storage).startRun(
+            trigger({ entrySteps: ['leased', 'permanent', 'done'] }),
+          );
+          expect(await runtime.tryClaimStep(runId, 'leased', { owner: 'legacy', durationMs: 5_000 })).toBe(
+            true,
+          );
+          expect(await runtime.tryClaimStep(runId, 'permanent')).toBe(true);
+          expect(await runtime.tryClaimStep(runId, 'done', { owner: 'legacy', durationMs: 1_000 })).toBe(
+            true,
+          );
+          await runtime.recordSkippedStep(runId, 'done', 'Work', 'handled elsewhere');
+          expect(await q(storage).take({ owner: 'w', limit: 5, leaseMs: 1_000 })).toEqual([]);
+          clock.advance(5_000);
+          expect(keysOf(await q(storage).take({ owner: 'w', limit: 5, leaseMs: 1_000 }))).toEqual([
+            `${runId}/leased`,
+          ]);
+          clock.advance(86_400_000);
+          const later = keysOf(await q(storage).take({ owner: 'w2', limit: 5, leaseMs: 1_000 }));
+          expect(later).toEqual([`${runId}/leased`]);
+        },
+      },
+      {
         id: 'queue.transact.unknown-run-is-empty',
         title: 'a transaction on an unknown run sees no run, steps, rows, claims, control or outputs',
         requires: ['queue'],
