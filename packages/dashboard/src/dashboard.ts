@@ -6,8 +6,8 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { type EventStreamOptions, StreamRegistry } from './events/stream.js';
 import { errorResponse, HttpError } from './http/errors.js';
-import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/api.js';
+import { healthRoutes } from './routes/health.js';
 import { webhookRoute } from './routes/webhook.js';
 import { type DashboardAuthOptions, decideAccess, sameOriginAllowed } from './security/access.js';
 import { loadUi, MISSING_UI_PAGE, type UiAsset } from './ui-assets.js';
@@ -156,7 +156,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const decision = await decideAccess(auth, c.req.raw, remoteAddress(c.env));
     if (!decision.allowed) {
       if (decision.challenge) c.header('www-authenticate', 'Basic realm="floworch", charset="UTF-8"');
-      return c.json({ error: decision.reason, code: decision.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN' }, decision.status);
+      return c.json(
+        { error: decision.reason, code: decision.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN' },
+        decision.status,
+      );
     }
     const method = c.req.method;
     if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
@@ -187,7 +190,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     ui ??= loadUi(options.uiDir);
     const files = await ui;
     const html = files?.get('index.html');
-    if (!html) return new Response(MISSING_UI_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } });
+    if (!html)
+      return new Response(MISSING_UI_PAGE, { headers: { 'content-type': 'text/html; charset=utf-8' } });
     const text = Buffer.from(html.body)
       .toString('utf8')
       .replace(BASE_META, `<meta name="floworch-base" content="${base}">`)
@@ -206,8 +210,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.get('/assets/:file', async (c) => {
     ui ??= loadUi(options.uiDir);
     const asset = (await ui)?.get(c.req.param('file'));
-    if (!asset || c.req.param('file') === 'index.html') return c.json({ error: 'Not found.', code: 'NOT_FOUND' }, 404);
-    return new Response(asset.body, { headers: { 'content-type': asset.contentType, 'cache-control': 'no-cache' } });
+    if (!asset || c.req.param('file') === 'index.html')
+      return c.json({ error: 'Not found.', code: 'NOT_FOUND' }, 404);
+    return new Response(asset.body, {
+      headers: { 'content-type': asset.contentType, 'cache-control': 'no-cache' },
+    });
   });
 
   const listener = getRequestListener((request, env) => app.fetch(request, env as NodeBindings));

@@ -26,7 +26,10 @@ export interface ServedDashboard {
  * Serves a dashboard on its own `node:http` server (for a separate admin port, the demo and
  * tests); to share your app's server use `dashboard.nodeListener` instead.
  */
-export async function serveDashboard(dashboard: Dashboard, options: ServeOptions = {}): Promise<ServedDashboard> {
+export async function serveDashboard(
+  dashboard: Dashboard,
+  options: ServeOptions = {},
+): Promise<ServedDashboard> {
   const server = createServer(dashboard.nodeListener);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

@@ -3,7 +3,13 @@
 import { createFlowClient, type FlowDefinition, type Logger, silentLogger } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
 import { afterEach, describe, expect, it } from 'vitest';
-import { constantTimeEquals, createDashboard, type DashboardOptions, isLoopback, serveDashboard } from '../src/index.js';
+import {
+  constantTimeEquals,
+  createDashboard,
+  type DashboardOptions,
+  isLoopback,
+  serveDashboard,
+} from '../src/index.js';
 import { basic } from './support.js';
 
 const flow: FlowDefinition = {
@@ -24,7 +30,8 @@ function dashboard(options: Partial<DashboardOptions> = {}, warnings: string[] =
 }
 
 /** A request as it arrives through `fetch` (no socket: the remote address is unknown). */
-const remote = (path: string, init: RequestInit = {}) => new Request(`http://dash.example.com/flows${path}`, init);
+const remote = (path: string, init: RequestInit = {}) =>
+  new Request(`http://dash.example.com/flows${path}`, init);
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -62,18 +69,37 @@ describe('default: no auth configured', () => {
 
 describe('Basic auth and the authorize hook', () => {
   it('Basic: 401 with a challenge without or with wrong credentials, 200 with them', async () => {
-    const d = dashboard({ auth: { basic: [{ username: 'ops', password: 's3cret' }, { username: 'dev', password: 'pw' }] } });
+    const d = dashboard({
+      auth: {
+        basic: [
+          { username: 'ops', password: 's3cret' },
+          { username: 'dev', password: 'pw' },
+        ],
+      },
+    });
     const none = await d.fetch(remote('/api/flows'));
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Basic realm="floworch", charset="UTF-8"');
-    for (const header of [basic('ops', 'wrong'), basic('nobody', 's3cret'), 'Basic !!!', 'Bearer x', basic('ops', '')]) {
+    for (const header of [
+      basic('ops', 'wrong'),
+      basic('nobody', 's3cret'),
+      'Basic !!!',
+      'Bearer x',
+      basic('ops', ''),
+    ]) {
       expect((await d.fetch(remote('/api/flows', { headers: { authorization: header } }))).status).toBe(401);
     }
-    expect((await d.fetch(remote('/api/flows', { headers: { authorization: basic('ops', 's3cret') } }))).status).toBe(200);
-    expect((await d.fetch(remote('/api/flows', { headers: { authorization: basic('dev', 'pw') } }))).status).toBe(200);
+    expect(
+      (await d.fetch(remote('/api/flows', { headers: { authorization: basic('ops', 's3cret') } }))).status,
+    ).toBe(200);
+    expect(
+      (await d.fetch(remote('/api/flows', { headers: { authorization: basic('dev', 'pw') } }))).status,
+    ).toBe(200);
     // A password containing a colon.
     const colon = dashboard({ auth: { basic: { username: 'a', password: 'b:c' } } });
-    expect((await colon.fetch(remote('/api/flows', { headers: { authorization: basic('a', 'b:c') } }))).status).toBe(200);
+    expect(
+      (await colon.fetch(remote('/api/flows', { headers: { authorization: basic('a', 'b:c') } }))).status,
+    ).toBe(200);
   });
 
   it('authorize(request) lets a request through; either it or Basic suffices', async () => {
@@ -87,9 +113,15 @@ describe('Basic auth and the authorize hook', () => {
         },
       },
     });
-    expect((await d.fetch(remote('/api/flows', { headers: { 'x-gateway-user': 'alice' } }))).status).toBe(200);
-    expect((await d.fetch(remote('/api/flows', { headers: { 'x-gateway-user': 'mallory' } }))).status).toBe(401);
-    expect((await d.fetch(remote('/api/flows', { headers: { authorization: basic('ops', 's3cret') } }))).status).toBe(200);
+    expect((await d.fetch(remote('/api/flows', { headers: { 'x-gateway-user': 'alice' } }))).status).toBe(
+      200,
+    );
+    expect((await d.fetch(remote('/api/flows', { headers: { 'x-gateway-user': 'mallory' } }))).status).toBe(
+      401,
+    );
+    expect(
+      (await d.fetch(remote('/api/flows', { headers: { authorization: basic('ops', 's3cret') } }))).status,
+    ).toBe(200);
     expect(seen).toContain('/flows/api/flows');
     const hookOnly = dashboard({ auth: { authorize: async () => false } });
     const refused = await hookOnly.fetch(remote('/api/runs'));
@@ -120,7 +152,11 @@ describe('the webhook route and probes are never behind dashboard auth', () => {
     expect(await delivery.json()).toMatchObject({ runId: expect.any(String) });
     // Not even a cross-site origin blocks a webhook: partners are other sites.
     const crossSite = await d.fetch(
-      remote('/api/webhook/hello', { method: 'POST', body: '{}', headers: { origin: 'https://partner.example' } }),
+      remote('/api/webhook/hello', {
+        method: 'POST',
+        body: '{}',
+        headers: { origin: 'https://partner.example' },
+      }),
     );
     expect(crossSite.status).toBe(200);
     expect((await d.fetch(remote('/health/live'))).status).toBe(200);
@@ -151,7 +187,9 @@ describe('CSRF: mutating requests must be same-origin', () => {
     expect((await post(d, { origin: 'https://admin.example.com' })).status).toBe(202);
     expect((await post(d, {})).status).toBe(202); // curl, scripts
     // Reads are not mutations: a cross-site GET is answered (the browser keeps the body from the page).
-    expect((await d.fetch(remote('/api/flows', { headers: { ...auth, origin: 'https://evil.example' } }))).status).toBe(200);
+    expect(
+      (await d.fetch(remote('/api/flows', { headers: { ...auth, origin: 'https://evil.example' } }))).status,
+    ).toBe(200);
   });
 
   it('a foreign origin cannot mutate through PUT either', async () => {

@@ -1,7 +1,7 @@
 // Every route of the HTTP API over a real server on PostgreSQL: status codes, JSON shapes,
 // paging limits, 401/400/404, and no secret in any body.
 import type { FlowDefinition, FlowOrchestrator, StepHandler } from '@floworch/core';
-import { StepResults } from '@floworch/core';
+import { StepResults, silentLogger } from '@floworch/core';
 import type { PostgresStorage } from '@floworch/postgresql';
 import { BUILT_IN_SCHEMES, signWebhook } from '@floworch/webhook-hardening';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,7 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
     });
     const text = await response.text();
     bodies.push(text);
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field.
     let json: any = null;
     try {
       json = JSON.parse(text);
@@ -125,8 +126,10 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
     const dashboard = createDashboard({
       client: orchestrator.client,
       auth: { basic: { username: 'ops', password: SECRETS.password } },
-      webhooks: { security: { replayStore: storage.webhookReplay, rejectionStore: storage.webhookRejections } },
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
+      webhooks: {
+        security: { replayStore: storage.webhookReplay, rejectionStore: storage.webhookRejections },
+      },
+      logger: silentLogger,
     });
     served = await serveDashboard(dashboard, { port: 0 });
   });
@@ -221,16 +224,25 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
         webhookSlug: 'orders-hook',
         webhookSecret: '[redacted]',
       });
-      expect(bySlug.json.manifest.steps.validate.inputs).toEqual({ order: '@triggerBody()', apiKey: '[redacted]' });
+      expect(bySlug.json.manifest.steps.validate.inputs).toEqual({
+        order: '@triggerBody()',
+        apiKey: '[redacted]',
+      });
       expect(bySlug.json.manifest.steps.charge.runAfter).toEqual({ validate: { statuses: ['Succeeded'] } });
       const byId = await get(`api/flows/${bySlug.json.id.toUpperCase()}`);
       expect(byId.status).toBe(200);
       expect(byId.json.id).toBe(bySlug.json.id);
       const github = await get('api/flows/github-push');
       expect(github.json.manifest.triggers.push.inputs.webhookHmacKey).toBe('[redacted]');
-      expect(await get('api/flows/no-such-flow')).toMatchObject({ status: 404, json: { code: 'FLOW_NOT_FOUND' } });
+      expect(await get('api/flows/no-such-flow')).toMatchObject({
+        status: 404,
+        json: { code: 'FLOW_NOT_FOUND' },
+      });
       expect(await get(`api/flows/${crypto.randomUUID()}`)).toMatchObject({ status: 404 });
-      expect(await get('api/flows/Not%20A%20Slug!')).toMatchObject({ status: 400, json: { code: 'INVALID_ARGUMENT' } });
+      expect(await get('api/flows/Not%20A%20Slug!')).toMatchObject({
+        status: 400,
+        json: { code: 'INVALID_ARGUMENT' },
+      });
     });
 
     it('GET /api/flows/{id}/mermaid renders the flowchart; direction is validated', async () => {
@@ -259,10 +271,16 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
     });
 
     it('POST /api/flows/{id}/trigger starts a run (202); bad JSON, bad shapes and unknown triggers are 400', async () => {
-      const started = await post('api/flows/orders/trigger', { data: { item: 'book' }, idempotencyKey: 'api-1' });
+      const started = await post('api/flows/orders/trigger', {
+        data: { item: 'book' },
+        idempotencyKey: 'api-1',
+      });
       expect(started.status).toBe(202);
       expect(started.json).toEqual({ runId: expect.stringMatching(/^[0-9a-f-]{36}$/), duplicate: false });
-      const again = await post('api/flows/orders/trigger', { data: { item: 'book' }, idempotencyKey: 'api-1' });
+      const again = await post('api/flows/orders/trigger', {
+        data: { item: 'book' },
+        idempotencyKey: 'api-1',
+      });
       expect(again).toMatchObject({ status: 200, json: { runId: started.json.runId, duplicate: true } });
       expect(await call('POST', 'api/flows/orders/trigger', '{"data": ')).toMatchObject({
         status: 400,
@@ -280,7 +298,11 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
     it('GET /api/handlers lists step types with registration', async () => {
       const { status, json } = await get('api/handlers');
       expect(status).toBe(200);
-      expect(json.handlers).toContainEqual({ type: 'Charge', flowIds: [expect.any(String)], registered: true });
+      expect(json.handlers).toContainEqual({
+        type: 'Charge',
+        flowIds: [expect.any(String)],
+        registered: true,
+      });
       expect(json.handlers.map((h: { type: string }) => h.type)).toEqual(
         expect.arrayContaining(['Validate', 'Ship', 'Hang', 'WaitForSignal']),
       );
@@ -324,14 +346,24 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
       expect(succeeded.json.runs.every((r: { status: string }) => r.status === 'Succeeded')).toBe(true);
       const found = await get(`api/runs?search=${ids[2]!.slice(0, 13)}`);
       expect(found.json.runs.map((r: { id: string }) => r.id)).toEqual([ids[2]]);
-      const since = await get(`api/runs?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+      const since = await get(
+        `api/runs?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+      );
       expect(since.json).toMatchObject({ total: 0, runs: [] });
     });
 
     it('paging limits: take is capped at 500; negative or non-numeric paging, unknown status and bad dates are 400', async () => {
       expect((await get('api/runs?take=100000')).json.take).toBe(500);
       expect((await get('api/runs?take=0')).json).toMatchObject({ take: 0, runs: [] });
-      for (const query of ['skip=-1', 'take=-5', 'take=ten', 'skip=1.5', 'status=Bogus', 'since=yesterday', 'until=2024-13-45']) {
+      for (const query of [
+        'skip=-1',
+        'take=-5',
+        'take=ten',
+        'skip=1.5',
+        'status=Bogus',
+        'since=yesterday',
+        'until=2024-13-45',
+      ]) {
         const { status, json } = await get(`api/runs?${query}`);
         expect(status, query).toBe(400);
         expect(json.error, query).toEqual(expect.any(String));
@@ -358,9 +390,22 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
       expect(series.json.granularity).toBe('Hour');
       expect(series.json.buckets.length).toBeGreaterThanOrEqual(24);
       expect(Object.keys(series.json.buckets[0]).sort()).toEqual(
-        ['cancelled', 'failed', 'p50DurationMs', 'p95DurationMs', 'running', 'skipped', 'succeeded', 'timedOut', 'timestamp', 'total'].sort(),
+        [
+          'cancelled',
+          'failed',
+          'p50DurationMs',
+          'p95DurationMs',
+          'running',
+          'skipped',
+          'succeeded',
+          'timedOut',
+          'timestamp',
+          'total',
+        ].sort(),
       );
-      expect(series.json.buckets.reduce((n: number, b: { total: number }) => n + b.total, 0)).toBeGreaterThanOrEqual(6);
+      expect(
+        series.json.buckets.reduce((n: number, b: { total: number }) => n + b.total, 0),
+      ).toBeGreaterThanOrEqual(6);
       const days = await get('api/runs/timeseries?granularity=day&flowId=orders');
       expect(days.json.granularity).toBe('Day');
       expect((await get('api/runs/timeseries?granularity=Week')).status).toBe(400);
@@ -375,7 +420,12 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
       const id = ids[0]!;
       const detail = await get(`api/runs/${id}`);
       expect(detail.status).toBe(200);
-      expect(detail.json).toMatchObject({ id, status: 'Succeeded', flowName: 'Orders', triggerKey: 'manual' });
+      expect(detail.json).toMatchObject({
+        id,
+        status: 'Succeeded',
+        flowName: 'Orders',
+        triggerKey: 'manual',
+      });
       expect(detail.json.steps.map((s: { key: string }) => s.key)).toEqual(['validate', 'charge', 'ship']);
       expect(detail.json.outputs.ship).toEqual({ tracking: 'TRK1' });
       expect(detail.json.events.at(-1).type).toBe('run.completed');
@@ -392,7 +442,9 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
         stepKey: null,
         message: expect.any(String),
       });
-      expect((await get(`api/runs/${id}/events?skip=1&take=1`)).json.events[0].sequence).toBe(events.json.events[1].sequence);
+      expect((await get(`api/runs/${id}/events?skip=1&take=1`)).json.events[0].sequence).toBe(
+        events.json.events[1].sequence,
+      );
       expect((await get(`api/runs/${id}/events?take=0`)).status).toBe(400);
       const control = await get(`api/runs/${id}/control`);
       expect(control.json).toEqual({
@@ -450,7 +502,10 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
       expect(failed.status).toBe('Failed');
       chargeFixed = true;
       const retried = await post(`api/runs/${json.runId}/steps/charge/retry`);
-      expect(retried).toMatchObject({ status: 202, json: { runId: json.runId, stepKey: 'charge', retried: true } });
+      expect(retried).toMatchObject({
+        status: 202,
+        json: { runId: json.runId, stepKey: 'charge', retried: true },
+      });
       const done = await settle(json.runId);
       expect(done.status).toBe('Succeeded');
       expect(done.steps.find((s: { key: string }) => s.key === 'charge').attempts).toHaveLength(2);
@@ -465,7 +520,9 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
       const { json } = await post('api/flows/approval/trigger', {});
       await eventually(async () => {
         const run = await get(`api/runs/${json.runId}`);
-        return run.json.steps.some((s: { key: string; status: string }) => s.key === 'wait' && s.status === 'Pending')
+        return run.json.steps.some(
+          (s: { key: string; status: string }) => s.key === 'wait' && s.status === 'Pending',
+        )
           ? true
           : undefined;
       });
@@ -485,15 +542,18 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
       await settle(first.runId);
       const rerun = await post(`api/runs/${first.runId}/rerun`);
       expect(rerun.status).toBe(202);
-      expect(rerun.json).toEqual({ runId: expect.stringMatching(/^[0-9a-f-]{36}$/), sourceRunId: first.runId });
+      expect(rerun.json).toEqual({
+        runId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        sourceRunId: first.runId,
+      });
       const done = await settle(rerun.json.runId);
       expect(done).toMatchObject({ sourceRunId: first.runId, triggerData: { again: true } });
-      expect((await get(`api/runs/${rerun.json.runId}/lineage`)).json.ancestors.map((r: { id: string }) => r.id)).toEqual([
-        first.runId,
-      ]);
-      expect((await get(`api/runs/${first.runId}/lineage`)).json.derived.map((r: { id: string }) => r.id)).toEqual([
-        rerun.json.runId,
-      ]);
+      expect(
+        (await get(`api/runs/${rerun.json.runId}/lineage`)).json.ancestors.map((r: { id: string }) => r.id),
+      ).toEqual([first.runId]);
+      expect(
+        (await get(`api/runs/${first.runId}/lineage`)).json.derived.map((r: { id: string }) => r.id),
+      ).toEqual([rerun.json.runId]);
       expect((await post(`api/runs/${crypto.randomUUID()}/rerun`)).status).toBe(404);
     });
   });
@@ -555,16 +615,33 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
 
   describe('webhooks', () => {
     it('POST /api/webhook/{slug} verifies through webhook-hardening and starts a run; refusals land in the DLQ', async () => {
-      const accepted = await call('POST', 'api/webhook/orders-hook', { from: 'partner' }, { 'x-webhook-key': SECRETS.sharedKey });
+      const accepted = await call(
+        'POST',
+        'api/webhook/orders-hook',
+        { from: 'partner' },
+        { 'x-webhook-key': SECRETS.sharedKey },
+      );
       expect(accepted.status).toBe(200);
-      expect(accepted.json).toEqual({ runId: expect.any(String), message: "Flow 'Orders' triggered via webhook." });
+      expect(accepted.json).toEqual({
+        runId: expect.any(String),
+        message: "Flow 'Orders' triggered via webhook.",
+      });
       const run = await settle(accepted.json.runId);
       expect(run).toMatchObject({ triggerKey: 'hook', triggerData: { from: 'partner' } });
-      const refused = await call('POST', 'api/webhook/orders-hook', { from: 'attacker' }, { 'x-webhook-key': 'wrong' });
+      const refused = await call(
+        'POST',
+        'api/webhook/orders-hook',
+        { from: 'attacker' },
+        { 'x-webhook-key': 'wrong' },
+      );
       expect(refused).toMatchObject({ status: 401, json: { error: 'Webhook rejected.' } });
       const body = JSON.stringify({ ref: 'refs/heads/main' });
       const signed = signWebhook(BUILT_IN_SCHEMES.GitHub!, SECRETS.hmacKey, { body });
-      const github = await fetch(`${served.url}api/webhook/github`, { method: 'POST', body, headers: signed });
+      const github = await fetch(`${served.url}api/webhook/github`, {
+        method: 'POST',
+        body,
+        headers: signed,
+      });
       expect(github.status).toBe(200);
       const forged = await fetch(`${served.url}api/webhook/github`, {
         method: 'POST',
@@ -615,7 +692,10 @@ suite(`dashboard HTTP API on PostgreSQL (${pgSource})`, () => {
 
   describe('health', () => {
     it('GET /health/live and /health/ready (storage ping, schema current)', async () => {
-      expect(await call('GET', 'health/live', undefined, {})).toMatchObject({ status: 200, json: { status: 'live' } });
+      expect(await call('GET', 'health/live', undefined, {})).toMatchObject({
+        status: 200,
+        json: { status: 'live' },
+      });
       const ready = await call('GET', 'health/ready', undefined, {});
       expect(ready.status).toBe(200);
       expect(ready.json).toEqual({

@@ -6,8 +6,8 @@ import {
   type FlowDefinition,
   type FlowOrchestrator,
   type FlowStorage,
-  silentLogger,
   type StoredEventView,
+  silentLogger,
 } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
 import type { PostgresStorage } from '@floworch/postgresql';
@@ -95,7 +95,11 @@ describe('event stream without a global event log', () => {
   it('answers 501', async () => {
     const storage = createInMemoryStorage();
     const bare = { ...storage, events: { getRunEvents: storage.events.getRunEvents } } as FlowStorage;
-    const dashboard = createDashboard({ client: createFlowClient({ storage: bare, flows: [], logger: silentLogger }), auth: false, logger: silentLogger });
+    const dashboard = createDashboard({
+      client: createFlowClient({ storage: bare, flows: [], logger: silentLogger }),
+      auth: false,
+      logger: silentLogger,
+    });
     const response = await dashboard.fetch(new Request('http://x/flows/api/events/stream'));
     expect(response.status).toBe(501);
     expect(await response.json()).toMatchObject({ code: 'CAPABILITY_MISSING' });
@@ -138,11 +142,19 @@ suite(`event stream across replicas on PostgreSQL (${pgSource})`, () => {
     const clientA = createFlowClient({ storage: storageA, logger: silentLogger });
     // Polling every 30 s: anything that arrives sooner was woken by LISTEN/NOTIFY.
     served = await serveDashboard(
-      createDashboard({ client: clientA, logger: silentLogger, events: { pollIntervalMs: 30_000, heartbeatMs: 30_000 } }),
+      createDashboard({
+        client: clientA,
+        logger: silentLogger,
+        events: { pollIntervalMs: 30_000, heartbeatMs: 30_000 },
+      }),
       { port: 0 },
     );
     quick = await serveDashboard(
-      createDashboard({ client: clientA, logger: silentLogger, events: { heartbeatMs: 150, pollIntervalMs: 100 } }),
+      createDashboard({
+        client: clientA,
+        logger: silentLogger,
+        events: { heartbeatMs: 150, pollIntervalMs: 100 },
+      }),
       { port: 0 },
     );
   });
@@ -195,13 +207,25 @@ suite(`event stream across replicas on PostgreSQL (${pgSource})`, () => {
   it('resumes after Last-Event-ID (header or query) without missing or repeating events', async () => {
     const first = await openSse(`${quick.url}api/events/stream`);
     const run = await replicaB.trigger('relay', { data: { n: 2 } });
-    await first.next((m) => m.event === 'message' && JSON.parse(m.data).runId === run.runId && JSON.parse(m.data).type === 'run.completed');
+    await first.next(
+      (m) =>
+        m.event === 'message' &&
+        JSON.parse(m.data).runId === run.runId &&
+        JSON.parse(m.data).type === 'run.completed',
+    );
     first.close();
-    const mine = first.messages.filter((m) => m.event === 'message' && JSON.parse(m.data).runId === run.runId);
+    const mine = first.messages.filter(
+      (m) => m.event === 'message' && JSON.parse(m.data).runId === run.runId,
+    );
     const cut = mine[1]!; // after step.started:first
     const resumed = await openSse(`${quick.url}api/events/stream`, { 'last-event-id': cut.id! });
     try {
-      await resumed.next((m) => m.event === 'message' && JSON.parse(m.data).type === 'run.completed' && JSON.parse(m.data).runId === run.runId);
+      await resumed.next(
+        (m) =>
+          m.event === 'message' &&
+          JSON.parse(m.data).type === 'run.completed' &&
+          JSON.parse(m.data).runId === run.runId,
+      );
       const again = resumed.messages
         .filter((m) => m.event === 'message')
         .map((m) => JSON.parse(m.data))
@@ -215,7 +239,9 @@ suite(`event stream across replicas on PostgreSQL (${pgSource})`, () => {
     } finally {
       resumed.close();
     }
-    const byQuery = await openSse(`${quick.url}api/events/stream?lastEventId=${mine[4]!.id}&runId=${run.runId}`);
+    const byQuery = await openSse(
+      `${quick.url}api/events/stream?lastEventId=${mine[4]!.id}&runId=${run.runId}`,
+    );
     try {
       const last = await byQuery.next((m) => m.event === 'message');
       expect(JSON.parse(last.data).type).toBe('run.completed');

@@ -28,7 +28,7 @@ async function listen(server: Server): Promise<string> {
 async function probe(origin: string, base: string) {
   const flows = await fetch(`${origin}${base}/api/flows`);
   expect(flows.status).toBe(200);
-  expect((await flows.json()).flows[0].name).toBe('Hello');
+  expect(((await flows.json()) as { flows: Array<{ name: string }> }).flows[0]!.name).toBe('Hello');
   const page = await fetch(`${origin}${base}/`);
   expect(page.status).toBe(200);
   expect(await page.text()).toContain(`<meta name="floworch-base" content="${base}">`);
@@ -38,9 +38,9 @@ async function probe(origin: string, base: string) {
     body: JSON.stringify({ data: { from: 'mount' } }),
   });
   expect(trigger.status).toBe(202);
-  const { runId } = await trigger.json();
+  const { runId } = (await trigger.json()) as { runId: string };
   const run = await fetch(`${origin}${base}/api/runs/${runId}`);
-  expect((await run.json()).triggerData).toEqual({ from: 'mount' });
+  expect(((await run.json()) as { triggerData: unknown }).triggerData).toEqual({ from: 'mount' });
   const webhook = await fetch(`${origin}${base}/api/webhook/hello`, { method: 'POST', body: '{"x":1}' });
   expect(webhook.status).toBe(200);
 }

@@ -79,8 +79,12 @@ export interface SseReader {
 /** Opens `url` as an event stream and parses it as it arrives. */
 export async function openSse(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
   const controller = new AbortController();
-  const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
-  if (response.status !== 200) throw new Error(`stream answered ${response.status}: ${await response.text()}`);
+  const response = await fetch(url, {
+    headers: { accept: 'text/event-stream', ...headers },
+    signal: controller.signal,
+  });
+  if (response.status !== 200)
+    throw new Error(`stream answered ${response.status}: ${await response.text()}`);
   const messages: SseMessage[] = [];
   const comments: string[] = [];
   const waiters = new Set<() => void>();
@@ -137,7 +141,8 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     messages,
     comments,
     next: (match, timeoutMs = 10_000) => wait(() => messages.find(match), timeoutMs, 'an event'),
-    comment: (pattern, timeoutMs = 10_000) => wait(() => comments.find((c) => pattern.test(c)), timeoutMs, 'a comment'),
+    comment: (pattern, timeoutMs = 10_000) =>
+      wait(() => comments.find((c) => pattern.test(c)), timeoutMs, 'a comment'),
     close: () => controller.abort(),
   };
 }

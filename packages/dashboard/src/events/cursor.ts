@@ -100,11 +100,7 @@ export class EventLogCursor {
         this.holeAt = this.mark;
         this.holeSince = now;
       }
-      if (
-        now - this.holeSince >= this.graceMs ||
-        oldEnough(neighbour) ||
-        this.delivered.size > MAX_WINDOW
-      ) {
+      if (now - this.holeSince >= this.graceMs || oldEnough(neighbour) || this.delivered.size > MAX_WINDOW) {
         this.mark = above - 1;
         this.holeSince = null;
         continue;

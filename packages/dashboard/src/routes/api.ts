@@ -193,7 +193,8 @@ export function apiRoutes(client: FlowClient, ctx: ApiContext): Hono {
   app.put('/schedules/:jobId/cron', async (c) => {
     const body = await objectBody(c);
     const s = await schedule(client, c.req.param('jobId'));
-    if (!('cron' in body)) throw badRequest("Field 'cron' is required (a cron expression, or null to restore).");
+    if (!('cron' in body))
+      throw badRequest("Field 'cron' is required (a cron expression, or null to restore).");
     const cron = body.cron;
     if (cron !== null && typeof cron !== 'string') throw badRequest("Field 'cron' must be a string or null.");
     await client.setScheduleCron(s.flowId, s.triggerKey, cron);

@@ -85,6 +85,8 @@ export function webhookRoute(
       return c.json({ error: 'Webhook endpoint misconfigured.', code: 'WEBHOOK_CONFIG' }, 500);
     }
   });
-  app.all('/:idOrSlug', (c) => c.json({ error: 'Use POST.', code: 'METHOD_NOT_ALLOWED' }, 405, { allow: 'POST' }));
+  app.all('/:idOrSlug', (c) =>
+    c.json({ error: 'Use POST.', code: 'METHOD_NOT_ALLOWED' }, 405, { allow: 'POST' }),
+  );
   return app;
 }

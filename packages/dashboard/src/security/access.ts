@@ -22,7 +22,12 @@ export interface DashboardAuthOptions {
 /** The decision for one request. */
 export type AccessDecision =
   | { readonly allowed: true }
-  | { readonly allowed: false; readonly status: 401 | 403; readonly reason: string; readonly challenge: boolean };
+  | {
+      readonly allowed: false;
+      readonly status: 401 | 403;
+      readonly reason: string;
+      readonly challenge: boolean;
+    };
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 

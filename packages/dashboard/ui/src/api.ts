@@ -30,7 +30,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   }
   if (!response.ok) {
     const error = json as { error?: string; code?: string } | null;
-    throw new ApiError(response.status, error?.code ?? 'HTTP', error?.error ?? `Request failed (${response.status}).`);
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'HTTP',
+      error?.error ?? `Request failed (${response.status}).`,
+    );
   }
   return json as T;
 }
@@ -45,7 +49,14 @@ export const api = {
 export const seg = (value: string): string => encodeURIComponent(value);
 
 export type RunStatus = 'Running' | 'Succeeded' | 'Failed' | 'Skipped' | 'Cancelled' | 'TimedOut';
-export const RUN_STATUSES: RunStatus[] = ['Running', 'Succeeded', 'Failed', 'Skipped', 'Cancelled', 'TimedOut'];
+export const RUN_STATUSES: RunStatus[] = [
+  'Running',
+  'Succeeded',
+  'Failed',
+  'Skipped',
+  'Cancelled',
+  'TimedOut',
+];
 
 export interface RunSummary {
   id: string;
@@ -141,7 +152,10 @@ export interface FlowSummary {
   stepCount: number;
 }
 export interface FlowDetail extends FlowSummary {
-  manifest: { triggers: Record<string, { type: string; inputs: Record<string, unknown> }>; steps: Record<string, ManifestStep> };
+  manifest: {
+    triggers: Record<string, { type: string; inputs: Record<string, unknown> }>;
+    steps: Record<string, ManifestStep>;
+  };
 }
 export interface Schedule {
   jobId: string;

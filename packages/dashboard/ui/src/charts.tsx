@@ -77,30 +77,53 @@ function layers(steps: Record<string, ManifestStep>): Map<string, number> {
 }
 
 /** The flow's steps as a DAG, each node coloured by the step's status in this run. */
-export function FlowDag({ steps, statuses }: { steps: Record<string, ManifestStep>; statuses: Record<string, string> }) {
+export function FlowDag({
+  steps,
+  statuses,
+}: {
+  steps: Record<string, ManifestStep>;
+  statuses: Record<string, string>;
+}) {
   const depth = layers(steps);
   const columns: string[][] = [];
   for (const key of Object.keys(steps)) {
     const d = depth.get(key) ?? 0;
-    (columns[d] ??= []).push(key);
+    while (columns.length <= d) columns.push([]);
+    columns[d]!.push(key);
   }
   const nodeW = 150;
   const nodeH = 44;
   const gapX = 56;
   const gapY = 18;
   const pos = new Map<string, { x: number; y: number }>();
-  columns.forEach((keys, c) =>
-    keys.forEach((key, r) => pos.set(key, { x: 8 + c * (nodeW + gapX), y: 8 + r * (nodeH + gapY) })),
-  );
+  for (const [c, keys] of columns.entries()) {
+    for (const [r, key] of keys.entries()) {
+      pos.set(key, { x: 8 + c * (nodeW + gapX), y: 8 + r * (nodeH + gapY) });
+    }
+  }
   const width = 16 + columns.length * (nodeW + gapX) - gapX;
   const height = 16 + Math.max(1, ...columns.map((c) => c.length)) * (nodeH + gapY) - gapY;
   const summary = Object.keys(steps)
     .map((k) => `${k}: ${statuses[k] ?? 'not run'}`)
     .join(', ');
   return (
-    <svg class="dag" viewBox={`0 0 ${width} ${height}`} width={width} role="img" aria-label={`Flow graph. ${summary}`}>
+    <svg
+      class="dag"
+      viewBox={`0 0 ${width} ${height}`}
+      width={width}
+      role="img"
+      aria-label={`Flow graph. ${summary}`}
+    >
       <defs>
-        <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">
+        <marker
+          id="arrow"
+          viewBox="0 0 10 10"
+          refX="9"
+          refY="5"
+          markerWidth="7"
+          markerHeight="7"
+          orient="auto"
+        >
           <path d="M0,0 L10,5 L0,10 z" class="edge-head" />
         </marker>
       </defs>
@@ -156,14 +179,23 @@ export function AttemptGantt({ run }: { run: RunDetail }) {
       to: (a.completedAt ? new Date(a.completedAt).getTime() : Date.now()) - start,
     })),
   );
-  const end = Math.max(1, ...rows.map((r) => r.to), (run.completedAt ? new Date(run.completedAt).getTime() : Date.now()) - start);
+  const end = Math.max(
+    1,
+    ...rows.map((r) => r.to),
+    (run.completedAt ? new Date(run.completedAt).getTime() : Date.now()) - start,
+  );
   const labelW = 170;
   const width = 720;
   const rowH = 22;
   const scale = (width - labelW - 10) / end;
   const height = rows.length * rowH + 24;
   return (
-    <svg class="gantt" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={`Timeline of ${rows.length} attempts over ${duration(end)}`}>
+    <svg
+      class="gantt"
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label={`Timeline of ${rows.length} attempts over ${duration(end)}`}
+    >
       {rows.map((r, i) => (
         <g key={`${r.label}-${i}`}>
           <title>{`${r.label}: ${r.status}, +${duration(r.from)} → +${duration(r.to)} (${duration(r.to - r.from)})`}</title>

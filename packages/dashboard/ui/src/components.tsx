@@ -48,7 +48,10 @@ export function useAction(): {
 }
 
 /** Loads data whenever `deps` change; keeps the last value while reloading. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): {
+export function useLoad<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+): {
   data: T | null;
   error: string | null;
   reload: () => void;
@@ -57,7 +60,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): {
   const [error, setError] = useState<string | null>(null);
   const [nonce, setNonce] = useState(0);
   const latest = useRef(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller lists what the load depends on.
   useEffect(() => {
     const ticket = ++latest.current;
     load().then(
@@ -75,7 +77,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): {
   return { data, error, reload: () => setNonce((n) => n + 1) };
 }
 
-export function Section(props: { title: string; id?: string; children: ComponentChildren; actions?: ComponentChildren }) {
+export function Section(props: {
+  title: string;
+  id?: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+}) {
   return (
     <section class="card" aria-labelledby={props.id ? `${props.id}-title` : undefined}>
       <div class="card-head">
@@ -104,9 +111,7 @@ export function Pager(props: { skip: number; take: number; total: number; onPage
       <button type="button" disabled={skip === 0} onClick={() => props.onPage(Math.max(0, skip - take))}>
         ← Previous
       </button>
-      <span aria-live="polite">
-        {total === 0 ? 'Nothing to show' : `${skip + 1}–${last} of ${total}`}
-      </span>
+      <span aria-live="polite">{total === 0 ? 'Nothing to show' : `${skip + 1}–${last} of ${total}`}</span>
       <button type="button" disabled={last >= total} onClick={() => props.onPage(skip + take)}>
         Next →
       </button>

@@ -17,7 +17,10 @@ export interface Route {
 function parse(hash: string): Route {
   const raw = hash.replace(/^#/, '') || '/';
   const [path = '/', search = ''] = raw.split('?');
-  return { parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(search) };
+  return {
+    parts: path.split('/').filter(Boolean).map(decodeURIComponent),
+    query: new URLSearchParams(search),
+  };
 }
 
 const NAV = [
@@ -59,12 +62,9 @@ function App() {
   else if (first === 'webhooks') page = <WebhooksPage query={route.query} />;
   return (
     <>
-      <a class="skip" href="#main" onClick={(e) => {
-        e.preventDefault();
-        document.getElementById('main')?.focus();
-      }}>
+      <button type="button" class="skip" onClick={() => document.getElementById('main')?.focus()}>
         Skip to content
-      </a>
+      </button>
       <header class="top">
         <span class="brand">floworch</span>
         <nav aria-label="Main">
@@ -87,4 +87,6 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+root.textContent = '';
+render(<App />, root);

@@ -24,7 +24,10 @@ function TriggerForm({ flow, onDone }: { flow: FlowSummary; onDone: () => void }
           return;
         }
         try {
-          const run = await api.post<{ runId: string }>(`/flows/${seg(flow.id)}/trigger`, { triggerKey: key, data: parsed });
+          const run = await api.post<{ runId: string }>(`/flows/${seg(flow.id)}/trigger`, {
+            triggerKey: key,
+            data: parsed,
+          });
           onDone();
           go(`/runs/${run.runId}`);
         } catch (error) {
@@ -41,7 +44,12 @@ function TriggerForm({ flow, onDone }: { flow: FlowSummary; onDone: () => void }
         ))}
       </select>
       <label for={`${id}-data`}>Data (JSON)</label>
-      <textarea id={`${id}-data`} rows={3} value={data} onInput={(e) => setData((e.target as HTMLTextAreaElement).value)} />
+      <textarea
+        id={`${id}-data`}
+        rows={3}
+        value={data}
+        onInput={(e) => setData((e.target as HTMLTextAreaElement).value)}
+      />
       <button type="submit" disabled={!flow.isEnabled}>
         Trigger run
       </button>
@@ -69,7 +77,10 @@ function Mermaid({ flowId }: { flowId: string }) {
 
 function FlowCard({ flow, reload, open }: { flow: FlowSummary; reload: () => void; open: boolean }) {
   const action = useAction();
-  const detail = useLoad(() => (open ? api.get<FlowDetail>(`/flows/${seg(flow.id)}`) : Promise.resolve(null)), [open, flow.id]);
+  const detail = useLoad(
+    () => (open ? api.get<FlowDetail>(`/flows/${seg(flow.id)}`) : Promise.resolve(null)),
+    [open, flow.id],
+  );
   return (
     <article class="card flow" data-flow={flow.id} aria-labelledby={`flow-${flow.id}`}>
       <div class="card-head">

@@ -16,26 +16,35 @@ export function OverviewPage() {
       <LoadError error={stats.error ?? series.error ?? active.error} />
       <ul class="stats" aria-label="Counters">
         <li class="stat">
-          <span class="stat-value" data-stat="totalFlows">{s?.totalFlows ?? '…'}</span>
+          <span class="stat-value" data-stat="totalFlows">
+            {s?.totalFlows ?? '…'}
+          </span>
           <span class="stat-label">Flows</span>
         </li>
         <li class="stat">
-          <span class="stat-value" data-stat="activeRuns">{s?.activeRuns ?? '…'}</span>
+          <span class="stat-value" data-stat="activeRuns">
+            {s?.activeRuns ?? '…'}
+          </span>
           <span class="stat-label">Active runs</span>
         </li>
         <li class="stat">
-          <span class="stat-value" data-stat="completedToday">{s?.completedToday ?? '…'}</span>
+          <span class="stat-value" data-stat="completedToday">
+            {s?.completedToday ?? '…'}
+          </span>
           <span class="stat-label">Succeeded today</span>
         </li>
         <li class="stat">
-          <span class="stat-value stat-failed" data-stat="failedToday">{s?.failedToday ?? '…'}</span>
+          <span class="stat-value stat-failed" data-stat="failedToday">
+            {s?.failedToday ?? '…'}
+          </span>
           <span class="stat-label">Failed today</span>
         </li>
       </ul>
       <Section title="Runs in the last 24 hours" id="chart">
         {series.data ? <RunsChart buckets={series.data.buckets} granularity="Hour" /> : <p>Loading…</p>}
         <p class="legend" aria-hidden="true">
-          <span class="key key-ok" /> succeeded <span class="key key-failed" /> failed <span class="key key-other" /> other
+          <span class="key key-ok" /> succeeded <span class="key key-failed" /> failed{' '}
+          <span class="key key-other" /> other
         </p>
       </Section>
       <Section title="Active runs" id="active">

@@ -42,7 +42,11 @@ export function RunDetailPage({ runId }: { runId: string }) {
       action.setNotice({ kind: 'error', text: 'Send signal failed: the payload is not valid JSON.' });
       return;
     }
-    await act('Send signal', () => api.post(`/runs/${seg(r.id)}/signals/${seg(signalName.trim())}`, payload), `Signal '${signalName.trim()}' delivered.`);
+    await act(
+      'Send signal',
+      () => api.post(`/runs/${seg(r.id)}/signals/${seg(signalName.trim())}`, payload),
+      `Signal '${signalName.trim()}' delivered.`,
+    );
   };
   return (
     <>
@@ -52,13 +56,18 @@ export function RunDetailPage({ runId }: { runId: string }) {
       <NoticeBar notice={action.notice} />
       <dl class="facts">
         <dt>Run id</dt>
-        <dd><code>{r.id}</code></dd>
+        <dd>
+          <code>{r.id}</code>
+        </dd>
         <dt>Flow</dt>
         <dd>
           <a href={`#/flows/${r.flowId}`}>{r.flowName}</a>
         </dd>
         <dt>Trigger</dt>
-        <dd>{r.triggerKey}{r.jobId ? ` (job ${r.jobId})` : ''}</dd>
+        <dd>
+          {r.triggerKey}
+          {r.jobId ? ` (job ${r.jobId})` : ''}
+        </dd>
         <dt>Started</dt>
         <dd>{when(r.startedAt)}</dd>
         <dt>Duration</dt>
@@ -72,13 +81,15 @@ export function RunDetailPage({ runId }: { runId: string }) {
           </>
         ) : null}
       </dl>
-      <div class="actions" role="group" aria-label="Run actions">
+      <fieldset class="actions">
+        <legend class="sr-only">Run actions</legend>
         <button
           type="button"
           class="danger"
           disabled={r.status !== 'Running' || action.busy}
           onClick={() => {
-            if (window.confirm(`Cancel run ${short(r.id)}?`)) void act('Cancel', () => api.post(`/runs/${seg(r.id)}/cancel`), 'Cancel requested.');
+            if (window.confirm(`Cancel run ${short(r.id)}?`))
+              void act('Cancel', () => api.post(`/runs/${seg(r.id)}/cancel`), 'Cancel requested.');
           }}
         >
           Cancel run
@@ -97,22 +108,36 @@ export function RunDetailPage({ runId }: { runId: string }) {
         >
           Re-run
         </button>
-      </div>
-      <form class="inline-form" onSubmit={sendSignal} aria-label="Send a signal">
-        <label>
-          Signal name
-          <input required value={signalName} onInput={(e) => setSignalName((e.target as HTMLInputElement).value)} />
-        </label>
-        <label>
-          Payload (JSON)
-          <textarea rows={2} value={signalPayload} onInput={(e) => setSignalPayload((e.target as HTMLTextAreaElement).value)} />
-        </label>
-        <button type="submit" disabled={action.busy || !signalName.trim()}>
-          Send signal
-        </button>
-      </form>
+      </fieldset>
+      {r.status === 'Running' ? (
+        <form class="inline-form" onSubmit={sendSignal} aria-label="Send a signal">
+          <label>
+            Signal name
+            <input
+              required
+              value={signalName}
+              onInput={(e) => setSignalName((e.target as HTMLInputElement).value)}
+            />
+          </label>
+          <label>
+            Payload (JSON)
+            <textarea
+              rows={2}
+              value={signalPayload}
+              onInput={(e) => setSignalPayload((e.target as HTMLTextAreaElement).value)}
+            />
+          </label>
+          <button type="submit" disabled={action.busy || !signalName.trim()}>
+            Send signal
+          </button>
+        </form>
+      ) : null}
       <Section title="Flow graph" id="dag">
-        {flow.data ? <FlowDag steps={flow.data.manifest.steps} statuses={statuses} /> : <p>{flow.error ? `Flow definition unavailable: ${flow.error}` : 'Loading…'}</p>}
+        {flow.data ? (
+          <FlowDag steps={flow.data.manifest.steps} statuses={statuses} />
+        ) : (
+          <p>{flow.error ? `Flow definition unavailable: ${flow.error}` : 'Loading…'}</p>
+        )}
       </Section>
       <Section title="Timeline" id="timeline">
         {r.steps.length ? <AttemptGantt run={r} /> : <p>No step has started.</p>}
@@ -127,7 +152,9 @@ export function RunDetailPage({ runId }: { runId: string }) {
               <th scope="col">Attempts</th>
               <th scope="col">Duration</th>
               <th scope="col">Details</th>
-              <th scope="col"><span class="sr-only">Actions</span></th>
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -168,7 +195,13 @@ export function RunDetailPage({ runId }: { runId: string }) {
                       type="button"
                       disabled={action.busy}
                       aria-label={`Retry step ${s.key}`}
-                      onClick={() => act(`Retry ${s.key}`, () => api.post(`/runs/${seg(r.id)}/steps/${seg(s.key)}/retry`), `Step '${s.key}' retried.`)}
+                      onClick={() =>
+                        act(
+                          `Retry ${s.key}`,
+                          () => api.post(`/runs/${seg(r.id)}/steps/${seg(s.key)}/retry`),
+                          `Step '${s.key}' retried.`,
+                        )
+                      }
                     >
                       Retry
                     </button>

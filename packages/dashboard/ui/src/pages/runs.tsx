@@ -39,7 +39,6 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
       <h1 tabIndex={-1}>Runs</h1>
       <form
         class="filters"
-        role="search"
         aria-label="Filter runs"
         onSubmit={(e) => {
           e.preventDefault();
@@ -48,7 +47,10 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
       >
         <label>
           Flow
-          <select value={flowId} onChange={(e) => navigate({ flowId: (e.target as HTMLSelectElement).value })}>
+          <select
+            value={flowId}
+            onChange={(e) => navigate({ flowId: (e.target as HTMLSelectElement).value })}
+          >
             <option value="">All flows</option>
             {flows.data?.flows.map((f) => (
               <option key={f.id} value={f.id}>
@@ -59,7 +61,10 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           Status
-          <select value={status} onChange={(e) => navigate({ status: (e.target as HTMLSelectElement).value })}>
+          <select
+            value={status}
+            onChange={(e) => navigate({ status: (e.target as HTMLSelectElement).value })}
+          >
             <option value="">Any status</option>
             {RUN_STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -80,7 +85,10 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
         <button type="submit">Search</button>
         <label>
           Page size
-          <select value={String(take)} onChange={(e) => navigate({ take: (e.target as HTMLSelectElement).value })}>
+          <select
+            value={String(take)}
+            onChange={(e) => navigate({ take: (e.target as HTMLSelectElement).value })}
+          >
             {PAGE_SIZES.map((n) => (
               <option key={n} value={String(n)}>
                 {n}
@@ -123,7 +131,12 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
                 ))}
               </tbody>
             </table>
-            <Pager skip={page.data.skip} take={page.data.take} total={page.data.total} onPage={(s) => navigate({ skip: s })} />
+            <Pager
+              skip={page.data.skip}
+              take={page.data.take}
+              total={page.data.total}
+              onPage={(s) => navigate({ skip: s })}
+            />
           </>
         ) : (
           <p>Loading…</p>

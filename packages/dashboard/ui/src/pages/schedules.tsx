@@ -13,11 +13,23 @@ function CronEditor({ schedule, onSaved }: { schedule: Schedule; onSaved: () => 
       aria-label={`Cron of ${schedule.flowName} ${schedule.triggerKey}`}
       onSubmit={async (e) => {
         e.preventDefault();
-        if (await action.run('Save cron', () => api.put(`/schedules/${seg(schedule.jobId)}/cron`, { cron: value.trim() }), 'Cron saved.')) onSaved();
+        if (
+          await action.run(
+            'Save cron',
+            () => api.put(`/schedules/${seg(schedule.jobId)}/cron`, { cron: value.trim() }),
+            'Cron saved.',
+          )
+        )
+          onSaved();
       }}
     >
       <label for={id}>Cron expression</label>
-      <input id={id} value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} spellcheck={false} />
+      <input
+        id={id}
+        value={value}
+        onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+        spellcheck={false}
+      />
       <button type="submit" disabled={action.busy}>
         Save
       </button>
@@ -26,7 +38,13 @@ function CronEditor({ schedule, onSaved }: { schedule: Schedule; onSaved: () => 
           type="button"
           disabled={action.busy}
           onClick={async () => {
-            if (await action.run('Restore cron', () => api.put(`/schedules/${seg(schedule.jobId)}/cron`, { cron: null }), 'Cron restored.')) {
+            if (
+              await action.run(
+                'Restore cron',
+                () => api.put(`/schedules/${seg(schedule.jobId)}/cron`, { cron: null }),
+                'Cron restored.',
+              )
+            ) {
               setValue(schedule.manifestCron);
               onSaved();
             }
@@ -71,7 +89,10 @@ export function SchedulesPage() {
                   <th scope="row">{s.flowName}</th>
                   <td>{s.triggerKey}</td>
                   <td>
-                    <span class={`badge ${s.isPaused ? 'status-Skipped' : 'status-Running'}`} data-state={s.isPaused ? 'paused' : 'active'}>
+                    <span
+                      class={`badge ${s.isPaused ? 'status-Skipped' : 'status-Running'}`}
+                      data-state={s.isPaused ? 'paused' : 'active'}
+                    >
                       {s.isPaused ? 'Paused' : 'Active'}
                     </span>
                   </td>
@@ -79,30 +100,57 @@ export function SchedulesPage() {
                     <CronEditor key={`${s.jobId}-${s.cron}`} schedule={s} onSaved={list.reload} />
                     <span class="muted">{s.timezone}</span>
                   </td>
-                  <td class="actions">
-                    {s.isPaused ? (
-                      <button type="button" disabled={action.busy} onClick={() => act('Resume', () => api.post(`/schedules/${seg(s.jobId)}/resume`), `${s.flowName} ${s.triggerKey} resumed.`)}>
-                        Resume
+                  <td>
+                    <div class="actions">
+                      {s.isPaused ? (
+                        <button
+                          type="button"
+                          disabled={action.busy}
+                          onClick={() =>
+                            act(
+                              'Resume',
+                              () => api.post(`/schedules/${seg(s.jobId)}/resume`),
+                              `${s.flowName} ${s.triggerKey} resumed.`,
+                            )
+                          }
+                        >
+                          Resume
+                        </button>
+                      ) : (
+                        <button
+                          type="button"
+                          disabled={action.busy}
+                          onClick={() =>
+                            act(
+                              'Pause',
+                              () => api.post(`/schedules/${seg(s.jobId)}/pause`),
+                              `${s.flowName} ${s.triggerKey} paused.`,
+                            )
+                          }
+                        >
+                          Pause
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        disabled={action.busy}
+                        onClick={async () => {
+                          try {
+                            const run = await api.post<{ runId: string }>(
+                              `/schedules/${seg(s.jobId)}/trigger`,
+                            );
+                            go(`/runs/${run.runId}`);
+                          } catch (error) {
+                            action.setNotice({
+                              kind: 'error',
+                              text: `Trigger failed: ${(error as Error).message}`,
+                            });
+                          }
+                        }}
+                      >
+                        Trigger now
                       </button>
-                    ) : (
-                      <button type="button" disabled={action.busy} onClick={() => act('Pause', () => api.post(`/schedules/${seg(s.jobId)}/pause`), `${s.flowName} ${s.triggerKey} paused.`)}>
-                        Pause
-                      </button>
-                    )}
-                    <button
-                      type="button"
-                      disabled={action.busy}
-                      onClick={async () => {
-                        try {
-                          const run = await api.post<{ runId: string }>(`/schedules/${seg(s.jobId)}/trigger`);
-                          go(`/runs/${run.runId}`);
-                        } catch (error) {
-                          action.setNotice({ kind: 'error', text: `Trigger failed: ${(error as Error).message}` });
-                        }
-                      }}
-                    >
-                      Trigger now
-                    </button>
+                    </div>
                   </td>
                 </tr>
               ))}

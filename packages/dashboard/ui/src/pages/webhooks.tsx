@@ -73,7 +73,12 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
             <ul class="reasons">
               {reasons.map(([r, n]) => (
                 <li key={r}>
-                  <button type="button" class="link" aria-pressed={reason === r} onClick={() => navigate({ reason: reason === r ? '' : r, show: 'rejected' })}>
+                  <button
+                    type="button"
+                    class="link"
+                    aria-pressed={reason === r}
+                    onClick={() => navigate({ reason: reason === r ? '' : r, show: 'rejected' })}
+                  >
                     {r}
                   </button>{' '}
                   <span class="count">{n}</span>
@@ -115,7 +120,9 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
                   <th scope="col">Status</th>
                   <th scope="col">Trigger</th>
                   <th scope="col">From</th>
-                  <th scope="col"><span class="sr-only">Open</span></th>
+                  <th scope="col">
+                    <span class="sr-only">Open</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -127,7 +134,11 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
                     <td>{d.triggerKey ?? '—'}</td>
                     <td>{d.remoteIp ?? '—'}</td>
                     <td>
-                      <button type="button" onClick={() => setSelected(d)} aria-label={`Open delivery ${d.id}`}>
+                      <button
+                        type="button"
+                        onClick={() => setSelected(d)}
+                        aria-label={`Open delivery ${d.id}`}
+                      >
                         Open
                       </button>
                     </td>
@@ -135,7 +146,12 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
                 ))}
               </tbody>
             </table>
-            <Pager skip={page.data.skip} take={page.data.take} total={page.data.total} onPage={(s) => navigate({ skip: s })} />
+            <Pager
+              skip={page.data.skip}
+              take={page.data.take}
+              total={page.data.total}
+              onPage={(s) => navigate({ skip: s })}
+            />
           </>
         ) : (
           <p>Loading…</p>
