@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { FlowDefinition, FlowOrchestrator, StepHandler } from '@floworch/core';
-import { silentLogger, StepResults } from '@floworch/core';
+import { StepResults, silentLogger } from '@floworch/core';
 import type { PostgresStorage } from '@floworch/postgresql';
 import { BUILT_IN_SCHEMES, signWebhook } from '@floworch/webhook-hardening';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -78,7 +78,9 @@ if (skipReason) {
     Quick: () => 'ok',
     Charge: () => (chargeWorks ? { charged: true } : StepResults.failed('card declined')),
     Hang: ({ signal }) =>
-      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+      ),
   };
 
   describe(`dashboard in a browser (Chromium, PostgreSQL ${pgSource})`, () => {
@@ -128,7 +130,10 @@ if (skipReason) {
           '--no-first-run',
         ],
       });
-      context = await browser.newContext({ httpCredentials: CREDENTIALS, viewport: { width: 1280, height: 900 } });
+      context = await browser.newContext({
+        httpCredentials: CREDENTIALS,
+        viewport: { width: 1280, height: 900 },
+      });
       page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(error.message));
       page.on('dialog', (dialog) => void dialog.accept());
@@ -149,7 +154,9 @@ if (skipReason) {
     it('overview: counters, the runs chart and active runs', async () => {
       await open('#/');
       const stats = await api<{ totalFlows: number }>('runs/stats');
-      await expect.poll(() => page.locator('[data-stat="totalFlows"]').textContent()).toBe(String(stats.totalFlows));
+      await expect
+        .poll(() => page.locator('[data-stat="totalFlows"]').textContent())
+        .toBe(String(stats.totalFlows));
       await expect.poll(() => page.locator('[data-stat="failedToday"]').textContent()).toBe('1');
       const chart = page.getByRole('img', { name: /Runs per hour: \d+ started/ });
       expect(await chart.count()).toBe(1);
@@ -181,14 +188,14 @@ if (skipReason) {
       await page.waitForURL(/#\/runs\/[0-9a-f-]{36}$/);
       // The page is never reloaded from here on: the marker survives only without a reload.
       await page.evaluate(() => {
-        (window as unknown as { marker: number }).marker = 1;
+        (globalThis as unknown as { marker: number }).marker = 1;
       });
       await page.locator('h1 .badge', { hasText: 'Running' }).waitFor({ timeout: 10_000 });
       await page.locator('.node[data-step="pack"][data-status="Succeeded"]').waitFor({ timeout: 10_000 });
       await shot('run-live');
       await page.locator('h1 .badge', { hasText: 'Succeeded' }).waitFor({ timeout: 15_000 });
       await page.locator('.node[data-step="dispatch"][data-status="Succeeded"]').waitFor();
-      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+      expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(1);
       expect(await page.locator('.events li[data-event="run.completed"]').count()).toBe(1);
       expect(await page.locator('pre', { hasText: '"express": true' }).count()).toBeGreaterThan(0);
       expect(await page.getByRole('img', { name: /Timeline of 3 attempts/ }).count()).toBe(1);
@@ -269,7 +276,15 @@ if (skipReason) {
       await page.getByRole('link', { name: 'Schedules' }).focus();
       await page.keyboard.press('Enter');
       await page.waitForURL(/#\/schedules$/);
-      await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+      await expect
+        .poll(() =>
+          page.evaluate(
+            () =>
+              (globalThis as unknown as { document: { activeElement?: { tagName: string } } }).document
+                .activeElement?.tagName,
+          ),
+        )
+        .toBe('H1');
       expect(await page.getByRole('link', { name: 'Schedules' }).getAttribute('aria-current')).toBe('page');
       expect(pageErrors).toEqual([]);
     });
