@@ -103,6 +103,10 @@ describe('event stream without a global event log', () => {
     const response = await dashboard.fetch(new Request('http://x/flows/api/events/stream'));
     expect(response.status).toBe(501);
     expect(await response.json()).toMatchObject({ code: 'CAPABILITY_MISSING' });
+    const resumed = await dashboard.fetch(
+      new Request('http://x/flows/api/events/stream', { headers: { 'last-event-id': '5' } }),
+    );
+    expect(resumed.status).toBe(501);
   });
 });
 

@@ -61,7 +61,9 @@ export async function eventStreamResponse(
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const pollMs = options.pollIntervalMs ?? 1_000;
   // Before the response starts, so a backend without an event log is answered with an error.
-  const start = request.after ?? (await client.lastEventSequence());
+  const newest = await client.lastEventSequence();
+  // An id from the future (the log was reset) would hide every new event: start at the newest.
+  const start = request.after === null ? newest : Math.min(request.after, newest);
   const cursor = new EventLogCursor(client, {
     after: start,
     ...(options.gapGraceMs !== undefined && { gapGraceMs: options.gapGraceMs }),
