@@ -79,6 +79,20 @@ export class StepNotFoundError extends FlowOrchError {
   }
 }
 
+/** The backend lacks an optional contract (or optional method) the call needs. */
+export class CapabilityMissingError extends FlowOrchError {
+  /**
+   * @param capability the missing contract or method, e.g. `webhookRejections`
+   * @param backend the backend's name
+   */
+  constructor(
+    readonly capability: string,
+    backend: string,
+  ) {
+    super('CAPABILITY_MISSING', `Backend '${backend}' does not implement ${capability}.`);
+  }
+}
+
 /** A trigger was refused because the flow is disabled, and the caller asked for the result. */
 export class FlowDisabledError extends FlowOrchError {
   /** @param flowId the disabled flow */

@@ -1,6 +1,8 @@
 import {
   type Clock,
+  clampEventLogQuery,
   clampEventPage,
+  type EventLogQuery,
   type EventPage,
   type FlowEventInput,
   type FlowEventReader,
@@ -81,7 +83,7 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
 
   async recordEvent(runId: string, event: FlowEventInput, defaultStepKey?: string | null): Promise<void> {
     const row = this.eventRow(event, defaultStepKey);
-    this.state.runData(runId).events.push({ sequence: this.state.nextEventSequence++, ...row });
+    this.state.appendEvent(runId, row);
   }
 
   async recordEvents(
@@ -89,8 +91,7 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
   ): Promise<void> {
     // Build every row before appending any, so a bad element leaves the log untouched (all or none).
     const rows = events.map(({ runId, event }) => ({ runId, row: this.eventRow(event) }));
-    for (const { runId, row } of rows)
-      this.state.runData(runId).events.push({ sequence: this.state.nextEventSequence++, ...row });
+    for (const { runId, row } of rows) this.state.appendEvent(runId, row);
   }
 
   async getRunEvents(runId: string, page?: EventPage): Promise<FlowEventRecord[]> {
@@ -105,5 +106,41 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
       stepKey: e.stepKey,
       message: e.message,
     }));
+  }
+
+  async readEventLog(query?: EventLogQuery): Promise<FlowEventRecord[]> {
+    const { after, take } = clampEventLogQuery(query);
+    const found: FlowEventRecord[] = [];
+    for (const [runId, data] of this.state.perRun) {
+      for (const e of data.events) {
+        if (e.sequence <= after) continue;
+        found.push({
+          sequence: e.sequence,
+          runId,
+          timestamp: toDate(e.timestamp),
+          type: e.type,
+          stepKey: e.stepKey,
+          message: e.message,
+        });
+      }
+    }
+    return found.sort((a, b) => a.sequence - b.sequence).slice(0, take);
+  }
+
+  async lastEventSequence(): Promise<number> {
+    let last = 0;
+    for (const data of this.state.perRun.values()) {
+      const tail = data.events.at(-1);
+      if (tail && tail.sequence > last) last = tail.sequence;
+    }
+    return last;
+  }
+
+  async listen(onAppended: () => void): Promise<() => Promise<void>> {
+    const listener = () => onAppended();
+    this.state.eventListeners.add(listener);
+    return async () => {
+      this.state.eventListeners.delete(listener);
+    };
   }
 }

@@ -87,7 +87,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       cancelRequestedAt: null,
       timedOutAt: null,
     };
-    for (const event of input.events) this.appendEvent(data, event);
+    for (const event of input.events) this.appendEvent(runId, event);
 
     const taken: TakenStep[] = [];
     const takeFor = input.takeFor;
@@ -185,7 +185,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     attempts.push({ ...row, attempt: attempts.length + 1 });
     data.attempts.set(input.stepKey, attempts);
     data.steps.set(input.stepKey, { ...row, stepKey: input.stepKey });
-    if (input.event) this.appendEvent(data, { stepKey: input.stepKey, ...input.event });
+    if (input.event) this.appendEvent(input.runId, { stepKey: input.stepKey, ...input.event });
     return true;
   }
 
@@ -348,7 +348,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     }
     for (const [stepKey, write] of writes.steps) this.applyStep(data, stepKey, write, now);
     for (const [key, text] of writes.outputs) data.outputs.set(key, text);
-    for (const event of writes.events) this.appendEvent(data, event);
+    for (const event of writes.events) this.appendEvent(runId, event);
     if (writes.notify) this.notify();
   }
 
@@ -420,9 +420,8 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     data.steps.set(stepKey, { ...row, stepKey });
   }
 
-  private appendEvent(data: RunData, event: FlowEventInput): void {
-    data.events.push({
-      sequence: this.state.nextEventSequence++,
+  private appendEvent(runId: string, event: FlowEventInput): void {
+    this.state.appendEvent(runId, {
       timestamp: (event.timestamp ?? this.clock.now()).getTime(),
       type: event.type,
       stepKey: event.stepKey ?? null,

@@ -136,6 +136,21 @@ export class MemoryState {
   readonly lockedRuns = new Map<string, Promise<void>>();
   /** Consumers to wake when due work appears (LISTEN/NOTIFY's stand-in). */
   readonly queueListeners = new Set<() => void>();
+  /** Readers of the event log to wake when events are appended. */
+  readonly eventListeners = new Set<() => void>();
+  private eventWakePending = false;
+
+  /** Appends an event row to a run's log with the next global sequence, and wakes log readers. */
+  appendEvent(runId: string, row: Omit<EventRow, 'sequence'>): void {
+    this.runData(runId).events.push({ sequence: this.nextEventSequence++, ...row });
+    if (this.eventListeners.size === 0 || this.eventWakePending) return;
+    this.eventWakePending = true;
+    // After the caller's (synchronous) write is complete, like a notification after commit.
+    setImmediate(() => {
+      this.eventWakePending = false;
+      for (const listener of this.eventListeners) listener();
+    });
+  }
 
   /** The run's dependent data, created on first write. */
   runData(runId: string): RunData {

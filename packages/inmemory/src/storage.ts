@@ -26,7 +26,7 @@ export interface InMemoryStorageOptions {
 }
 
 /** The in-memory backend: every contract, in one process. */
-export interface InMemoryStorage extends Required<Omit<FlowStorage, 'ping'>> {
+export interface InMemoryStorage extends Required<Omit<FlowStorage, 'ping' | 'schemaStatus'>> {
   /** Always resolves (memory is always reachable). */
   ping(): Promise<void>;
   /**

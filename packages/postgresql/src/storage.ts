@@ -1,6 +1,8 @@
 import { type Clock, type FlowStorage, STORAGE_CAPABILITIES, type StorageCapability } from '@floworch/core';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema/database.js';
+import { SCHEMA_VERSION } from './schema/ddl.js';
+import { readSchemaVersion } from './schema/migrator.js';
 import type { PgContext } from './sql/context.js';
 import { PgControlStore } from './stores/control-store.js';
 import { PgFlowStore } from './stores/flow-store.js';
@@ -34,7 +36,7 @@ export function assembleStorage(
   notifications?: NotificationSource,
 ): PostgresStorage {
   const ctx: PgContext = { db: db.withSchema(schema), schema, clock };
-  const outputs = new PgOutputs(ctx);
+  const outputs = new PgOutputs(ctx, notifications);
   const capabilities: readonly StorageCapability[] = STORAGE_CAPABILITIES;
   return {
     name,
@@ -56,6 +58,10 @@ export function assembleStorage(
     webhookRejections: new PgWebhookRejectionStore(ctx),
     ping: async () => {
       await sql`SELECT 1`.execute(db);
+    },
+    schemaStatus: async () => {
+      const current = await readSchemaVersion(db, schema);
+      return { current, expected: SCHEMA_VERSION, upToDate: current === SCHEMA_VERSION };
     },
     close,
   };

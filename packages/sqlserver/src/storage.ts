@@ -75,7 +75,7 @@ export type SqlServerOptions = SqlServerConnectionSource & {
 };
 
 /** The SQL Server backend: every `@floworch/core` storage contract. */
-export interface SqlServerStorage extends Required<FlowStorage> {
+export interface SqlServerStorage extends Required<Omit<FlowStorage, 'schemaStatus'>> {
   /** The schema the tables live in. */
   readonly schema: string;
   /** The kysely instance the stores use. */

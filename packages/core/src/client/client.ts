@@ -21,6 +21,7 @@ import { SkipReasons } from '../storage/statuses.js';
 import { toJsonText } from '../storage/support/json.js';
 import { passiveContext, requireWritable } from './context.js';
 import { FlowCatalog, registerFlows } from './flows.js';
+import { insightMethods } from './insights.js';
 import { listRuns } from './list.js';
 import { scheduleCommands } from './schedules.js';
 import { wakeParked } from './signal.js';
@@ -34,6 +35,8 @@ export interface ClientHooks {
   readonly cron?: () => CronScheduler | undefined;
   /** Makes the local worker look for due steps now. */
   readonly poke?: () => void;
+  /** Handler type names registered in this process. */
+  readonly handlerTypes?: () => readonly string[];
 }
 
 /** Steps that explain why a run did not succeed. */
@@ -236,6 +239,15 @@ export function buildFlowClient(
     },
 
     waitForRun,
+
+    ...insightMethods({
+      storage,
+      catalog,
+      bus: ctx.bus,
+      logger: ctx.logger,
+      ...(hooks.handlerTypes && { handlerTypes: hooks.handlerTypes }),
+      start: (flowId, request) => start(flowId, request),
+    }),
   };
 }
 

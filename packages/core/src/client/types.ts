@@ -1,10 +1,12 @@
 import type { TriggerRequest, TriggerResult } from '../engine/execution/trigger.js';
 import type { Logger } from '../engine/logger.js';
-import type { FlowDefinition } from '../model/types.js';
+import type { FlowDefinition, FlowManifest } from '../model/types.js';
 import type { CronTriggerState } from '../services/cron/scheduler.js';
-import type { FlowStorage } from '../storage/backend.js';
-import type { SignalDeliveryResult } from '../storage/records.js';
-import type { RunStatus, StepStatus } from '../storage/statuses.js';
+import type { StorageHealth } from '../services/health/storage-health.js';
+import type { MermaidOptions } from '../services/mermaid/to-mermaid.js';
+import type { FlowStorage, SchemaStatus } from '../storage/backend.js';
+import type { DashboardStatistics, RunTimeseriesBucket, SignalDeliveryResult } from '../storage/records.js';
+import type { RunStatus, StepStatus, TimeseriesGranularity } from '../storage/statuses.js';
 
 /** Options of {@link createFlowClient}. */
 export interface FlowClientOptions {
@@ -185,6 +187,167 @@ export interface ScheduleView extends CronTriggerState {
   readonly jobId: string;
 }
 
+/** A flow definition with its stored state. */
+export interface FlowView {
+  /** Stored flow id (a slug is mapped to its UUID). */
+  readonly id: string;
+  /** Display name. */
+  readonly name: string;
+  /** Version label. */
+  readonly version: string;
+  /** Disabled flows refuse triggers (a flow not stored yet counts as enabled). */
+  readonly isEnabled: boolean;
+  /** When the definition was first stored (null when not stored yet). */
+  readonly createdAt: Date | null;
+  /** When the stored definition last changed (null when not stored yet). */
+  readonly updatedAt: Date | null;
+  /**
+   * The definition in manifest form: triggers with their inputs (webhook keys and secrets
+   * included: redact before showing it to anyone) and steps.
+   */
+  readonly manifest: FlowManifest;
+}
+
+/** A step type used by the known flows. */
+export interface StepTypeView {
+  /** Handler type name as the flows write it. */
+  readonly type: string;
+  /** Flows with a step (or ForEach child) of this type. */
+  readonly flowIds: readonly string[];
+  /** Whether this process has a handler for it; null for a client that executes nothing. */
+  readonly registered: boolean | null;
+}
+
+/** Window of {@link FlowClient.getRunTimeseries}. */
+export interface RunTimeseriesOptions {
+  /** Bucket size (default `Hour`). */
+  readonly granularity?: TimeseriesGranularity;
+  /** Inclusive start (default: `until` minus 24 hours, or 30 days for `Day`). */
+  readonly since?: Date;
+  /** Exclusive end (default now). */
+  readonly until?: Date;
+  /** Only runs of this flow (id or slug). */
+  readonly flowId?: string;
+}
+
+/** Cancellation, deadline and idempotency state of a run. */
+export interface RunControlView {
+  /** Run id. */
+  readonly runId: string;
+  /** Absolute deadline, or null. */
+  readonly timeoutAt: Date | null;
+  /** Whether a cancel (or a timeout) was requested. */
+  readonly cancelRequested: boolean;
+  /** Reason of the first cancel request, or the timeout reason. */
+  readonly cancelReason: string | null;
+  /** When the cancel was requested. */
+  readonly cancelRequestedAt: Date | null;
+  /** When the run timed out. */
+  readonly timedOutAt: Date | null;
+  /** The idempotency key the run was started with. */
+  readonly idempotencyKey: string | null;
+}
+
+/** Where a run comes from and what was re-run from it. */
+export interface RunLineage {
+  /** The run itself. */
+  readonly run: RunSummary;
+  /** The run it re-runs, that run's source, and so on (nearest first, at most 50). */
+  readonly ancestors: readonly RunSummary[];
+  /** Runs re-run from this one, newest first. */
+  readonly derived: readonly RunSummary[];
+}
+
+/** Filters and paging of {@link FlowClient.listWebhookDeliveries}. */
+export interface WebhookDeliveryQuery {
+  /** Only deliveries to this flow (id or slug). */
+  readonly flowId?: string;
+  /** Only rejections with this reason code (case-insensitive). */
+  readonly reason?: string;
+  /** Case-insensitive substring of reason, trigger key or remote address. */
+  readonly search?: string;
+  /** Include accepted deliveries (default true). */
+  readonly accepted?: boolean;
+  /** Include rejected deliveries (default true). */
+  readonly rejected?: boolean;
+  /** Rows to skip (default 0). */
+  readonly skip?: number;
+  /** Page size (default 50, at most 500). */
+  readonly take?: number;
+}
+
+/** One recorded webhook delivery (accepted, or a dead letter with its reason). */
+export interface WebhookDeliveryView {
+  /** Row id. */
+  readonly id: number;
+  /** Flow, when the route matched one. */
+  readonly flowId: string | null;
+  /** Trigger key, when known. */
+  readonly triggerKey: string | null;
+  /** Arrival. */
+  readonly receivedAt: Date;
+  /** Client address. */
+  readonly remoteIp: string | null;
+  /** Reason code (`''` for accepted deliveries). */
+  readonly reason: string;
+  /** HTTP status answered. */
+  readonly statusCode: number;
+  /** Body size in bytes. */
+  readonly bodyBytes: number;
+  /** First bytes of a rejected body as text. */
+  readonly bodyExcerpt: string | null;
+  /** Request headers as recorded (the sensitive ones were never stored). */
+  readonly headers: Readonly<Record<string, string>> | null;
+  /** Signature scheme. */
+  readonly scheme: string | null;
+  /** Processing time in ms. */
+  readonly processingMs: number | null;
+  /** True for accepted deliveries. */
+  readonly accepted: boolean;
+}
+
+/** A page of webhook deliveries, newest first. */
+export interface WebhookDeliveryPage {
+  /** The deliveries of this page. */
+  readonly items: readonly WebhookDeliveryView[];
+  /** Matches before paging. */
+  readonly total: number;
+  /** Offset of this page. */
+  readonly skip: number;
+  /** Page size. */
+  readonly take: number;
+}
+
+/** Webhook counters. */
+export interface WebhookStatsView {
+  /** The window of `rejectedByReason`. */
+  readonly windowMs: number;
+  /** Rejections within the window by reason code. */
+  readonly rejectedByReason: Readonly<Record<string, number>>;
+  /** Sum of `rejectedByReason`. */
+  readonly rejectedInWindow: number;
+  /** Accepted deliveries recorded (all time, within retention). */
+  readonly acceptedTotal: number;
+  /** Rejected deliveries recorded (all time, within retention). */
+  readonly rejectedTotal: number;
+}
+
+/** An event of the global event log. */
+export interface StoredEventView extends RunEventView {
+  /** The run it belongs to. */
+  readonly runId: string;
+}
+
+/** Outcome of {@link FlowClient.checkHealth}. */
+export interface HealthReport {
+  /** `healthy` when storage answers and its schema is current. */
+  readonly status: 'healthy' | 'unhealthy';
+  /** The storage probe. */
+  readonly storage: StorageHealth;
+  /** Schema versions, for backends that report them (null otherwise or when unreachable). */
+  readonly schema: SchemaStatus | null;
+}
+
 /**
  * Operates flows and runs through storage alone: starts, cancels, retries, re-runs and signals
  * runs, enables flows, pauses schedules, lists and reads runs, and waits for results. It executes
@@ -251,4 +414,53 @@ export interface FlowClient {
    * @throws RunNotFoundError, RunWaitTimeoutError, or the signal's reason when aborted
    */
   waitForRun(runId: string, options?: WaitOptions): Promise<RunView>;
+  /** Every known flow (code flows, else the stored manifests) with its stored state, by name. */
+  listFlows(): Promise<FlowView[]>;
+  /** One flow by id or slug. @throws FlowNotFoundError */
+  getFlow(flowId: string): Promise<FlowView>;
+  /** The flow as a Mermaid flowchart. @throws FlowNotFoundError */
+  getFlowMermaid(flowId: string, options?: MermaidOptions): Promise<string>;
+  /** Step types the known flows use, and whether this process has handlers for them. */
+  listStepTypes(): Promise<StepTypeView[]>;
+  /**
+   * Fires a cron trigger now (outside its schedule, paused or not): a run with the trigger's key
+   * and job id. @throws FlowNotFoundError, InvalidArgumentError for an unknown trigger
+   */
+  triggerSchedule(flowId: string, triggerKey: string): Promise<TriggeredRun>;
+  /** Counters: flows, active runs, runs that succeeded and failed today (UTC). */
+  getRunStatistics(): Promise<DashboardStatistics>;
+  /** Zero-filled buckets of runs started in a window (at most 10 000 buckets). */
+  getRunTimeseries(options?: RunTimeseriesOptions): Promise<RunTimeseriesBucket[]>;
+  /** Runs still `Running`, newest first (at most `limit`, default 100, at most 1 000). */
+  listActiveRuns(limit?: number): Promise<RunSummary[]>;
+  /** A run's cancel, deadline and idempotency state; null when it has none. @throws RunNotFoundError */
+  getRunControl(runId: string): Promise<RunControlView | null>;
+  /** The run's re-run ancestry and the runs re-run from it. @throws RunNotFoundError */
+  getRunLineage(runId: string): Promise<RunLineage>;
+  /**
+   * Recorded webhook deliveries (accepted ones and dead letters), newest first.
+   * @throws CapabilityMissingError without the `webhookRejections` contract
+   */
+  listWebhookDeliveries(query?: WebhookDeliveryQuery): Promise<WebhookDeliveryPage>;
+  /**
+   * Webhook counters; `windowMs` (default 24 h) bounds the by-reason counts.
+   * @throws CapabilityMissingError without the `webhookRejections` contract
+   */
+  getWebhookStats(options?: { windowMs?: number }): Promise<WebhookStatsView>;
+  /**
+   * The event log of every run, ascending by sequence, after a cursor (see
+   * `FlowEventReader.readEventLog` about sequences that commit out of order).
+   * @throws CapabilityMissingError when the backend has no global event log
+   */
+  readEventLog(query?: { after?: number; take?: number }): Promise<StoredEventView[]>;
+  /** The highest event sequence stored (0 when none). @throws CapabilityMissingError */
+  lastEventSequence(): Promise<number>;
+  /**
+   * Calls `listener` when events may have been appended: at once for this process's own engine
+   * events, and on the backend's notifications (PostgreSQL: LISTEN) for other processes'. A
+   * hint to read the log again; returns the unsubscribe function.
+   */
+  onEventsAppended(listener: () => void): () => void;
+  /** Storage reachability and schema version, for liveness and readiness probes. */
+  checkHealth(options?: { timeoutMs?: number }): Promise<HealthReport>;
 }

@@ -124,6 +124,7 @@ export function defineHandler<TSchema extends z.ZodType>(
 /** Handlers by type name, matched case-insensitively. */
 export class HandlerRegistry {
   private readonly byType = new Map<string, StepHandler>();
+  private readonly names = new Map<string, string>();
 
   /** @param handlers type name → handler */
   constructor(handlers: Readonly<Record<string, StepHandler>> = {}) {
@@ -133,7 +134,14 @@ export class HandlerRegistry {
   /** Adds a handler; the first registration of a type (case-insensitively) wins. */
   register(type: string, handler: StepHandler): void {
     const key = type.toLowerCase();
-    if (!this.byType.has(key)) this.byType.set(key, handler);
+    if (this.byType.has(key)) return;
+    this.byType.set(key, handler);
+    this.names.set(key, type);
+  }
+
+  /** Registered type names as first written, in registration order. */
+  types(): string[] {
+    return [...this.names.values()];
   }
 
   /** The handler for `type`, or undefined. */

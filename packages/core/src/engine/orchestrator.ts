@@ -229,6 +229,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
   const client = buildFlowClient(ctx, new FlowCatalog(storage, true, flows), {
     cron: () => cron,
     poke: () => worker?.requestPoll(),
+    handlerTypes: () => ctx.handlers.types(),
   });
   const orchestrator: FlowOrchestrator = {
     instanceId: ctx.instanceId,

@@ -78,8 +78,23 @@ export interface FlowStorage {
    * health checks fall back to `flows.getAll()`.
    */
   ping?(signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: the schema version found in the database against the one this backend writes, for
+   * readiness checks (a replica whose schema is behind or ahead should not take traffic).
+   */
+  schemaStatus?(): Promise<SchemaStatus>;
   /** Releases pools and handles owned by the backend. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Result of {@link FlowStorage.schemaStatus}. */
+export interface SchemaStatus {
+  /** Version found in the database (0 when not migrated). */
+  readonly current: number;
+  /** Version this backend writes. */
+  readonly expected: number;
+  /** True when `current === expected`. */
+  readonly upToDate: boolean;
 }
 
 /** A capability declared but missing, or present but undeclared. */

@@ -48,8 +48,31 @@ export interface EventPage {
   readonly take?: number;
 }
 
+/** Query of {@link FlowEventReader.readEventLog}. */
+export interface EventLogQuery {
+  /** Only events with a sequence greater than this (default 0: from the start). */
+  readonly after?: number;
+  /** Page size (default 200, < 1 ⇒ 1, capped at 1 000). */
+  readonly take?: number;
+}
+
 /** Reads a run's event log. */
 export interface FlowEventReader {
   /** Events of the run ordered by sequence; `[]` for unknown runs. */
   getRunEvents(runId: Uuid, page?: EventPage): Promise<FlowEventRecord[]>;
+  /**
+   * Optional: the event log of every run, ascending by sequence, from `after` on. For backends
+   * whose sequence is global (one counter for every run). A sequence is drawn when the event is
+   * inserted, not when its transaction commits, so a reader that has seen sequence N can later
+   * see a smaller one appear: readers that follow the log re-read a short window behind their
+   * cursor (see the dashboard's event feed).
+   */
+  readEventLog?(query?: EventLogQuery): Promise<FlowEventRecord[]>;
+  /** Optional (with `readEventLog`): the highest sequence stored, 0 when the log is empty. */
+  lastEventSequence?(): Promise<number>;
+  /**
+   * Optional: calls `onAppended` when events may have been appended, by any process (PostgreSQL:
+   * LISTEN). A hint to read again early; polling alone is correct. Resolves with the unsubscribe.
+   */
+  listen?(onAppended: () => void): Promise<() => Promise<void>>;
 }

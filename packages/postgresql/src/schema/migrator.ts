@@ -41,7 +41,8 @@ export interface MigrationResult {
   readonly applied: boolean;
 }
 
-async function readVersion<DB>(db: Kysely<DB>, schema: string): Promise<number> {
+/** The schema version recorded in `schema` (0 when the version table is missing). */
+export async function readSchemaVersion<DB>(db: Kysely<DB>, schema: string): Promise<number> {
   const exists = await sql<{
     t: string | null;
   }>`SELECT to_regclass(${`${schema}.floworch_schema_version`}) AS t`.execute(db);
@@ -67,7 +68,7 @@ export async function migratePostgres<DB>(
   const schema = validateSchemaName(options.schema ?? 'public');
   try {
     // Fast path: most starts find the schema current and need no lock at all.
-    const current = await readVersion(db, schema);
+    const current = await readSchemaVersion(db, schema);
     if (current > SCHEMA_VERSION) throw new SchemaTooNewError(current, SCHEMA_VERSION);
     if (current === SCHEMA_VERSION) return { from: current, to: current, applied: false };
 
@@ -75,7 +76,7 @@ export async function migratePostgres<DB>(
       await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`floworch:migrate:${schema}`}, 0))`.execute(
         trx,
       );
-      const from = await readVersion(trx, schema);
+      const from = await readSchemaVersion(trx, schema);
       if (from > SCHEMA_VERSION) throw new SchemaTooNewError(from, SCHEMA_VERSION);
       if (from === SCHEMA_VERSION) return { from, to: from, applied: false };
       await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);

@@ -1,5 +1,7 @@
 import {
+  clampEventLogQuery,
   clampEventPage,
+  type EventLogQuery,
   type EventPage,
   type FlowEventInput,
   type FlowEventReader,
@@ -13,14 +15,41 @@ import {
 } from '@floworch/core';
 import { type PgContext, toDate, toNumber } from '../sql/context.js';
 import { guard } from '../sql/errors.js';
+import { EVENTS_CHANNEL, type NotificationSource, QUEUE_CHANNEL } from './queue-store.js';
+
+type EventRow = {
+  sequence: unknown;
+  run_id: string;
+  timestamp_utc: Date | string;
+  type: string;
+  step_key: string | null;
+  message: string | null;
+};
+
+function eventRecord(r: EventRow): FlowEventRecord {
+  return {
+    sequence: toNumber(r.sequence),
+    runId: r.run_id,
+    timestamp: toDate(r.timestamp_utc),
+    type: r.type,
+    stepKey: r.step_key,
+    message: r.message,
+  };
+}
 
 /**
  * PostgreSQL {@link OutputsRepository} and {@link FlowEventReader}. Values are stored as JSON
  * text (not `jsonb`), so what was written is what is read, key order and all.
  */
 export class PgOutputs implements OutputsRepository, FlowEventReader {
-  /** @param ctx shared connection, schema and clock */
-  constructor(private readonly ctx: PgContext) {}
+  /**
+   * @param ctx shared connection, schema and clock
+   * @param notifications how to LISTEN (a dedicated connection), when the driver allows it
+   */
+  constructor(
+    private readonly ctx: PgContext,
+    private readonly notifications?: NotificationSource,
+  ) {}
 
   private async put(runId: string, key: string, value: unknown, what: string): Promise<void> {
     const text = toJsonText(value, what);
@@ -128,14 +157,50 @@ export class PgOutputs implements OutputsRepository, FlowEventReader {
         .offset(skip)
         .limit(take)
         .execute();
-      return rows.map((r) => ({
-        sequence: toNumber(r.sequence),
-        runId: r.run_id,
-        timestamp: toDate(r.timestamp_utc),
-        type: r.type,
-        stepKey: r.step_key,
-        message: r.message,
-      }));
+      return rows.map(eventRecord);
     });
+  }
+
+  async readEventLog(query?: EventLogQuery): Promise<FlowEventRecord[]> {
+    const { after, take } = clampEventLogQuery(query);
+    return guard('events.readEventLog', async () => {
+      const rows = await this.ctx.db
+        .selectFrom('flow_events')
+        .selectAll()
+        .where('sequence', '>', String(after) as never)
+        .orderBy('sequence')
+        .limit(take)
+        .execute();
+      return rows.map(eventRecord);
+    });
+  }
+
+  async lastEventSequence(): Promise<number> {
+    return guard('events.lastEventSequence', async () => {
+      const row = await this.ctx.db
+        .selectFrom('flow_events')
+        .select((eb) => eb.fn.max('sequence').as('last'))
+        .executeTakeFirst();
+      return row?.last === null || row?.last === undefined ? 0 : toNumber(row.last);
+    });
+  }
+
+  /**
+   * Wakes on the queue channel (a transition queued work: its events are committed) and on the
+   * events channel (a transition closed a run). Both LISTEN on dedicated connections.
+   */
+  get listen(): FlowEventReader['listen'] {
+    const source = this.notifications;
+    if (!source) return undefined;
+    return async (onAppended) => {
+      const mine = (payload: string) => {
+        // An empty payload comes after a reconnect: notifications may have been missed.
+        if (payload === this.ctx.schema || payload === '') onAppended();
+      };
+      const closers = await Promise.all([source(QUEUE_CHANNEL, mine), source(EVENTS_CHANNEL, mine)]);
+      return async () => {
+        await Promise.all(closers.map((close) => close()));
+      };
+    };
   }
 }

@@ -31,6 +31,13 @@ import { appendAttempt, completeAttempt } from './step-writes.js';
 /** The channel every backend of a database notifies on; the payload is the schema name. */
 export const QUEUE_CHANNEL = 'floworch_queue';
 
+/**
+ * The channel a transition notifies when it closes a run (the payload is the schema name), so
+ * event-log readers (the dashboard's live feed) see `run.completed` at once. Other events are
+ * announced by the queue channel, which fires whenever a transition queues work.
+ */
+export const EVENTS_CHANNEL = 'floworch_events';
+
 /** Subscribes to NOTIFY payloads of one channel (a pg client or PGlite). */
 export type NotificationSource = (
   channel: string,
@@ -359,7 +366,11 @@ export class PgQueueStore implements FlowStepQueueStore {
           AS e(timestamp, type, step_key, message, ord)
         ORDER BY e.ord
       )
-      SELECT pg_notify(${QUEUE_CHANNEL}, ${this.ctx.schema}) WHERE ${writes.notify}::boolean`.execute(trx);
+      SELECT pg_notify(${QUEUE_CHANNEL}, ${this.ctx.schema}) WHERE ${writes.notify}::boolean
+      UNION ALL
+      SELECT pg_notify(${EVENTS_CHANNEL}, ${this.ctx.schema}) WHERE ${close !== null && events.length > 0}::boolean`.execute(
+        trx,
+      );
     const scoped: PgContext = { ...this.ctx, db: trx };
     for (const [stepKey, w] of writes.steps) {
       if (w.kind === 'finish') {

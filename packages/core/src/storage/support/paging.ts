@@ -39,6 +39,17 @@ export function clampEventPage(skip?: number, take?: number): ClampedPage {
   };
 }
 
+/** Event-log cursor query: `after` ≥ 0 (default 0), `take` defaults to 200, `< 1 ⇒ 1`, capped at 1 000. */
+export function clampEventLogQuery(query: { after?: number; take?: number } = {}): {
+  after: number;
+  take: number;
+} {
+  return {
+    after: Math.max(0, toInt(query.after, 0)),
+    take: Math.min(1000, Math.max(1, toInt(query.take, 200))),
+  };
+}
+
 /** Clamps a batch or page limit into `[min, max]`, defaulting non-finite values to `fallback`. */
 export function clampLimit(value: number | undefined, min: number, max: number, fallback: number): number {
   return Math.min(max, Math.max(min, toInt(value, fallback)));

@@ -290,6 +290,60 @@ export const outputCases: CaseGroup[] = [
         },
       },
       {
+        id: 'events.log.read-after',
+        title:
+          "readEventLog (when offered) reads every run's events ascending from a cursor; lastEventSequence is the highest",
+        requires: ['events'],
+        run: async ({ storage, skip }) => {
+          const reader = need(storage.events, 'events');
+          if (!reader.readEventLog || !reader.lastEventSequence)
+            return skip('backend does not offer events.readEventLog');
+          const start = await reader.lastEventSequence();
+          const a = uuid();
+          const b = uuid();
+          await storage.outputs.recordEvent(a, { type: 'A1', stepKey: 's', message: 'one' });
+          await storage.outputs.recordEvent(b, { type: 'B1' });
+          await storage.outputs.recordEvent(a, { type: 'A2' });
+          const all = await reader.readEventLog({ after: start });
+          expect(all.map((e) => `${e.runId === a ? 'a' : 'b'}:${e.type}`)).toEqual(['a:A1', 'b:B1', 'a:A2']);
+          expect(all[0]).toMatchObject({ runId: a, stepKey: 's', message: 'one' });
+          for (let i = 1; i < all.length; i++) expect(all[i]!.sequence).toBeGreaterThan(all[i - 1]!.sequence);
+          expect(await reader.lastEventSequence()).toBe(all[2]!.sequence);
+          const tail = await reader.readEventLog({ after: all[0]!.sequence });
+          expect(tail.map((e) => e.type)).toEqual(['B1', 'A2']);
+          expect((await reader.readEventLog({ after: start, take: 2 })).map((e) => e.type)).toEqual([
+            'A1',
+            'B1',
+          ]);
+          expect(await reader.readEventLog({ after: all[2]!.sequence })).toEqual([]);
+          // Clamps: take < 1 reads one, a negative cursor reads from the start.
+          expect(await reader.readEventLog({ after: start, take: 0 })).toHaveLength(1);
+          expect((await reader.readEventLog({ after: -5, take: 1000 })).length).toBeGreaterThanOrEqual(3);
+        },
+      },
+      {
+        id: 'events.log.sees-engine-transitions',
+        title: 'readEventLog (when offered) includes events written by queue transitions',
+        requires: ['events', 'queue'],
+        run: async ({ storage, skip }) => {
+          const reader = need(storage.events, 'events');
+          if (!reader.readEventLog || !reader.lastEventSequence)
+            return skip('backend does not offer events.readEventLog');
+          const start = await reader.lastEventSequence();
+          const runId = uuid();
+          await need(storage.queue, 'queue').startRun({
+            run: { runId, flowId: uuid(), flowName: 'f', triggerKey: 'manual' },
+            triggerHeaders: null,
+            idempotencyKey: null,
+            timeoutAt: null,
+            entrySteps: [],
+            events: [{ type: 'run.started', stepKey: '__run', message: 'go' }],
+          });
+          const log = await reader.readEventLog({ after: start });
+          expect(log.map((e) => [e.runId, e.type])).toEqual([[runId, 'run.started']]);
+        },
+      },
+      {
         id: 'race.events.concurrent-appends',
         title: '100 concurrent recordEvent on one run across connections: 100 distinct sequences, none lost',
         requires: ['events'],
