@@ -9,10 +9,12 @@ import {
   InvalidArgumentError,
   isTerminalStepStatus,
   type LeaseRenewal,
+  type ListDueRequest,
   lowerCaseHeaders,
   OutputKeys,
   openRunTransaction,
   parseStepStatus,
+  type QueuedStep,
   type QueuedStepStart,
   type RunSnapshot,
   type RunStartResult,
@@ -21,6 +23,8 @@ import {
   type RunWrites,
   type TakenStep,
   type TakeRequest,
+  type TakeStepRequest,
+  type TakeStepResult,
   toJsonText,
 } from '@floworch/core';
 import { controlRecord, idempotencyKey } from './control-store.js';
@@ -166,6 +170,68 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     return taken;
   }
 
+  async takeStep(request: TakeStepRequest): Promise<TakeStepResult> {
+    if (!(request.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
+    const runId = request.runId.toLowerCase();
+    const run = this.state.runs.get(runId);
+    const data = this.state.peekRunData(runId);
+    const row = data?.dispatches.get(request.stepKey);
+    if (run?.status !== 'Running' || !data || !row || row.visibleAt === null) return { kind: 'gone' };
+    if (this.state.lockedRuns.has(runId)) return { kind: 'locked' };
+    const now = this.now();
+    const claim = data.claims.get(request.stepKey);
+    const live = !!claim && (claim.leaseExpiresAt === null || claim.leaseExpiresAt > now);
+    if (live) return { kind: 'busy' };
+    if (row.visibleAt > now)
+      return { kind: 'later', attempt: row.attempt, visibleAt: new Date(row.visibleAt) };
+    const step = data.steps.get(request.stepKey);
+    if (claim && step && isTerminalStepStatus(step.status)) return { kind: 'busy' };
+    const expires = now + request.leaseMs;
+    const visibleAt = row.visibleAt;
+    data.claims.set(request.stepKey, { owner: request.owner, claimedAt: now, leaseExpiresAt: expires });
+    row.visibleAt = expires;
+    return {
+      kind: 'taken',
+      step: this.takenStep(
+        runId,
+        run.flowId,
+        request.stepKey,
+        request.owner,
+        row.attempt,
+        visibleAt,
+        expires,
+        data,
+      ),
+    };
+  }
+
+  async listDue(request: ListDueRequest): Promise<QueuedStep[]> {
+    const limit = Math.max(0, Math.trunc(request.limit));
+    if (limit === 0) return [];
+    const before = request.dueBefore.getTime();
+    const due: QueuedStep[] = [];
+    for (const ref of this.state.queued.values()) {
+      const row = this.state.peekRunData(ref.runId)?.dispatches.get(ref.stepKey);
+      if (!row || row.visibleAt === null || row.visibleAt > before) continue;
+      const run = this.state.runs.get(ref.runId);
+      if (run?.status !== 'Running') continue;
+      due.push({
+        runId: ref.runId,
+        flowId: run.flowId,
+        stepKey: ref.stepKey,
+        attempt: row.attempt,
+        visibleAt: new Date(row.visibleAt),
+      });
+    }
+    due.sort(
+      (a, b) =>
+        a.visibleAt.getTime() - b.visibleAt.getTime() ||
+        compareOrdinal(a.runId, b.runId) ||
+        compareOrdinal(a.stepKey, b.stepKey),
+    );
+    return due.slice(0, limit);
+  }
+
   async startStep(input: QueuedStepStart): Promise<boolean> {
     const data = this.state.peekRunData(input.runId);
     if (!data || data.claims.get(input.stepKey)?.owner !== input.owner) return false;
@@ -177,7 +243,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       inputJson: input.inputJson ?? null,
       outputJson: null,
       errorMessage: null,
-      jobId: null,
+      jobId: input.jobId ?? null,
       startedAt: now,
       completedAt: null,
       evaluationTraceJson: null,

@@ -648,3 +648,111 @@ describe('queue capability', () => {
     expect(storage.queue.listen).toBeUndefined();
   });
 });
+
+describe('queue statements: takeStep and listDue (job-system delivery)', () => {
+  it('takeStep locks as take does (ledger UPDLOCK + READPAST, run share-locked with READPAST) and reads why with no locks', async () => {
+    const [statement] = (await runTour()).get('queue.takeStep')!;
+    const text = statement!.sql;
+    expect(text).toMatch(/\[FlowStepDispatches\] AS d WITH \(UPDLOCK, ROWLOCK, READPAST\)/);
+    expect(text).toMatch(
+      /\[FlowRuns\] AS r WITH \(REPEATABLEREAD, ROWLOCK, READPAST\) ON r\.\[Id\] = d\.\[RunId\]/,
+    );
+    expect(text).toMatch(
+      /c\.\[LeaseExpiresAt\] IS NOT NULL AND c\.\[LeaseExpiresAt\] <= @now AND NOT EXISTS/,
+    );
+    // Lock order: ledger and run first, then the claim, then the ledger row moves to the lease expiry.
+    expect(at(text, 'FROM [floworch].[FlowStepDispatches] AS d WITH (UPDLOCK')).toBeLessThan(
+      at(text, 'UPDATE c SET [Owner]'),
+    );
+    expect(at(text, 'COMMIT TRANSACTION')).toBeLessThan(at(text, 'WITH (READUNCOMMITTED)'));
+    expect(text).not.toContain('HOLDLOCK');
+    expect(statement!.parameters).toContain('w1');
+    expect(text).not.toContain("'w1'");
+  });
+
+  const state = (over: Record<string, unknown>) => () => [
+    {
+      Won: 0,
+      FlowId: null,
+      Attempt: null,
+      VisibleAt: null,
+      RunStatus: 'Running',
+      NowAttempt: 2,
+      NowVisibleAt: T0,
+      Owner: null,
+      LeaseExpiresAt: null,
+      Terminal: 0,
+      CtlRunId: null,
+      ...over,
+    },
+  ];
+  const request = { runId: RUN, stepKey: 's', owner: 'w1', leaseMs: 30_000 };
+
+  it('maps a won row to a taken step with the lease expiry and the row as it was before the take', async () => {
+    const { queue } = storesOver(state({ Won: 1, FlowId: FLOW.toUpperCase(), Attempt: 3, VisibleAt: T0 }));
+    expect(await queue.takeStep(request)).toEqual({
+      kind: 'taken',
+      step: {
+        runId: RUN,
+        flowId: FLOW,
+        stepKey: 's',
+        owner: 'w1',
+        attempt: 3,
+        visibleAt: T0,
+        leaseExpiresAt: T0_LEASE,
+        control: null,
+      },
+    });
+  });
+
+  it('tells busy, later, gone and locked apart from the unlocked read', async () => {
+    const future = new Date(T0.getTime() + 5_000);
+    expect(await storesOver(state({ Owner: 'x', LeaseExpiresAt: future })).queue.takeStep(request)).toEqual({
+      kind: 'busy',
+    });
+    expect(await storesOver(state({ NowVisibleAt: future })).queue.takeStep(request)).toEqual({
+      kind: 'later',
+      attempt: 2,
+      visibleAt: future,
+    });
+    expect(await storesOver(state({ NowVisibleAt: null })).queue.takeStep(request)).toEqual({ kind: 'gone' });
+    expect(await storesOver(state({ RunStatus: 'Succeeded' })).queue.takeStep(request)).toEqual({
+      kind: 'gone',
+    });
+    expect(await storesOver(state({ RunStatus: null })).queue.takeStep(request)).toEqual({ kind: 'gone' });
+    expect(await storesOver(state({})).queue.takeStep(request)).toEqual({ kind: 'locked' });
+    expect(await storesOver(() => sqlError(2627)).queue.takeStep(request)).toEqual({ kind: 'locked' });
+    await expect(storesOver().queue.takeStep({ ...request, leaseMs: 0 })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+  });
+
+  it('listDue reads due rows of running runs in index order under a positive TOP; limit ≤ 0 sends nothing', async () => {
+    const [statement] = (await runTour()).get('queue.listDue')!;
+    expect(statement!.sql).toMatch(
+      /SELECT TOP \(@\d+\) d\.\[RunId\][^;]+d\.\[VisibleAt\] <= @before AND r\.\[Status\] = N'Running'\s+ORDER BY d\.\[VisibleAt\], d\.\[RunId\], d\.\[StepKey\];/,
+    );
+    const { queue, ctx } = storesOver();
+    expect(await queue.listDue({ dueBefore: T0, limit: 0 })).toEqual([]);
+    expect(ctx.log).toHaveLength(0);
+    const rows = await storesOver(() => [
+      { RunId: RUN.toUpperCase(), FlowId: FLOW.toUpperCase(), StepKey: 's', Attempt: 2, VisibleAt: T0 },
+    ]).queue.listDue({ dueBefore: T0, limit: 5 });
+    expect(rows).toEqual([{ runId: RUN, flowId: FLOW, stepKey: 's', attempt: 2, visibleAt: T0 }]);
+  });
+
+  it('startStep records the job id on the attempt and the step row', async () => {
+    const { queue, ctx } = storesOver(() => [{ ok: 1 }]);
+    await queue.startStep({
+      runId: RUN,
+      stepKey: 's',
+      owner: 'w1',
+      stepType: 'Work',
+      inputJson: null,
+      jobId: 'j-9',
+    });
+    const [statement] = ctx.log;
+    expect(statement!.parameters).toContain('j-9');
+    expect(statement!.sql).toMatch(/\[JobId\] = @job/);
+  });
+});

@@ -84,6 +84,23 @@ export interface FlowStepQueueStore {
   nextVisibleAt(): Promise<Date | null>;
 
   /**
+   * Optional (for runtimes that deliver steps themselves, such as a job queue): takes one named
+   * row for `owner` when it is due and nobody holds a live claim on it — the claim and lease as
+   * {@link take} writes them — in one atomic write. Never waits for a run inside a
+   * {@link transact}: reports `locked` instead. Under any number of concurrent callers on
+   * independent connections (and concurrent {@link take}s) the row goes to exactly one.
+   */
+  takeStep?(request: TakeStepRequest): Promise<TakeStepResult>;
+
+  /**
+   * Optional (for runtimes that deliver steps themselves): queued rows of `Running` runs with
+   * visible-at ≤ `dueBefore`, earliest first (then run id and step key), at most `limit`. Rows
+   * under a live lease are not due (their visible-at is the lease expiry); rows whose lease lapsed
+   * are. Reads only: nothing is claimed or moved.
+   */
+  listDue?(request: ListDueRequest): Promise<QueuedStep[]>;
+
+  /**
    * Optional: calls `onReady` whenever another process may have queued due work (PostgreSQL:
    * LISTEN/NOTIFY). Resolves with an unsubscribe function. Without it, consumers poll.
    */
@@ -154,6 +171,58 @@ export interface TakenStep {
   readonly control: FlowRunControlRecord | null;
   /** True when the transaction that took it also started it (attempt and `Running` row written). */
   readonly started?: boolean;
+  /**
+   * Id of the job that delivered it, when a job system delivered it (recorded on the attempt and
+   * the step row by the start transition).
+   */
+  readonly jobId?: string;
+}
+
+/** Input of {@link FlowStepQueueStore.takeStep}. */
+export interface TakeStepRequest {
+  /** Run id. */
+  readonly runId: Uuid;
+  /** Step key of the row to take. */
+  readonly stepKey: string;
+  /** Claim owner (fresh per take, as for {@link TakeRequest.owner}). */
+  readonly owner: string;
+  /** Lease length from the store's clock. */
+  readonly leaseMs: number;
+}
+
+/** Outcome of {@link FlowStepQueueStore.takeStep}. */
+export type TakeStepResult =
+  /** Taken: the claim is `owner`'s. */
+  | { readonly kind: 'taken'; readonly step: TakenStep }
+  /** Queued, nobody holds it, but not due before `visibleAt` (for `attempt`). */
+  | { readonly kind: 'later'; readonly attempt: number; readonly visibleAt: Date }
+  /** Someone else holds a live claim on it (it is executing elsewhere). */
+  | { readonly kind: 'busy' }
+  /** The run is inside a transaction (or the row is being taken): try again shortly. */
+  | { readonly kind: 'locked' }
+  /** Nothing to take: no queued row (done, unknown step or run), or the run is not `Running`. */
+  | { readonly kind: 'gone' };
+
+/** Input of {@link FlowStepQueueStore.listDue}. */
+export interface ListDueRequest {
+  /** Rows with visible-at at or before this time. */
+  readonly dueBefore: Date;
+  /** Most rows to return (≥ 1). */
+  readonly limit: number;
+}
+
+/** A queued row as {@link FlowStepQueueStore.listDue} reports it. */
+export interface QueuedStep {
+  /** Run id. */
+  readonly runId: Uuid;
+  /** Flow id of the run. */
+  readonly flowId: Uuid;
+  /** Step key. */
+  readonly stepKey: string;
+  /** Automatic-retry attempt the row is for. */
+  readonly attempt: number;
+  /** When the row is due. */
+  readonly visibleAt: Date;
 }
 
 /** Input of {@link FlowStepQueueStore.startStep}. */
@@ -170,6 +239,8 @@ export interface QueuedStepStart {
   readonly inputJson: string | null;
   /** Event stored with the start (e.g. `step.started`); none when omitted. */
   readonly event?: FlowEventInput;
+  /** Job id recorded on the new attempt and the step row (a job system's delivery); default none. */
+  readonly jobId?: string | null;
 }
 
 /** Outcome of {@link FlowStepQueueStore.renew}. */

@@ -6,11 +6,13 @@ import {
   fromJsonText,
   InvalidArgumentError,
   type LeaseRenewal,
+  type ListDueRequest,
   lowerCaseHeaders,
   normalizeIdempotencyPart,
   OutputKeys,
   openRunTransaction,
   parseStepStatus,
+  type QueuedStep,
   type QueuedStepStart,
   type RunSnapshot,
   type RunStartResult,
@@ -19,6 +21,8 @@ import {
   type RunWrites,
   type TakenStep,
   type TakeRequest,
+  type TakeStepRequest,
+  type TakeStepResult,
   toJsonText,
 } from '@floworch/core';
 import { type Kysely, sql } from 'kysely';
@@ -478,6 +482,118 @@ export class PgQueueStore implements FlowStepQueueStore {
     }));
   }
 
+  async takeStep(request: TakeStepRequest): Promise<TakeStepResult> {
+    if (!(request.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
+    const runId = request.runId.toLowerCase();
+    const now = this.ctx.clock.now();
+    const expires = new Date(now.getTime() + request.leaseMs);
+    const t = (name: keyof Database) => table(this.ctx, name);
+    // As take, for one row: never waits (SKIP LOCKED on the ledger row and the run row), so it
+    // cannot deadlock with a run transaction; when nothing was taken, the state read by the same
+    // statement tells why.
+    const result = await guard('queue.takeStep', () =>
+      sql<{
+        taken: number;
+        flow_id: string | null;
+        run_status: string | null;
+        attempt: number | null;
+        visible_at: Date | null;
+        owner: string | null;
+        lease_expires_at: Date | null;
+        terminal: boolean;
+        control: ControlJson | null;
+      }>`
+        WITH picked AS (
+          SELECT d.run_id, d.step_key, d.attempt, d.visible_at, r.flow_id
+          FROM ${t('flow_step_dispatches')} d
+          JOIN ${t('flow_runs')} r ON r.id = d.run_id AND r.status = 'Running'
+          WHERE d.run_id = ${runId}::uuid AND d.step_key = ${request.stepKey}
+            AND d.visible_at IS NOT NULL AND d.visible_at <= ${now}::timestamptz
+          FOR UPDATE OF d SKIP LOCKED
+          FOR SHARE OF r SKIP LOCKED
+        ),
+        claimed AS (
+          INSERT INTO ${t('flow_step_claims')} AS c (run_id, step_key, claimed_at, owner, lease_expires_at)
+          SELECT run_id, step_key, ${now}::timestamptz, ${request.owner}, ${expires}::timestamptz FROM picked
+          ON CONFLICT (run_id, step_key) DO UPDATE SET
+            claimed_at = EXCLUDED.claimed_at, owner = EXCLUDED.owner, lease_expires_at = EXCLUDED.lease_expires_at
+          WHERE c.lease_expires_at IS NOT NULL AND c.lease_expires_at <= ${now}::timestamptz
+            AND NOT EXISTS (
+              SELECT 1 FROM ${t('flow_steps')} s
+              WHERE s.run_id = c.run_id AND s.step_key = c.step_key AND LOWER(s.status) = ANY(${TERMINAL}::text[]))
+          RETURNING c.run_id, c.step_key
+        ),
+        moved AS (
+          UPDATE ${t('flow_step_dispatches')} d SET visible_at = ${expires}::timestamptz
+          FROM claimed c
+          WHERE d.run_id = c.run_id AND d.step_key = c.step_key
+        )
+        SELECT
+          (SELECT COUNT(*) FROM claimed)::int AS taken,
+          r.flow_id, r.status AS run_status, d.attempt, d.visible_at, cl.owner, cl.lease_expires_at,
+          EXISTS (SELECT 1 FROM ${t('flow_steps')} s WHERE s.run_id = ${runId}::uuid AND s.step_key = ${request.stepKey}
+            AND LOWER(s.status) = ANY(${TERMINAL}::text[])) AS terminal,
+          (SELECT row_to_json(ctl) FROM ${t('flow_run_controls')} ctl WHERE ctl.run_id = ${runId}::uuid) AS control
+        FROM (SELECT 1) AS one
+        LEFT JOIN ${t('flow_runs')} r ON r.id = ${runId}::uuid
+        LEFT JOIN ${t('flow_step_dispatches')} d ON d.run_id = ${runId}::uuid AND d.step_key = ${request.stepKey}
+        LEFT JOIN ${t('flow_step_claims')} cl ON cl.run_id = ${runId}::uuid AND cl.step_key = ${request.stepKey}`.execute(
+        this.ctx.db,
+      ),
+    );
+    const row = result.rows[0]!;
+    // The state columns come from the statement's snapshot (before its own writes).
+    if (row.run_status !== 'Running' || row.visible_at === null || row.attempt === null)
+      return { kind: 'gone' };
+    const visibleAt = toDate(row.visible_at);
+    if (Number(row.taken) > 0) {
+      return {
+        kind: 'taken',
+        step: {
+          runId,
+          flowId: row.flow_id!,
+          stepKey: request.stepKey,
+          owner: request.owner,
+          attempt: Number(row.attempt),
+          visibleAt,
+          leaseExpiresAt: expires,
+          control: controlFromJson(row.control),
+        },
+      };
+    }
+    const lease = toDateOrNull(row.lease_expires_at);
+    const claimed = row.owner !== null;
+    if (claimed && (lease === null || lease.getTime() > now.getTime())) return { kind: 'busy' };
+    if (visibleAt.getTime() > now.getTime()) {
+      return { kind: 'later', attempt: Number(row.attempt), visibleAt };
+    }
+    if (claimed && row.terminal) return { kind: 'busy' };
+    // Due and free, yet not taken: the run or the row was locked by someone else.
+    return { kind: 'locked' };
+  }
+
+  async listDue(request: ListDueRequest): Promise<QueuedStep[]> {
+    const limit = Math.max(0, Math.trunc(request.limit));
+    if (limit === 0) return [];
+    const t = (name: keyof Database) => table(this.ctx, name);
+    const result = await guard('queue.listDue', () =>
+      sql<{ run_id: string; flow_id: string; step_key: string; attempt: number; visible_at: Date }>`
+        SELECT d.run_id, r.flow_id, d.step_key, d.attempt, d.visible_at
+        FROM ${t('flow_step_dispatches')} d
+        JOIN ${t('flow_runs')} r ON r.id = d.run_id AND r.status = 'Running'
+        WHERE d.visible_at IS NOT NULL AND d.visible_at <= ${request.dueBefore}::timestamptz
+        ORDER BY d.visible_at, d.run_id, d.step_key COLLATE "C"
+        LIMIT ${limit}`.execute(this.ctx.db),
+    );
+    return result.rows.map((r) => ({
+      runId: r.run_id,
+      flowId: r.flow_id,
+      stepKey: r.step_key,
+      attempt: Number(r.attempt),
+      visibleAt: toDate(r.visible_at),
+    }));
+  }
+
   async startStep(input: QueuedStepStart): Promise<boolean> {
     return guard('queue.startStep', () =>
       appendAttempt(this.ctx, {
@@ -486,7 +602,7 @@ export class PgQueueStore implements FlowStepQueueStore {
         stepType: input.stepType,
         status: 'Running',
         inputJson: input.inputJson,
-        jobId: null,
+        jobId: input.jobId ?? null,
         errorMessage: null,
         completed: false,
         evaluationTraceJson: null,

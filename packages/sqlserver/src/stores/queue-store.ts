@@ -6,11 +6,13 @@ import {
   fromJsonText,
   InvalidArgumentError,
   type LeaseRenewal,
+  type ListDueRequest,
   lowerCaseHeaders,
   normalizeIdempotencyPart,
   OutputKeys,
   openRunTransaction,
   parseStepStatus,
+  type QueuedStep,
   type QueuedStepStart,
   type RunSnapshot,
   type RunStartResult,
@@ -19,6 +21,8 @@ import {
   type StepStatus,
   type TakenStep,
   type TakeRequest,
+  type TakeStepRequest,
+  type TakeStepResult,
   toJsonText,
 } from '@floworch/core';
 import { type RawBuilder, sql } from 'kysely';
@@ -105,6 +109,20 @@ interface TakenRow extends ControlColumns {
   StepKey: string;
   Attempt: number;
   VisibleAt: Date;
+}
+
+/** The result row of {@link SqlServerQueueStore.takeStep}. */
+interface TakeStepRow extends ControlColumns {
+  Won: number;
+  FlowId: string | null;
+  Attempt: number | null;
+  VisibleAt: Date | null;
+  RunStatus: string | null;
+  NowAttempt: number | null;
+  NowVisibleAt: Date | null;
+  Owner: string | null;
+  LeaseExpiresAt: Date | null;
+  Terminal: number | boolean | null;
 }
 
 /**
@@ -384,6 +402,123 @@ ORDER BY t.[Ord];`;
     }));
   }
 
+  async takeStep(request: TakeStepRequest): Promise<TakeStepResult> {
+    if (!(request.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
+    const { n } = this.ctx;
+    const now = this.ctx.clock.now();
+    const expires = new Date(now.getTime() + request.leaseMs);
+    const ledger = n.table('FlowStepDispatches');
+    const runs = n.table('FlowRuns');
+    const claims = n.table('FlowStepClaims');
+    const steps = n.table('FlowSteps');
+    const terminal = (alias: string) =>
+      sql`EXISTS (SELECT 1 FROM ${steps} AS s WHERE s.[RunId] = ${sql.raw(alias)}.[RunId] AND s.[StepKey] = ${sql.raw(
+        alias,
+      )}.[StepKey] AND s.[Status] IN ${TERMINAL_STEP_STATUSES})`;
+    // As take, for one row: the ledger row with UPDLOCK + READPAST and the run row share-locked
+    // with READPAST, so it never waits for a run transaction (or another taker). When nothing was
+    // won, a read that takes no locks (READUNCOMMITTED) tells why.
+    const statement = sql<TakeStepRow>`SET XACT_ABORT ON;
+${stepVars(request.runId, request.stepKey, now)}
+DECLARE @expires DATETIMEOFFSET(7) = ${ts(expires)}, @owner NVARCHAR(256) = ${key(request.owner, 'owner')};
+DECLARE @flow UNIQUEIDENTIFIER = NULL, @attempt INT = NULL, @visible DATETIMEOFFSET(7) = NULL, @claimed BIT = 0, @won INT = 0;
+BEGIN TRANSACTION;
+SELECT @flow = r.[FlowId], @attempt = d.[Attempt], @visible = d.[VisibleAt], @claimed = CASE WHEN c.[RunId] IS NULL THEN 0 ELSE 1 END
+  FROM ${ledger} AS d WITH (UPDLOCK, ROWLOCK, READPAST)
+  JOIN ${runs} AS r WITH (REPEATABLEREAD, ROWLOCK, READPAST) ON r.[Id] = d.[RunId]
+  LEFT JOIN ${claims} AS c ON c.[RunId] = d.[RunId] AND c.[StepKey] = d.[StepKey]
+  WHERE d.[RunId] = @run AND d.[StepKey] = @key
+    AND d.[VisibleAt] IS NOT NULL AND d.[VisibleAt] <= @now AND r.[Status] = N'Running'
+    AND (c.[RunId] IS NULL OR (c.[LeaseExpiresAt] IS NOT NULL AND c.[LeaseExpiresAt] <= @now AND NOT ${terminal('d')}));
+IF @flow IS NOT NULL AND @claimed = 1
+BEGIN
+  UPDATE c SET [Owner] = @owner, [ClaimedAt] = @now, [LeaseExpiresAt] = @expires
+    FROM ${claims} AS c WITH (ROWLOCK)
+    WHERE c.[RunId] = @run AND c.[StepKey] = @key
+      AND c.[LeaseExpiresAt] IS NOT NULL AND c.[LeaseExpiresAt] <= @now AND NOT ${terminal('c')};
+  SET @won = @@ROWCOUNT;
+END
+ELSE IF @flow IS NOT NULL
+BEGIN
+  INSERT INTO ${claims} ([RunId], [StepKey], [ClaimedAt], [Owner], [LeaseExpiresAt])
+    VALUES (@run, @key, @now, @owner, @expires);
+  SET @won = @@ROWCOUNT;
+END
+IF @won > 0
+  UPDATE ${ledger} WITH (ROWLOCK) SET [VisibleAt] = @expires WHERE [RunId] = @run AND [StepKey] = @key;
+COMMIT TRANSACTION;
+SELECT @won AS [Won], @flow AS [FlowId], @attempt AS [Attempt], @visible AS [VisibleAt],
+  r.[Status] AS [RunStatus], d.[Attempt] AS [NowAttempt], d.[VisibleAt] AS [NowVisibleAt], c.[Owner], c.[LeaseExpiresAt],
+  CASE WHEN ${terminal('d')} THEN 1 ELSE 0 END AS [Terminal], ${CONTROL_COLUMNS}
+FROM (SELECT 1 AS [One]) AS x
+LEFT JOIN ${runs} AS r WITH (READUNCOMMITTED) ON r.[Id] = @run
+LEFT JOIN ${ledger} AS d WITH (READUNCOMMITTED) ON d.[RunId] = @run AND d.[StepKey] = @key
+LEFT JOIN ${claims} AS c WITH (READUNCOMMITTED) ON c.[RunId] = @run AND c.[StepKey] = @key
+LEFT JOIN ${n.table('FlowRunControls')} AS ctl ON ctl.[RunId] = @run;`;
+    let row: TakeStepRow | undefined;
+    try {
+      row = await retryOnDeadlock(() => queryFirst(this.ctx, statement));
+    } catch (error) {
+      // A claim inserted between the read and the insert by a writer outside the queue.
+      if (isDuplicateKeyError(error)) return { kind: 'locked' };
+      throw error;
+    }
+    if (!row) return { kind: 'gone' };
+    if (toNumber(row.Won) > 0 && row.FlowId !== null && row.VisibleAt !== null) {
+      return {
+        kind: 'taken',
+        step: {
+          runId: uuid(request.runId, 'runId'),
+          flowId: toUuid(row.FlowId),
+          stepKey: request.stepKey,
+          owner: request.owner,
+          attempt: toNumber(row.Attempt ?? 1),
+          visibleAt: toDate(row.VisibleAt),
+          leaseExpiresAt: new Date(expires.getTime()),
+          control: controlFrom(row),
+        },
+      };
+    }
+    const visibleAt = toDateOrNull(row.NowVisibleAt ?? null);
+    if (row.RunStatus !== 'Running' || visibleAt === null) return { kind: 'gone' };
+    const lease = toDateOrNull(row.LeaseExpiresAt ?? null);
+    const claimed = row.Owner !== null && row.Owner !== undefined;
+    if (claimed && (lease === null || lease.getTime() > now.getTime())) return { kind: 'busy' };
+    if (visibleAt.getTime() > now.getTime()) {
+      return { kind: 'later', attempt: toNumber(row.NowAttempt ?? 1), visibleAt };
+    }
+    if (claimed && toBool(row.Terminal)) return { kind: 'busy' };
+    return { kind: 'locked' };
+  }
+
+  async listDue(request: ListDueRequest): Promise<QueuedStep[]> {
+    const limit = Number.isFinite(request.limit) ? Math.max(0, Math.trunc(request.limit)) : 0;
+    if (limit === 0) return [];
+    const { n } = this.ctx;
+    const rows = await query(
+      this.ctx,
+      sql<{
+        RunId: string;
+        FlowId: string;
+        StepKey: string;
+        Attempt: number;
+        VisibleAt: Date;
+      }>`DECLARE @before DATETIMEOFFSET(7) = ${ts(request.dueBefore)};
+SELECT TOP (${limit}) d.[RunId], r.[FlowId], d.[StepKey], d.[Attempt], d.[VisibleAt]
+FROM ${n.table('FlowStepDispatches')} AS d
+JOIN ${n.table('FlowRuns')} AS r ON r.[Id] = d.[RunId]
+WHERE d.[VisibleAt] IS NOT NULL AND d.[VisibleAt] <= @before AND r.[Status] = N'Running'
+ORDER BY d.[VisibleAt], d.[RunId], d.[StepKey];`,
+    );
+    return rows.map((row) => ({
+      runId: toUuid(row.RunId),
+      flowId: toUuid(row.FlowId),
+      stepKey: row.StepKey,
+      attempt: toNumber(row.Attempt),
+      visibleAt: toDate(row.VisibleAt),
+    }));
+  }
+
   async startStep(input: QueuedStepStart): Promise<boolean> {
     const { n } = this.ctx;
     const now = this.ctx.clock.now();
@@ -398,7 +533,7 @@ ORDER BY t.[Ord];`;
         this.ctx,
         sql<{ ok: number }>`SET XACT_ABORT ON;
 ${stepVars(input.runId, input.stepKey, now)}
-DECLARE @owner NVARCHAR(256) = ${key(input.owner, 'owner')}, @ok INT = 0, @next INT;
+DECLARE @owner NVARCHAR(256) = ${key(input.owner, 'owner')}, @job NVARCHAR(128) = ${input.jobId ?? null}, @ok INT = 0, @next INT;
 BEGIN TRANSACTION;
 IF EXISTS (SELECT 1 FROM ${n.table('FlowStepClaims')} WITH (UPDLOCK, HOLDLOCK)
     WHERE [RunId] = @run AND [StepKey] = @key AND [Owner] = @owner)
@@ -408,15 +543,15 @@ BEGIN
     WHERE [RunId] = @run AND [StepKey] = @key;
   INSERT INTO ${n.table('FlowStepAttempts')}
     ([RunId], [StepKey], [AttemptNo], [StepType], [Status], [InputJson], [OutputJson], [ErrorMessage], [JobId], [StartedAt], [CompletedAt], [EvaluationTraceJson])
-    VALUES (@run, @key, @next, ${input.stepType}, N'Running', ${inputJson}, NULL, NULL, NULL, @now, NULL, NULL);
+    VALUES (@run, @key, @next, ${input.stepType}, N'Running', ${inputJson}, NULL, NULL, @job, @now, NULL, NULL);
   UPDATE ${n.table('FlowSteps')}
     SET [StepType] = ${input.stepType}, [Status] = N'Running', [InputJson] = ${inputJson}, [OutputJson] = NULL,
-        [ErrorMessage] = NULL, [JobId] = NULL, [StartedAt] = @now, [CompletedAt] = NULL, [EvaluationTraceJson] = NULL
+        [ErrorMessage] = NULL, [JobId] = @job, [StartedAt] = @now, [CompletedAt] = NULL, [EvaluationTraceJson] = NULL
     WHERE [RunId] = @run AND [StepKey] = @key;
   IF @@ROWCOUNT = 0
     INSERT INTO ${n.table('FlowSteps')}
       ([RunId], [StepKey], [StepType], [Status], [InputJson], [OutputJson], [ErrorMessage], [JobId], [StartedAt], [CompletedAt], [EvaluationTraceJson])
-      VALUES (@run, @key, ${input.stepType}, N'Running', ${inputJson}, NULL, NULL, NULL, @now, NULL, NULL);
+      VALUES (@run, @key, ${input.stepType}, N'Running', ${inputJson}, NULL, NULL, @job, @now, NULL, NULL);
 ${
   event
     ? sql`  INSERT INTO ${n.table('FlowEvents')} ([RunId], [Timestamp], [Type], [StepKey], [Message])

@@ -153,6 +153,8 @@ export const TOUR: ReadonlyArray<[string, (s: Stores) => Promise<unknown>]> = [
   ],
   ['queue.transact(retry)', (s) => s.queue.transact(RUN, async (tx) => tx.retry('s'))],
   ['queue.transact(read-only)', (s) => s.queue.transact(RUN, async (tx) => tx.runStatus)],
+  ['queue.takeStep', (s) => s.queue.takeStep({ runId: RUN, stepKey: 's', owner: 'w1', leaseMs: 30_000 })],
+  ['queue.listDue', (s) => s.queue.listDue({ dueBefore: T0, limit: 50 })],
   ['queue.take', (s) => s.queue.take({ owner: 'w1', limit: 5, leaseMs: 30_000 })],
   [
     'queue.startStep',

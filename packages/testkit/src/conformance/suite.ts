@@ -7,6 +7,7 @@ import { flowCases } from './cases/flows.js';
 import { outputCases } from './cases/outputs.js';
 import { queryCases } from './cases/queries.js';
 import { queueCases } from './cases/queue.js';
+import { queueDeliveryCases } from './cases/queue-delivery.js';
 import { queueEdgeCases } from './cases/queue-edges.js';
 import { retentionCases } from './cases/retention.js';
 import { runCases } from './cases/runs.js';
@@ -25,6 +26,7 @@ export const STORAGE_CONFORMANCE_GROUPS: readonly CaseGroup[] = Object.freeze([
   ...runtimeCases,
   ...queueCases,
   ...queueEdgeCases,
+  ...queueDeliveryCases,
   ...controlCases,
   ...outputCases,
   ...retentionCases,
