@@ -1,6 +1,7 @@
 export { definePollingHandler, type PollingOptions, pollConditionMatches } from './builtins/polling.js';
 export { waitForSignalHandler } from './builtins/wait-for-signal.js';
 export type { EngineEvent, EngineEventListener } from './events.js';
+export type { LocalExecutor } from './execution/context.js';
 export type { RecoveryReport } from './execution/recovery.js';
 export type { TriggerRequest, TriggerResult } from './execution/trigger.js';
 export type { StepState } from './handlers.js';
@@ -21,4 +22,6 @@ export {
   type FlowOrchestratorOptions,
 } from './orchestrator.js';
 export { retryDelayMs } from './retry.js';
+export type { StepRuntime, StepRuntimeFactory, StepRuntimeHost } from './runtime/step-runtime.js';
 export { systemTimers, type Timers } from './runtime/timers.js';
+export type { Attributes, SpanHandle, Telemetry } from './telemetry.js';

@@ -7,6 +7,7 @@ import { tryFlowId } from '../ids.js';
 import type { FlowDefinition } from '../model/types.js';
 import { type CronScheduler, createCronScheduler } from '../services/cron/index.js';
 import type { FlowStorage } from '../storage/backend.js';
+import type { TakenStep } from '../storage/queue-store.js';
 import type { SignalDeliveryResult } from '../storage/records.js';
 import { waitForSignalHandler } from './builtins/wait-for-signal.js';
 import { EngineEventBus, type EngineEventListener } from './events.js';
@@ -19,6 +20,7 @@ import { HandlerRegistry, type StepHandler } from './handlers.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { toManifest } from './model/index.js';
 import { QueueWorker } from './runtime/queue-worker.js';
+import type { StepRuntime, StepRuntimeFactory } from './runtime/step-runtime.js';
 import { systemTimers, type Timers } from './runtime/timers.js';
 import { loadTelemetry, noopTelemetry } from './telemetry.js';
 import { validateFlowDefinition } from './validation.js';
@@ -73,6 +75,11 @@ export interface FlowOrchestratorOptions {
   readonly cron?: boolean;
   /** Emit OpenTelemetry spans and metrics when `@opentelemetry/api` is installed (default true). */
   readonly telemetry?: boolean;
+  /**
+   * What delivers queued steps to this instance's handlers (default: the in-process queue worker,
+   * which takes due rows from the storage). A job system plugs in here, e.g. `@floworch/bullmq`.
+   */
+  readonly runtime?: StepRuntimeFactory;
 }
 
 /** A running engine. Several instances on one database act as replicas. */
@@ -196,7 +203,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
   const maintenanceMs = options.maintenanceIntervalMs ?? 15_000;
   let started = false;
   let stopping = false;
-  let worker: QueueWorker | undefined;
+  let worker: StepRuntime | undefined;
   let maintenanceTimer: unknown;
   let maintenanceRunning: Promise<unknown> | undefined;
 
@@ -258,12 +265,23 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       }
       if (options.telemetry ?? true) ctx.telemetry = await loadTelemetry();
       ctx.halted = false;
-      worker = new QueueWorker(
-        ctx,
-        { concurrency, pollIntervalMs: options.pollIntervalMs ?? 1_000 },
-        (step) => executeTaken(ctx, step, () => stopping),
-      );
-      ctx.local = worker;
+      const pollIntervalMs = options.pollIntervalMs ?? 1_000;
+      const execute = (step: TakenStep) => executeTaken(ctx, step, () => stopping);
+      worker = options.runtime
+        ? options.runtime({
+            storage: ctx.storage,
+            instanceId,
+            concurrency,
+            leaseMs: ctx.settings.leaseMs,
+            pollIntervalMs,
+            logger,
+            timers,
+            telemetry: ctx.telemetry,
+            nextOwner: () => ctx.nextOwner(),
+            execute,
+          })
+        : new QueueWorker(ctx, { concurrency, pollIntervalMs }, execute);
+      ctx.local = worker.local;
       started = true;
       await runMaintenance();
       await worker.start();
@@ -300,6 +318,9 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
       ctx.halted = true;
       const stuck = await active.stop(0);
       await Promise.all(stuck.map((step) => active.handBack(step)));
+      await active
+        .close?.()
+        .catch((error: unknown) => logger.warn('closing the step runtime failed', { error }));
       ctx.local = null;
       worker = undefined;
       started = false;

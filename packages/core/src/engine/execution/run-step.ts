@@ -175,6 +175,7 @@ async function startTaken(
     owner: item.owner,
     stepType: step.type,
     inputJson: stepInputJson(step, item.stepKey),
+    ...(item.jobId ? { jobId: item.jobId } : {}),
     ...(ctx.settings.persistEvents
       ? { event: { type: 'step.started', message, stepKey: item.stepKey, timestamp: at } }
       : {}),

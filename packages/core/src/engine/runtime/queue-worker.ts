@@ -1,5 +1,6 @@
 import type { TakenStep } from '../../storage/queue-store.js';
 import type { EngineContext, LocalExecutor } from '../execution/context.js';
+import type { StepRuntime } from './step-runtime.js';
 
 /** Options of a {@link QueueWorker}. */
 export interface QueueWorkerOptions {
@@ -23,7 +24,7 @@ const TAKE_ERROR_BACKOFF_MS = [100, 500, 2_000, 5_000];
  * `concurrency` execute at once; everything taken is held under a lease, so a crash strands
  * nothing: the rows reappear when the leases lapse.
  */
-export class QueueWorker implements LocalExecutor {
+export class QueueWorker implements LocalExecutor, StepRuntime {
   private readonly ready: TakenStep[] = [];
   private readonly inFlight = new Map<Promise<void>, TakenStep>();
   private accepting = false;
@@ -47,6 +48,11 @@ export class QueueWorker implements LocalExecutor {
     private readonly options: QueueWorkerOptions,
     private readonly execute: TakenStepExecutor,
   ) {}
+
+  /** Transitions hand this worker the steps they take for this instance. */
+  get local(): LocalExecutor {
+    return this;
+  }
 
   capacity(): number {
     if (!this.accepting) return 0;
