@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { FlowStorage } from '@floworch/core';
+import { createBullMQRuntime } from '@floworch/bullmq';
+import { type FlowStorage, type StepRuntimeFactory, silentLogger } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
 import { createPostgresStorage } from '@floworch/postgresql';
 import { createPgliteStorage } from '@floworch/postgresql/pglite';
@@ -12,6 +14,8 @@ import { CommitCounter } from './commit-counter.js';
 /** One engine lifetime's storage: opened per repetition, closed after it. */
 export interface Session {
   readonly storage: FlowStorage;
+  /** The step runtime to run the orchestrator on (default: the database queue). */
+  readonly runtime?: StepRuntimeFactory;
   /** Statements sent to the database so far in this session (client-side count). */
   queries(): number;
   /** Closes what the session opened (the PostgreSQL pool: its backends exit and flush their stats). */
@@ -29,7 +33,7 @@ export interface Workspace {
 
 /** A storage backend under test. */
 export interface Backend {
-  readonly name: 'inmemory' | 'postgresql' | 'pglite';
+  readonly name: 'inmemory' | 'postgresql' | 'pglite' | 'bullmq';
   prepare(workload: string, concurrency: number): Promise<Workspace>;
 }
 
@@ -46,6 +50,81 @@ export const inMemoryBackend: Backend = {
 };
 
 let schemaSeq = 0;
+
+/**
+ * Redis for the BullMQ rows: FLOWORCH_BENCH_REDIS_URL, default database 12 of the machine's
+ * server. Each workload uses its own key prefix and deletes only its own keys.
+ */
+export const benchRedisUrl = process.env.FLOWORCH_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
+
+/**
+ * The same PostgreSQL storage with steps delivered as BullMQ jobs (`@floworch/bullmq`): a fresh
+ * schema and key prefix per workload, a fresh pool and BullMQ runtime per repetition.
+ */
+export function bullmqBackend(url: string, redisUrl = benchRedisUrl): Backend {
+  const pgBackend = postgresBackend(url);
+  return {
+    name: 'bullmq',
+    async prepare(workload, concurrency) {
+      const inner = await pgBackend.prepare(`bullmq_${workload}`, concurrency);
+      const prefix = `fobench-${randomBytes(4).toString('hex')}`;
+      return {
+        async open() {
+          const session = await inner.open();
+          const bull = createBullMQRuntime({
+            storage: session.storage,
+            connection: redisUrl,
+            prefix,
+            logger: silentLogger,
+          });
+          return {
+            storage: bull.storage,
+            runtime: bull.runtime,
+            queries: session.queries,
+            close: async () => {
+              await bull.close();
+              await session.close();
+            },
+          };
+        },
+        ...(inner.commits ? { commits: inner.commits } : {}),
+        async dispose() {
+          await inner.dispose();
+          const { Redis } = await import('ioredis');
+          const redis = new Redis(redisUrl);
+          try {
+            let cursor = '0';
+            do {
+              const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+              cursor = next;
+              if (keys.length > 0) await redis.del(...keys);
+            } while (cursor !== '0');
+          } finally {
+            redis.disconnect();
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Whether Redis answers at `url` (within 2 s). */
+export async function redisReachable(url = benchRedisUrl): Promise<boolean> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    await Promise.race([
+      redis.connect().then(() => redis.ping()),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2_000)),
+    ]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** PostgreSQL server: a fresh schema per workload, a fresh pool per repetition. */
 export function postgresBackend(url: string): Backend {

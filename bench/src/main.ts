@@ -4,7 +4,15 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { FlowDefinition } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
-import { type Backend, inMemoryBackend, pgliteBackend, postgresBackend } from './backends.js';
+import {
+  type Backend,
+  benchRedisUrl,
+  bullmqBackend,
+  inMemoryBackend,
+  pgliteBackend,
+  postgresBackend,
+  redisReachable,
+} from './backends.js';
 import { lineChartSvg, type Series } from './chart.js';
 import { describeMachine, probeLatency } from './machine.js';
 import { dbosPeer, graphileWorkerPeer, measurePeer, type Peer, type PeerRep } from './peers.js';
@@ -35,10 +43,10 @@ const FULL: Config = {
   reps: 3,
   concurrencies: [1, 4, 10, 32],
   fanConcurrencies: [4, 10],
-  chainRuns: { inmemory: 2_000, postgresql: 200, pglite: 30 },
-  fanRuns: { inmemory: 300, postgresql: 30, pglite: 10 },
-  handoffRuns: { inmemory: 500, postgresql: 60, pglite: 20 },
-  warmupRuns: { inmemory: 300, postgresql: 20, pglite: 5 },
+  chainRuns: { inmemory: 2_000, postgresql: 200, pglite: 30, bullmq: 200 },
+  fanRuns: { inmemory: 300, postgresql: 30, pglite: 10, bullmq: 30 },
+  handoffRuns: { inmemory: 500, postgresql: 60, pglite: 20, bullmq: 60 },
+  warmupRuns: { inmemory: 300, postgresql: 20, pglite: 5, bullmq: 20 },
   soakCheckpoints: [5_000, 20_000],
   soakRetentionEvery: 2_500,
   peerRuns: { chain: 200, handoff: 60, warmup: 20 },
@@ -48,10 +56,10 @@ const QUICK: Config = {
   reps: 1,
   concurrencies: [1, 4, 10, 32],
   fanConcurrencies: [10],
-  chainRuns: { inmemory: 300, postgresql: 20, pglite: 4 },
-  fanRuns: { inmemory: 100, postgresql: 4, pglite: 2 },
-  handoffRuns: { inmemory: 50, postgresql: 8, pglite: 3 },
-  warmupRuns: { inmemory: 50, postgresql: 3, pglite: 1 },
+  chainRuns: { inmemory: 300, postgresql: 20, pglite: 4, bullmq: 20 },
+  fanRuns: { inmemory: 100, postgresql: 4, pglite: 2, bullmq: 4 },
+  handoffRuns: { inmemory: 50, postgresql: 8, pglite: 3, bullmq: 8 },
+  warmupRuns: { inmemory: 50, postgresql: 3, pglite: 1, bullmq: 1 },
   soakCheckpoints: [1_000, 5_000],
   soakRetentionEvery: 1_000,
   peerRuns: { chain: 20, handoff: 8, warmup: 3 },
@@ -72,7 +80,7 @@ if (flag('help')) {
 const quick = flag('quick');
 const base = quick ? QUICK : FULL;
 const config: Config = { ...base, reps: Number(option('reps') ?? base.reps) };
-const backendNames = (option('backends') ?? 'postgresql,inmemory,pglite').split(',') as BackendName[];
+const backendNames = (option('backends') ?? 'postgresql,bullmq,inmemory,pglite').split(',') as BackendName[];
 const peerNames = flag('no-peers')
   ? []
   : (option('peers') ?? 'graphile-worker,graphile-worker-batched,dbos').split(',').filter(Boolean);
@@ -384,13 +392,18 @@ async function main(): Promise<void> {
   for (const name of backendNames) {
     if (name === 'inmemory') backends.push(inMemoryBackend);
     else if (name === 'pglite') backends.push(pglite);
-    else if (name === 'postgresql') {
-      server = await obtainPostgres();
-      log(`PostgreSQL from ${server.source}`);
-      databases = new BenchDatabases(server.url);
-      const url = await databases.create('floworch_bench');
-      probeUrl = url;
-      backends.push(postgresBackend(url));
+    else if (name === 'postgresql' || name === 'bullmq') {
+      if (name === 'bullmq' && !(await redisReachable())) {
+        log(`bullmq: skipped, Redis unreachable at ${benchRedisUrl} (FLOWORCH_BENCH_REDIS_URL)`);
+        continue;
+      }
+      if (!server || !databases || !probeUrl) {
+        server = await obtainPostgres();
+        log(`PostgreSQL from ${server.source}`);
+        databases = new BenchDatabases(server.url);
+        probeUrl = await databases.create('floworch_bench');
+      }
+      backends.push(name === 'postgresql' ? postgresBackend(probeUrl) : bullmqBackend(probeUrl));
     } else throw new Error(`unknown backend '${name}'`);
   }
   const rows: BenchRow[] = [];

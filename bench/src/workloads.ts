@@ -96,6 +96,7 @@ export async function startEngine(session: Session, concurrency: number): Promis
     concurrency,
     logger: silentLogger,
     maintenanceIntervalMs: 0,
+    ...(session.runtime ? { runtime: session.runtime } : {}),
   });
   const engine: Engine = {
     orchestrator,
