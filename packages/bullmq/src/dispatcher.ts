@@ -81,7 +81,7 @@ export function queuedRows(tx: RunTransaction): DispatchRow[] {
   const taken = new Set(tx.taken.map((s) => s.stepKey));
   const rows: DispatchRow[] = [];
   for (const [stepKey, write] of tx.writes.queue) {
-    if (write.kind !== 'put' || write.visibleAt === null || taken.has(stepKey)) continue;
+    if (write.visibleAt === null || taken.has(stepKey)) continue;
     rows.push({
       runId: tx.runId,
       ...(tx.flowId ? { flowId: tx.flowId } : {}),
