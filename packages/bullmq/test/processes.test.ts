@@ -39,7 +39,11 @@ async function scenario(
   executions: Array<[string, string, string]>;
   runIds: string[];
   statuses: Record<string, number>;
+  phases: string;
 }> {
+  const t0 = Date.now();
+  const phases: string[] = [];
+  const mark = (what: string) => phases.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const schema = `fo_bullmq_${randomBytes(4).toString('hex')}`;
   const prefix = uniquePrefix();
   const flowId = randomUUID();
@@ -119,6 +123,7 @@ async function scenario(
           }),
       ),
     );
+    mark('workers ready');
     const runIds: string[] = [];
     for (let i = 0; i < RUNS; i += 50) {
       const batch = await Promise.all(
@@ -126,8 +131,11 @@ async function scenario(
       );
       runIds.push(...batch);
     }
+    mark('triggered');
     await during({ workers, executions, finished });
+    mark('disrupted');
     await waitUntil(async () => (await finished()) === RUNS, 60_000, `${RUNS} finished runs`);
+    mark('all finished');
     const statuses = await admin.query(
       `SELECT status, COUNT(*)::int AS n FROM "${schema}".flow_runs GROUP BY status`,
     );
@@ -135,6 +143,7 @@ async function scenario(
       executions: executions(),
       runIds,
       statuses: Object.fromEntries(statuses.rows.map((r) => [r.status, r.n])),
+      phases: phases.join(', '),
     };
   } finally {
     for (const child of workers)
@@ -212,7 +221,7 @@ describe.skipIf(req.skip)(`@floworch/bullmq: three worker processes on PostgreSQ
     expect(redone).toBeGreaterThan(0);
     expect(killedAt).toBeGreaterThan(0);
     console.info(
-      `bullmq kill scenario: ${result.executions.length} executions for ${RUNS * FAN_STEPS.length} steps, ${redone} re-executed after the kill, ${Date.now() - started} ms`,
+      `bullmq kill scenario: ${result.executions.length} executions for ${RUNS * FAN_STEPS.length} steps, ${redone} re-executed after the kill, ${Date.now() - started} ms (${result.phases})`,
     );
   });
 
@@ -235,6 +244,8 @@ describe.skipIf(req.skip)(`@floworch/bullmq: three worker processes on PostgreSQ
     expect(steps.size).toBe(RUNS * FAN_STEPS.length);
     const repeated = [...steps].filter(([, by]) => by.length !== 1);
     expect(repeated).toEqual([]);
-    console.info(`bullmq flush scenario: ${result.executions.length} executions, ${Date.now() - started} ms`);
+    console.info(
+      `bullmq flush scenario: ${result.executions.length} executions, ${Date.now() - started} ms (${result.phases})`,
+    );
   });
 });

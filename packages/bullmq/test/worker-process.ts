@@ -26,8 +26,9 @@ const bull = createBullMQRuntime({
   connection: env('REDIS_URL'),
   prefix: env('PREFIX'),
   logger: silentLogger,
-  sweepIntervalMs: 500,
-  redispatchAfterMs: 500,
+  sweepIntervalMs: 1_000,
+  redispatchAfterMs: 1_000,
+  sweepBatch: 300,
 });
 const orchestrator = createFlowOrchestrator({
   storage: bull.storage,
