@@ -47,6 +47,11 @@ export interface BullMQRuntimeOptions<S extends FlowStorage = FlowStorage> {
   readonly sweepIntervalMs?: number;
   /** A step due for less than this is left to its own job by the sweep (default 1 000 ms). */
   readonly redispatchAfterMs?: number;
+  /**
+   * A due step whose job a worker took this long ago without claiming the step (the worker died
+   * first) is delivered again by the sweep under another id (default 10 000 ms).
+   */
+  readonly stuckJobAfterMs?: number;
   /** Most due steps one sweep looks at (default 1 000). */
   readonly sweepBatch?: number;
   /** How long an add may take before it is given up and left to the sweep (default 2 000 ms). */
@@ -131,6 +136,7 @@ export function createBullMQRuntime<S extends FlowStorage>(
       redis,
       now,
       graceMs: options.redispatchAfterMs ?? 1_000,
+      stuckAfterMs: options.stuckJobAfterMs ?? 10_000,
       batch: options.sweepBatch ?? 1_000,
       lockMs,
       holder,

@@ -12,6 +12,11 @@ export interface DispatchRow {
   readonly attempt: number;
   /** When the row is due. */
   readonly visibleAt: Date;
+  /**
+   * Appended to the job id: a second delivery of the same row state while its first job is stuck
+   * (taken by a worker that died before it claimed the row).
+   */
+  readonly idSuffix?: string;
 }
 
 /** The data of a step job (JSON in Redis). */
@@ -29,7 +34,7 @@ export interface StepJobData {
 }
 
 /** Longest step key kept readable in a job id; longer ones are hashed (job ids stay ≤ 128). */
-const READABLE_KEY = 64;
+const READABLE_KEY = 48;
 
 /**
  * The job id of a queued row: `<runId>/<stepKey>#<attempt>@<visibleAt ms>`. Derived from the
@@ -37,15 +42,18 @@ const READABLE_KEY = 64;
  * it, a maintenance sweep, a duplicate delivery — adds the same id, and BullMQ keeps one job.
  * The due time is part of it because one (run, step, attempt) can be queued several times (a
  * `Pending` poll, a wake-up, a lease that lapsed), each a job of its own. Step keys longer than
- * 64 characters are replaced by a hash; ids never contain `:` (BullMQ's key separator) and are at
+ * 48 characters are replaced by a hash; ids never contain `:` (BullMQ's key separator) and are at
  * most 128 characters, the width of the step rows' job-id column.
  */
-export function stepJobId(row: Pick<DispatchRow, 'runId' | 'stepKey' | 'attempt' | 'visibleAt'>): string {
+export function stepJobId(
+  row: Pick<DispatchRow, 'runId' | 'stepKey' | 'attempt' | 'visibleAt' | 'idSuffix'>,
+): string {
   const key =
     row.stepKey.length <= READABLE_KEY && !row.stepKey.includes(':')
       ? row.stepKey
       : `~${createHash('sha1').update(row.stepKey).digest('hex')}`;
-  return `${row.runId.toLowerCase()}/${key}#${row.attempt}@${row.visibleAt.getTime()}`;
+  const suffix = row.idSuffix ? `!${row.idSuffix}` : '';
+  return `${row.runId.toLowerCase()}/${key}#${row.attempt}@${row.visibleAt.getTime()}${suffix}`;
 }
 
 /** The job data of a row. */

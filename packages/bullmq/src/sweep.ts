@@ -11,6 +11,8 @@ export interface SweepReport {
   readonly checked: number;
   /** Rows that had no job in Redis and were dispatched again. */
   readonly redispatched: number;
+  /** Of those, rows whose job was stuck with a dead worker (delivered again under another id). */
+  readonly rescued: number;
 }
 
 /** Options of {@link sweepOnce}. */
@@ -25,6 +27,11 @@ export interface SweepOptions {
   readonly now: () => Date;
   /** Rows due for less than this are left to the job their transition added. */
   readonly graceMs: number;
+  /**
+   * A due row whose job has been active this long without claiming it is delivered again under
+   * another id (the worker that took the job died before it claimed the row).
+   */
+  readonly stuckAfterMs: number;
   /** Most rows looked at per sweep. */
   readonly batch: number;
   /** How long the lock keeps other processes from sweeping (ms); 0: no lock. */
@@ -50,13 +57,13 @@ export async function sweepOnce(options: SweepOptions): Promise<SweepReport> {
   if (options.lockMs > 0) {
     const lock = dispatcher.queue.toKey('floworch-sweep');
     const got = await redis.set(lock, options.holder, 'PX', options.lockMs, 'NX');
-    if (got !== 'OK') return { swept: false, checked: 0, redispatched: 0 };
+    if (got !== 'OK') return { swept: false, checked: 0, redispatched: 0, rescued: 0 };
   }
   const due = await queue.listDue({
     dueBefore: new Date(options.now().getTime() - options.graceMs),
     limit: options.batch,
   });
-  if (due.length === 0) return { swept: true, checked: 0, redispatched: 0 };
+  if (due.length === 0) return { swept: true, checked: 0, redispatched: 0, rescued: 0 };
   const rows: DispatchRow[] = due.map((row) => ({
     runId: row.runId,
     flowId: row.flowId,
@@ -64,19 +71,31 @@ export async function sweepOnce(options: SweepOptions): Promise<SweepReport> {
     attempt: row.attempt,
     visibleAt: row.visibleAt,
   }));
+  // A job hash has `timestamp` from its creation, and `processedOn` once a worker took it.
   const pipeline = redis.pipeline();
-  for (const row of rows) pipeline.exists(dispatcher.queue.toKey(stepJobId(row)));
+  for (const row of rows) pipeline.hmget(dispatcher.queue.toKey(stepJobId(row)), 'timestamp', 'processedOn');
   const results = (await pipeline.exec()) ?? [];
-  const missing = rows.filter((_, i) => {
-    const [error, count] = results[i] ?? [null, 0];
-    return !error && Number(count) === 0;
+  const now = Date.now();
+  const missing: DispatchRow[] = [];
+  let rescued = 0;
+  rows.forEach((row, i) => {
+    const [error, fields] = results[i] ?? [null, null];
+    if (error) return;
+    const [created, processedOn] = (fields as [string | null, string | null] | null) ?? [null, null];
+    if (created === null) missing.push(row);
+    else if (processedOn !== null && now - Number(processedOn) > options.stuckAfterMs) {
+      // Active, yet the row is still due and unclaimed: its worker died before claiming it.
+      missing.push({ ...row, idSuffix: processedOn });
+      rescued++;
+    }
   });
   const redispatched = await dispatcher.dispatch(missing);
   if (redispatched > 0) {
     options.logger.info('maintenance re-dispatched steps without a job', {
       checked: rows.length,
       redispatched,
+      rescued,
     });
   }
-  return { swept: true, checked: rows.length, redispatched };
+  return { swept: true, checked: rows.length, redispatched, rescued: redispatched > 0 ? rescued : 0 };
 }

@@ -76,6 +76,25 @@ describe.skipIf(req.skip)(`@floworch/bullmq in one process (${req.label})`, () =
     return { bull, orchestrators, prefix };
   }
 
+  /** One more orchestrator on `bull`, started now (stopped after the test). */
+  async function startOrchestrator(
+    bull: BullMQRuntime,
+    flow: FlowDefinition,
+    handlers: Parameters<typeof createFlowOrchestrator>[0]['handlers'],
+  ): Promise<FlowOrchestrator> {
+    const orchestrator = createFlowOrchestrator({
+      storage: bull.storage,
+      runtime: bull.runtime,
+      flows: [flow],
+      handlers,
+      logger: silentLogger,
+      leaseMs: 1_000,
+    });
+    cleanup.push(() => orchestrator.stop());
+    await orchestrator.start();
+    return orchestrator;
+  }
+
   it('delivers every step as a job, records the job id on each step, and ends with an empty queue', async () => {
     const flow = fanFlow();
     const seen: string[] = [];
@@ -140,11 +159,8 @@ describe.skipIf(req.skip)(`@floworch/bullmq in one process (${req.label})`, () =
 
   it('a job lost from Redis is dispatched again by the maintenance sweep from the flow storage', async () => {
     const flow = fanFlow();
-    const { bull, orchestrators, prefix } = await setUp(flow, { Work: () => 'ok' }, 1, {
-      sweepIntervalMs: 0,
-    });
-    // Stop delivery, trigger, then delete the waiting job behind the runtime's back.
-    await orchestrators[0]!.stop();
+    // No worker yet: trigger, then delete the waiting job behind the runtime's back.
+    const { bull, prefix } = await setUp(flow, { Work: () => 'ok' }, 0, { sweepIntervalMs: 0 });
     const storage = bull.storage;
     const { runId } = await storage.queue!.startRun({
       run: { runId: randomUUID(), flowId: flow.id, flowName: flow.name, triggerKey: 'manual' },
@@ -164,14 +180,51 @@ describe.skipIf(req.skip)(`@floworch/bullmq in one process (${req.label})`, () =
       redis.disconnect();
     }
     await new Promise((r) => setTimeout(r, 150));
-    expect(await bull.sweep()).toEqual({ swept: true, checked: 1, redispatched: 1 });
-    expect(await bull.sweep()).toEqual({ swept: true, checked: 1, redispatched: 0 });
-    await orchestrators[0]!.start();
+    expect(await bull.sweep()).toEqual({ swept: true, checked: 1, redispatched: 1, rescued: 0 });
+    expect(await bull.sweep()).toEqual({ swept: true, checked: 1, redispatched: 0, rescued: 0 });
+    await startOrchestrator(bull, flow, { Work: () => 'ok' });
     await waitUntil(
       async () => (await storage.runs.getRunDetail(runId))?.status === 'Succeeded',
       10_000,
       'the run to finish',
     );
+  });
+
+  it('a job taken by a worker that died before claiming its step is delivered again under another id', async () => {
+    const flow = fanFlow();
+    const { bull, prefix } = await setUp(flow, { Work: () => 'ok' }, 0, {
+      sweepIntervalMs: 0,
+      stuckJobAfterMs: 500,
+    });
+    const storage = bull.storage;
+    const { runId } = await storage.queue!.startRun({
+      run: { runId: randomUUID(), flowId: flow.id, flowName: flow.name, triggerKey: 'manual' },
+      triggerHeaders: null,
+      idempotencyKey: null,
+      timeoutAt: null,
+      events: [],
+      entrySteps: ['start'],
+    });
+    const [row] = await storage.queue!.listDue!({ dueBefore: new Date(Date.now() + 1), limit: 5 });
+    const key = `${prefix}:steps:${stepJobId(row!)}`;
+    const redis = new Redis(redisUrl);
+    try {
+      // As BullMQ leaves it when its worker dies mid-fetch: out of the wait list, processedOn set.
+      await redis.del(`${prefix}:steps:wait`, `${prefix}:steps:marker`);
+      await redis.hset(key, 'processedOn', String(Date.now() - 1_000));
+    } finally {
+      redis.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await bull.sweep()).toEqual({ swept: true, checked: 1, redispatched: 1, rescued: 1 });
+    await startOrchestrator(bull, flow, { Work: () => 'ok' });
+    await waitUntil(
+      async () => (await storage.runs.getRunDetail(runId))?.status === 'Succeeded',
+      10_000,
+      'the run to finish',
+    );
+    const start = (await storage.runs.getRunDetail(runId))!.steps!.find((s) => s.stepKey === 'start')!;
+    expect(start.jobId).toMatch(/^.+#1@\d+!\d+$/);
   });
 
   it('duplicate deliveries execute a step once: the storage claim decides', async () => {

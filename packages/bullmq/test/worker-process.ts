@@ -29,6 +29,7 @@ const bull = createBullMQRuntime({
   sweepIntervalMs: 1_000,
   redispatchAfterMs: 1_000,
   sweepBatch: 300,
+  stuckJobAfterMs: 3_000,
 });
 const orchestrator = createFlowOrchestrator({
   storage: bull.storage,
