@@ -24,8 +24,12 @@ import {
 
 const req = requirement(true);
 const RUNS = 300;
-const LEASE_MS = 2_000;
-const STEP_MS = 15;
+// Long enough that a loaded CI box (every test project runs at once) never lets a live worker's
+// lease lapse — which would make another worker execute its step too — yet short for recovery.
+const LEASE_MS = 5_000;
+/** Budget for the runs to finish (a loaded CI box is several times slower than a quiet one). */
+const FINISH_BUDGET_MS = 240_000;
+const STEP_MS = 40;
 
 /** One scenario: a schema, a key prefix, three worker processes and a client that triggers. */
 async function scenario(
@@ -134,7 +138,7 @@ async function scenario(
     mark('triggered');
     await during({ workers, executions, finished });
     mark('disrupted');
-    await waitUntil(async () => (await finished()) === RUNS, 60_000, `${RUNS} finished runs`);
+    await waitUntil(async () => (await finished()) === RUNS, FINISH_BUDGET_MS, `${RUNS} finished runs`);
     mark('all finished');
     const statuses = await admin.query(
       `SELECT status, COUNT(*)::int AS n FROM "${schema}".flow_runs GROUP BY status`,
@@ -184,7 +188,9 @@ function byStep(executions: Array<[string, string, string]>): Map<string, string
 }
 
 describe.skipIf(req.skip)(`@floworch/bullmq: three worker processes on PostgreSQL (${req.label})`, () => {
-  it(`${RUNS} fan-out/fan-in runs, one worker SIGKILLed mid-step: every run finishes, each step executed once except where its worker died`, async () => {
+  it(`${RUNS} fan-out/fan-in runs, one worker SIGKILLed mid-step: every run finishes, each step executed once except where its worker died`, {
+    timeout: 360_000,
+  }, async () => {
     const started = Date.now();
     let killedAt = 0;
     const result = await scenario(redisUrl, async ({ workers, executions }) => {
@@ -192,7 +198,7 @@ describe.skipIf(req.skip)(`@floworch/bullmq: three worker processes on PostgreSQ
       // of its steps are mid-handler).
       await waitUntil(
         () => executions().filter(([, , w]) => w === 'w0').length >= 120,
-        60_000,
+        FINISH_BUDGET_MS,
         'w0 to start 120 steps',
       );
       workers[0]!.kill('SIGKILL');
@@ -225,11 +231,13 @@ describe.skipIf(req.skip)(`@floworch/bullmq: three worker processes on PostgreSQ
     );
   });
 
-  it(`${RUNS} fan-out/fan-in runs, FLUSHDB of the dedicated Redis database mid-run: maintenance re-dispatches, every run finishes, each step executed once`, async () => {
+  it(`${RUNS} fan-out/fan-in runs, FLUSHDB of the dedicated Redis database mid-run: maintenance re-dispatches, every run finishes, each step executed once`, {
+    timeout: 360_000,
+  }, async () => {
     const started = Date.now();
     const url = redisUrlWithDb(flushDb);
     const result = await scenario(url, async ({ executions }) => {
-      await waitUntil(() => executions().length >= 600, 60_000, '600 steps started');
+      await waitUntil(() => executions().length >= 600, FINISH_BUDGET_MS, '600 steps started');
       const redis = new Redis(url);
       try {
         // Only this test's own database (FLOWORCH_TEST_REDIS_FLUSH_DB), never FLUSHALL.
