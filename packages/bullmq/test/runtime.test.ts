@@ -113,6 +113,12 @@ describe.skipIf(req.skip)(`@floworch/bullmq in one process (${req.label})`, () =
       expect(step.jobId, step.stepKey).toMatch(new RegExp(`^${run.runId}/${step.stepKey}#1@\\d+$`));
       expect(step.attempts[0]!.jobId).toBe(step.jobId);
     }
+    // The client's views (what the dashboard shows) carry the job ids too.
+    const view = await orchestrators[0]!.client.getRun(run.runId!);
+    for (const step of view.steps) {
+      expect(step.jobId, step.key).toMatch(new RegExp(`^${run.runId}/${step.key}#1@\\d+$`));
+      expect(step.attempts.map((a) => a.jobId)).toEqual([step.jobId]);
+    }
     await waitUntil(async () => (await bull.metrics()).jobs.active === 0, 5_000, 'no active jobs');
     const metrics = await bull.metrics();
     expect(metrics.jobs).toEqual({ waiting: 0, delayed: 0, active: 0, failed: 0 });

@@ -59,6 +59,8 @@ export interface AttemptView {
   readonly startedAt: Date;
   /** End (null while running). */
   readonly completedAt: Date | null;
+  /** Id of the job that delivered this attempt, when a job system did (`@floworch/bullmq`). */
+  readonly jobId: string | null;
 }
 
 /** Latest state of one step of a run, with parsed values. */
@@ -81,6 +83,8 @@ export interface StepView {
   readonly startedAt: Date;
   /** End of the latest attempt. */
   readonly completedAt: Date | null;
+  /** Id of the job that delivered the latest attempt, when a job system did (`@floworch/bullmq`). */
+  readonly jobId: string | null;
   /** Every attempt, oldest first. */
   readonly attempts: readonly AttemptView[];
 }

@@ -42,6 +42,7 @@ function toAttemptView(attempt: FlowStepAttemptRecord): AttemptView {
     error: attempt.errorMessage,
     startedAt: attempt.startedAt,
     completedAt: attempt.completedAt,
+    jobId: attempt.jobId,
   };
 }
 
@@ -57,6 +58,7 @@ export function toStepView(step: FlowStepRecord): StepView {
     evaluationTrace: parseJson(step.evaluationTraceJson),
     startedAt: step.startedAt,
     completedAt: step.completedAt,
+    jobId: step.jobId,
     attempts: step.attempts.map(toAttemptView),
   };
 }

@@ -78,6 +78,8 @@ export interface Attempt {
   error: string | null;
   startedAt: string;
   completedAt: string | null;
+  /** The job that delivered this attempt (BullMQ runtime), or null. */
+  jobId?: string | null;
 }
 export interface Step {
   key: string;
@@ -89,6 +91,8 @@ export interface Step {
   evaluationTrace: unknown;
   startedAt: string;
   completedAt: string | null;
+  /** The job that delivered the latest attempt (BullMQ runtime), or null. */
+  jobId?: string | null;
   attempts: Attempt[];
 }
 export interface RunEvent {

@@ -169,6 +169,11 @@ export function RunDetailPage({ runId }: { runId: string }) {
                 <td>{span(s.startedAt, s.completedAt)}</td>
                 <td>
                   {s.error ? <p class="step-error">{s.error}</p> : null}
+                  {s.jobId ? (
+                    <p class="step-job" title="Id of the job that delivered the latest attempt">
+                      Job <code>{s.jobId}</code>
+                    </p>
+                  ) : null}
                   <details>
                     <summary>Input and output</summary>
                     <h3>Input</h3>
@@ -182,6 +187,12 @@ export function RunDetailPage({ runId }: { runId: string }) {
                           {s.attempts.map((a) => (
                             <li key={a.attempt}>
                               {a.status} {a.error ? `— ${a.error}` : ''} ({span(a.startedAt, a.completedAt)})
+                              {a.jobId ? (
+                                <>
+                                  {' '}
+                                  job <code>{a.jobId}</code>
+                                </>
+                              ) : null}
                             </li>
                           ))}
                         </ol>
