@@ -25,7 +25,7 @@ import {
   type TakeStepResult,
   toJsonText,
 } from '@floworch/core';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../schema/database.js';
 import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';
 import { guard, sqlState, translatePgError } from '../sql/errors.js';
@@ -447,17 +447,7 @@ export class PgQueueStore implements FlowStepQueueStore {
           FOR UPDATE OF d SKIP LOCKED
           FOR SHARE OF r SKIP LOCKED
         ),
-        claimed AS (
-          INSERT INTO ${t('flow_step_claims')} AS c (run_id, step_key, claimed_at, owner, lease_expires_at)
-          SELECT run_id, step_key, ${now}::timestamptz, ${request.owner}, ${expires}::timestamptz FROM picked
-          ON CONFLICT (run_id, step_key) DO UPDATE SET
-            claimed_at = EXCLUDED.claimed_at, owner = EXCLUDED.owner, lease_expires_at = EXCLUDED.lease_expires_at
-          WHERE c.lease_expires_at IS NOT NULL AND c.lease_expires_at <= ${now}::timestamptz
-            AND NOT EXISTS (
-              SELECT 1 FROM ${t('flow_steps')} s
-              WHERE s.run_id = c.run_id AND s.step_key = c.step_key AND LOWER(s.status) = ANY(${TERMINAL}::text[]))
-          RETURNING c.run_id, c.step_key
-        ),
+        claimed AS (${claimPicked(t, request.owner, now, expires)}),
         moved AS (
           -- Taken rows reappear when the lease lapses; rows someone else holds are looked at
           -- again once that lease could have lapsed.
@@ -512,17 +502,7 @@ export class PgQueueStore implements FlowStepQueueStore {
           FOR UPDATE OF d SKIP LOCKED
           FOR SHARE OF r SKIP LOCKED
         ),
-        claimed AS (
-          INSERT INTO ${t('flow_step_claims')} AS c (run_id, step_key, claimed_at, owner, lease_expires_at)
-          SELECT run_id, step_key, ${now}::timestamptz, ${request.owner}, ${expires}::timestamptz FROM picked
-          ON CONFLICT (run_id, step_key) DO UPDATE SET
-            claimed_at = EXCLUDED.claimed_at, owner = EXCLUDED.owner, lease_expires_at = EXCLUDED.lease_expires_at
-          WHERE c.lease_expires_at IS NOT NULL AND c.lease_expires_at <= ${now}::timestamptz
-            AND NOT EXISTS (
-              SELECT 1 FROM ${t('flow_steps')} s
-              WHERE s.run_id = c.run_id AND s.step_key = c.step_key AND LOWER(s.status) = ANY(${TERMINAL}::text[]))
-          RETURNING c.run_id, c.step_key
-        ),
+        claimed AS (${claimPicked(t, request.owner, now, expires)}),
         moved AS (
           UPDATE ${t('flow_step_dispatches')} d SET visible_at = ${expires}::timestamptz
           FROM claimed c
@@ -717,4 +697,26 @@ export class PgQueueStore implements FlowStepQueueStore {
         if (payload === this.ctx.schema || payload === '') onReady();
       });
   }
+}
+
+/**
+ * The body of a `claimed` CTE: claims every row of `picked` for `owner` — inserted, or taken over
+ * when the previous lease lapsed and the step is not terminal — returning the rows won.
+ */
+function claimPicked(
+  t: (name: keyof Database) => RawBuilder<unknown>,
+  owner: string,
+  now: Date,
+  expires: Date,
+): RawBuilder<unknown> {
+  return sql`
+          INSERT INTO ${t('flow_step_claims')} AS c (run_id, step_key, claimed_at, owner, lease_expires_at)
+          SELECT run_id, step_key, ${now}::timestamptz, ${owner}, ${expires}::timestamptz FROM picked
+          ON CONFLICT (run_id, step_key) DO UPDATE SET
+            claimed_at = EXCLUDED.claimed_at, owner = EXCLUDED.owner, lease_expires_at = EXCLUDED.lease_expires_at
+          WHERE c.lease_expires_at IS NOT NULL AND c.lease_expires_at <= ${now}::timestamptz
+            AND NOT EXISTS (
+              SELECT 1 FROM ${t('flow_steps')} s
+              WHERE s.run_id = c.run_id AND s.step_key = c.step_key AND LOWER(s.status) = ANY(${TERMINAL}::text[]))
+          RETURNING c.run_id, c.step_key`;
 }
