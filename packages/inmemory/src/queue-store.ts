@@ -171,6 +171,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
   }
 
   async takeStep(request: TakeStepRequest): Promise<TakeStepResult> {
+    // Stryker disable next-line StringLiteral: error messages are not part of the contract.
     if (!(request.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
     const runId = request.runId.toLowerCase();
     const run = this.state.runs.get(runId);

@@ -319,6 +319,10 @@ export const outputCases: CaseGroup[] = [
           // Clamps: take < 1 reads one, a negative cursor reads from the start.
           expect(await reader.readEventLog({ after: start, take: 0 })).toHaveLength(1);
           expect((await reader.readEventLog({ after: -5, take: 1000 })).length).toBeGreaterThanOrEqual(3);
+          // The highest is the newest event of any run, however long that run's log is.
+          await storage.outputs.recordEvent(a, { type: 'A3' });
+          const [a3] = await reader.readEventLog({ after: all[2]!.sequence });
+          expect(await reader.lastEventSequence()).toBe(a3!.sequence);
         },
       },
       {
