@@ -29,7 +29,7 @@ import {
 } from '@floworch/core';
 import { controlRecord, idempotencyKey } from './control-store.js';
 import { compareOrdinal } from './order.js';
-import { insertRunRow } from './run-store.js';
+import { appendRunningAttempt, insertRunRow } from './run-store.js';
 import { compositeKey, type MemoryState, type RunData } from './state.js';
 
 /**
@@ -236,22 +236,12 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
   async startStep(input: QueuedStepStart): Promise<boolean> {
     const data = this.state.peekRunData(input.runId);
     if (!data || data.claims.get(input.stepKey)?.owner !== input.owner) return false;
-    const now = this.now();
-    const attempts = data.attempts.get(input.stepKey) ?? [];
-    const row = {
+    const start = {
       stepType: input.stepType,
-      status: 'Running' as const,
       inputJson: input.inputJson ?? null,
-      outputJson: null,
-      errorMessage: null,
       jobId: input.jobId ?? null,
-      startedAt: now,
-      completedAt: null,
-      evaluationTraceJson: null,
     };
-    attempts.push({ ...row, attempt: attempts.length + 1 });
-    data.attempts.set(input.stepKey, attempts);
-    data.steps.set(input.stepKey, { ...row, stepKey: input.stepKey });
+    appendRunningAttempt(data, input.stepKey, start, this.now());
     if (input.event) this.appendEvent(input.runId, { stepKey: input.stepKey, ...input.event });
     return true;
   }
@@ -426,21 +416,12 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
     now: number,
   ): void {
     if (write.kind === 'start') {
-      const attempts = data.attempts.get(stepKey) ?? [];
-      const row = {
-        stepType: write.stepType,
-        status: 'Running' as const,
-        inputJson: write.inputJson,
-        outputJson: null,
-        errorMessage: null,
-        jobId: null,
-        startedAt: now,
-        completedAt: null,
-        evaluationTraceJson: null,
-      };
-      attempts.push({ ...row, attempt: attempts.length + 1 });
-      data.attempts.set(stepKey, attempts);
-      data.steps.set(stepKey, { ...row, stepKey });
+      appendRunningAttempt(
+        data,
+        stepKey,
+        { stepType: write.stepType, inputJson: write.inputJson, jobId: null },
+        now,
+      );
       return;
     }
     if (write.kind === 'reset') {

@@ -25,6 +25,33 @@ import type { MemoryState, RunData, RunRow } from './state.js';
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Starts an attempt: appends attempt N+1 as `Running` and points the step row at it (the start
+ * write shared by `recordStepStart`, the queue's `startStep` and a transaction's start).
+ */
+export function appendRunningAttempt(
+  data: RunData,
+  stepKey: string,
+  start: { stepType: string; inputJson: string | null; jobId: string | null },
+  now: number,
+): void {
+  const attempts = data.attempts.get(stepKey) ?? [];
+  const row = {
+    stepType: start.stepType,
+    status: 'Running' as const,
+    inputJson: start.inputJson,
+    outputJson: null,
+    errorMessage: null,
+    jobId: start.jobId,
+    startedAt: now,
+    completedAt: null,
+    evaluationTraceJson: null,
+  };
+  attempts.push({ ...row, attempt: attempts.length + 1 });
+  data.attempts.set(stepKey, attempts);
+  data.steps.set(stepKey, { ...row, stepKey });
+}
+
 /** True when no owner is asserted, or `owner` holds the step's claim. */
 export function holdsClaim(data: RunData | undefined, stepKey: string, owner: string | undefined): boolean {
   if (owner === undefined) return true;
@@ -84,22 +111,12 @@ export class InMemoryRunStore implements FlowRunStore {
   async recordStepStart(input: StepStartInput): Promise<boolean> {
     const data = this.state.runData(input.runId);
     if (!holdsClaim(data, input.stepKey, input.owner)) return false;
-    const now = this.now();
-    const attempts = data.attempts.get(input.stepKey) ?? [];
-    const row = {
+    const start = {
       stepType: input.stepType,
-      status: 'Running' as const,
       inputJson: input.inputJson ?? null,
-      outputJson: null,
-      errorMessage: null,
       jobId: input.jobId ?? null,
-      startedAt: now,
-      completedAt: null,
-      evaluationTraceJson: null,
     };
-    attempts.push({ ...row, attempt: attempts.length + 1 });
-    data.attempts.set(input.stepKey, attempts);
-    data.steps.set(input.stepKey, { ...row, stepKey: input.stepKey });
+    appendRunningAttempt(data, input.stepKey, start, this.now());
     return true;
   }
 
