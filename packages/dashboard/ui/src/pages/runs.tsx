@@ -3,7 +3,7 @@ import { api, type FlowSummary, RUN_STATUSES, type RunPage } from '../api.js';
 import { LoadError, Pager, Section, Status, useLoad } from '../components.js';
 import { short, span, when } from '../format.js';
 import { useLiveTick } from '../live.js';
-import { go } from '../nav.js';
+import { goWithQuery, pageOf } from '../nav.js';
 
 const PAGE_SIZES = [10, 25, 50, 100];
 
@@ -11,8 +11,7 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
   const flowId = query.get('flowId') ?? '';
   const status = query.get('status') ?? '';
   const search = query.get('search') ?? '';
-  const skip = Number(query.get('skip') ?? 0) || 0;
-  const take = Number(query.get('take') ?? 25) || 25;
+  const { skip, take } = pageOf(query, 25);
   const [draft, setDraft] = useState(search);
   const tick = useLiveTick();
   const flows = useLoad(() => api.get<{ flows: FlowSummary[] }>('/flows'), []);
@@ -24,15 +23,7 @@ export function RunsPage({ query }: { query: URLSearchParams }) {
   params.set('take', String(take));
   const page = useLoad(() => api.get<RunPage>(`/runs?${params}`), [params.toString(), tick]);
 
-  const navigate = (changes: Record<string, string | number>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === '' || v === undefined) next.delete(k);
-      else next.set(k, String(v));
-    }
-    if (!('skip' in changes)) next.set('skip', '0');
-    go(`/runs?${next}`);
-  };
+  const navigate = (changes: Record<string, string | number>) => goWithQuery('/runs', query, changes);
 
   return (
     <>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, type Delivery, type DeliveryPage, type WebhookStats } from '../api.js';
 import { LoadError, Pager, Section, useLoad } from '../components.js';
 import { json, when } from '../format.js';
-import { go } from '../nav.js';
+import { goWithQuery, pageOf } from '../nav.js';
 
 function DeliveryDetail({ d }: { d: Delivery }) {
   return (
@@ -39,8 +39,7 @@ function DeliveryDetail({ d }: { d: Delivery }) {
 export function WebhooksPage({ query }: { query: URLSearchParams }) {
   const show = query.get('show') ?? 'all';
   const reason = query.get('reason') ?? '';
-  const skip = Number(query.get('skip') ?? 0) || 0;
-  const take = 25;
+  const { skip, take } = pageOf(query, 25);
   const [selected, setSelected] = useState<Delivery | null>(null);
   const stats = useLoad(() => api.get<WebhookStats>('/webhooks/stats'), []);
   const params = new URLSearchParams({ skip: String(skip), take: String(take) });
@@ -49,14 +48,8 @@ export function WebhooksPage({ query }: { query: URLSearchParams }) {
   if (reason) params.set('reason', reason);
   const page = useLoad(() => api.get<DeliveryPage>(`/webhooks/recent?${params}`), [params.toString()]);
   const navigate = (changes: Record<string, string | number>) => {
-    const next = new URLSearchParams(query);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === '') next.delete(k);
-      else next.set(k, String(v));
-    }
-    if (!('skip' in changes)) next.delete('skip');
     setSelected(null);
-    go(`/webhooks?${next}`);
+    goWithQuery('/webhooks', query, changes);
   };
   const reasons = Object.entries(stats.data?.rejectedByReason ?? {});
   return (
