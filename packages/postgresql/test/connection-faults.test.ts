@@ -1,72 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
-import { InvalidArgumentError, type LogFields, type Logger } from '@floworch/core';
+import { InvalidArgumentError } from '@floworch/core';
+import { failOnProcessFaults, type LoggedLine, recordingLogger, startSilentServer } from '@floworch/testkit';
 import { sql } from 'kysely';
 import type pg from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createPostgresStorage, type PostgresStorage } from '../src/index.js';
 import { adminPool, dropSchema, pgSource, pgUrl } from './support.js';
 
-/** A logger that keeps every line, so tests can see what was reported. */
-function recordingLogger(lines: Array<{ level: string; message: string; fields?: LogFields }>): Logger {
-  const at =
-    (level: string) =>
-    (message: string, fields?: LogFields): void => {
-      lines.push({ level, message, fields });
-    };
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
-
-/** Records every unhandled rejection and uncaught exception while a test runs; the test fails on any. */
-function trapProcessFaults(): { faults: unknown[] } {
-  const faults: unknown[] = [];
-  const onFault = (error: unknown) => {
-    faults.push(error);
-  };
-  beforeEach(() => {
-    faults.length = 0;
-    process.on('unhandledRejection', onFault);
-    process.on('uncaughtException', onFault);
-  });
-  afterEach(() => {
-    process.off('unhandledRejection', onFault);
-    process.off('uncaughtException', onFault);
-    expect(faults, 'unhandled rejections / uncaught exceptions').toEqual([]);
-  });
-  return { faults };
-}
-
-/** A TCP server on 127.0.0.1 that accepts connections and never sends a byte. */
-async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 describe('PostgreSQL connect timeout (silent TCP server on 127.0.0.1)', () => {
-  trapProcessFaults();
+  failOnProcessFaults();
 
   it('opening fails within connectTimeoutMs with an error naming host and port', async () => {
-    const silent = await silentServer();
+    const silent = await startSilentServer();
     try {
       const began = Date.now();
       const opening = createPostgresStorage({
@@ -98,7 +43,7 @@ describe('PostgreSQL connect timeout (silent TCP server on 127.0.0.1)', () => {
 const suite = pgUrl ? describe : describe.skip;
 
 suite(`PostgreSQL connection faults (${pgSource})`, () => {
-  trapProcessFaults();
+  failOnProcessFaults();
   const admin = pgUrl ? adminPool() : (undefined as unknown as pg.Pool);
   const schemas: string[] = [];
   const open: PostgresStorage[] = [];
@@ -116,7 +61,7 @@ suite(`PostgreSQL connection faults (${pgSource})`, () => {
     const schema = `floworch_cf_${id}`;
     schemas.push(schema);
     const applicationName = `floworch_test_${id}`;
-    const lines: Array<{ level: string; message: string; fields?: LogFields }> = [];
+    const lines: LoggedLine[] = [];
     const storage = await createPostgresStorage({
       connectionString: pgUrl,
       schema,

@@ -1,27 +1,14 @@
 import { PGlite } from '@electric-sql/pglite';
-import { type LogFields, type Logger, StorageError } from '@floworch/core';
+import { StorageError } from '@floworch/core';
+import { type LoggedLine, recordingLogger } from '@floworch/testkit';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { isFatalPgliteError } from '../src/connection/pglite-guard.js';
 import { createPgliteStorage } from '../src/pglite.js';
 
-function recordingLogger(lines: Array<{ level: string; message: string; fields?: LogFields }>): Logger {
-  const at = (level: string) => (message: string, fields?: LogFields) => {
-    lines.push({ level, message, fields });
-  };
-  const logger: Logger = {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
-
 describe('PGlite faults', () => {
   it('a closed instance fails every call fast with PGLITE_UNAVAILABLE, logged once', async () => {
-    const lines: Array<{ level: string; message: string; fields?: LogFields }> = [];
+    const lines: LoggedLine[] = [];
     const pglite = new PGlite('memory://');
     const storage = await createPgliteStorage({ pglite, logger: recordingLogger(lines) });
     await storage.ping();
@@ -33,7 +20,7 @@ describe('PGlite faults', () => {
   });
 
   it('SQL errors pass through unchanged and the storage keeps working', async () => {
-    const lines: Array<{ level: string; message: string; fields?: LogFields }> = [];
+    const lines: LoggedLine[] = [];
     const storage = await createPgliteStorage({ logger: recordingLogger(lines) });
     await expect(sql`SELECT * FROM no_such_table`.execute(storage.db)).rejects.toMatchObject({
       code: '42P01',

@@ -1,6 +1,6 @@
-import { createServer, type Socket } from 'node:net';
-import { InvalidArgumentError, type LogFields, type Logger } from '@floworch/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '@floworch/core';
+import { failOnProcessFaults, type LoggedLine, recordingLogger, startSilentServer } from '@floworch/testkit';
+import { describe, expect, it } from 'vitest';
 import { tarnOptions, tediousForKysely } from '../src/connection/dialect.js';
 import {
   connectionSettings,
@@ -10,51 +10,11 @@ import {
   toTediousConfig,
 } from '../src/index.js';
 
-/** Fails the test on any unhandled rejection or uncaught exception while it runs. */
-const faults: unknown[] = [];
-const onFault = (error: unknown) => {
-  faults.push(error);
-};
-beforeEach(() => {
-  faults.length = 0;
-  process.on('unhandledRejection', onFault);
-  process.on('uncaughtException', onFault);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onFault);
-  process.off('uncaughtException', onFault);
-  expect(faults, 'unhandled rejections / uncaught exceptions').toEqual([]);
-});
-
-function recordingLogger(lines: Array<{ message: string; fields?: LogFields }>): Logger {
-  const at = (message: string, fields?: LogFields) => {
-    lines.push({ message, fields });
-  };
-  const logger: Logger = { debug: at, info: at, warn: at, error: at, child: () => logger };
-  return logger;
-}
-
-/** A TCP server on 127.0.0.1 that accepts connections and never sends a byte. */
-async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+failOnProcessFaults();
 
 describe('SQL Server connect timeout (silent TCP server on 127.0.0.1)', () => {
   it('opening fails within connectTimeoutMs with an error naming host and port', async () => {
-    const silent = await silentServer();
+    const silent = await startSilentServer();
     try {
       const began = Date.now();
       const opening = createSqlServerStorage({
@@ -109,7 +69,7 @@ describe('SQL Server timeouts and connection errors', () => {
   });
 
   it("a dropped connection's 'error' event is logged, never fatal", () => {
-    const lines: Array<{ message: string; fields?: LogFields }> = [];
+    const lines: LoggedLine[] = [];
     const tedious = tediousForKysely(toTediousConfig(parseConnectionString(url)), recordingLogger(lines));
     const connection = tedious.connectionFactory();
     expect(connection.listenerCount('error')).toBe(1);
@@ -121,6 +81,7 @@ describe('SQL Server timeouts and connection errors', () => {
     ).not.toThrow();
     expect(lines).toEqual([
       {
+        level: 'warn',
         message: 'SQL Server connection dropped; the pool replaces it',
         fields: { target: '127.0.0.1:1433', error: 'Connection lost - read ECONNRESET', code: 'ESOCKET' },
       },

@@ -20,6 +20,9 @@ export { defineEngineConformance, type EngineConformanceOptions } from './engine
 export type { EngineScenario, ScenarioContext } from './engine/support.js';
 export { waitForRun } from './engine/support.js';
 export { type LatencyOptions, withLatency } from './faults/latency.js';
+export { failOnProcessFaults } from './faults/process-faults.js';
+export { type LoggedLine, recordingLogger } from './faults/recording-logger.js';
+export { type SilentServer, startSilentServer } from './faults/silent-server.js';
 export { FakeTimers } from './host/fake-timers.js';
 export {
   createFlowTestHost,
