@@ -8,6 +8,8 @@ export * from './client/index.js';
 export * from './engine/index.js';
 export * from './errors.js';
 export * from './ids.js';
+export * from './logging/index.js';
 export * from './model/types.js';
 export * from './services/index.js';
 export * from './storage/index.js';
+export * from './time/index.js';

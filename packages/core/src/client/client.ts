@@ -2,7 +2,6 @@ import { abortRun, type EngineContext } from '../engine/execution/context.js';
 import { continueRun } from '../engine/execution/continuation.js';
 import { withRun } from '../engine/execution/transition.js';
 import { type TriggerRequest, type TriggerResult, triggerRun } from '../engine/execution/trigger.js';
-import { consoleLogger } from '../engine/logger.js';
 import { descendantsOf, findStep } from '../engine/model/index.js';
 import { validateFlowDefinition } from '../engine/validation.js';
 import {
@@ -14,6 +13,7 @@ import {
   StepNotFoundError,
 } from '../errors.js';
 import { toFlowId, toRunId, toStepKey } from '../ids.js';
+import { consoleLogger } from '../logging/index.js';
 import type { FlowDefinition } from '../model/types.js';
 import type { CronScheduler } from '../services/cron/scheduler.js';
 import type { FlowRunRecord } from '../storage/records.js';

@@ -1,6 +1,6 @@
 import type { EngineEventBus } from '../engine/events.js';
-import type { Logger } from '../engine/logger.js';
 import { RunWaitTimeoutError } from '../errors.js';
+import type { Logger } from '../logging/index.js';
 import type { FlowStepQueueStore } from '../storage/queue-store.js';
 import type { FlowRunRecord } from '../storage/records.js';
 import type { WaitOptions } from './types.js';

@@ -1,13 +1,13 @@
 import type { TriggerResult } from '../../engine/execution/trigger.js';
-import { consoleLogger, type Logger } from '../../engine/logger.js';
 import type { FlowOrchestrator } from '../../engine/orchestrator.js';
-import { systemTimers, type Timers } from '../../engine/runtime/timers.js';
 import { FlowNotFoundError, InvalidArgumentError } from '../../errors.js';
 import { toFlowId, tryFlowId } from '../../ids.js';
+import { consoleLogger, type Logger } from '../../logging/index.js';
 import type { FlowDefinition } from '../../model/types.js';
 import type { FlowStorage } from '../../storage/backend.js';
-import type { Clock } from '../../storage/clock.js';
 import type { FlowScheduleState } from '../../storage/records.js';
+import type { Clock } from '../../time/index.js';
+import { systemTimers, type Timers } from '../../time/index.js';
 import { type CronSchedule, latestOccurrence, parseCron } from './expression.js';
 import { type CronTriggerDeclaration, cronTriggersOf } from './job-id.js';
 import { createEphemeralScheduleStore } from './state-store.js';

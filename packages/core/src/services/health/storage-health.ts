@@ -1,6 +1,6 @@
-import { systemTimers, type Timers } from '../../engine/runtime/timers.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { FlowStorage } from '../../storage/backend.js';
+import { systemTimers, type Timers } from '../../time/index.js';
 
 /** Name and tags of the storage health check, as the reference registers it. */
 export const STORAGE_HEALTH_CHECK = Object.freeze({

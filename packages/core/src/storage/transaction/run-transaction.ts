@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../time/index.js';
 import type { TakenStep } from '../queue-store.js';
 import type { FlowEventInput, FlowRunControlRecord, Uuid } from '../records.js';
 import { isTerminalStepStatus, type StepStatus, type TerminalRunStatus } from '../statuses.js';
