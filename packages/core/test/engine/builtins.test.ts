@@ -1,3 +1,4 @@
+import { waitFor } from '@floworch/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowDefinition, FlowOrchestrator, ForEachStepDefinition } from '../../src/index.js';
 import { StepResults } from '../../src/index.js';
@@ -151,7 +152,10 @@ describe('WaitForSignal', () => {
       handlers: { Noop: () => null, Ship: ({ inputs }) => void shipped.push(inputs.by) },
     });
     const { runId } = await orchestrator.trigger(flow.id);
-    for (let i = 0; i < 100 && !(await storage.signals.getWaiter(runId!, 'approval')); i++) await sleep(5);
+    await waitFor(
+      async () => !!(await storage.signals.getWaiter(runId!, 'approval')),
+      'the step to wait for its signal',
+    );
     expect((await storage.runs.getRunDetail(runId!))!.status).toBe('Running');
     expect((await orchestrator.signal(runId!, 'nope', {})).status).toBe('NotFound');
     const delivered = await orchestrator.signal(runId!, 'approved', { by: 'manager' });

@@ -89,4 +89,25 @@ export class FakeTimers implements Timers {
     this.clock.set(target);
     await drain();
   }
+
+  /**
+   * Advances time in steps of `stepMs` until `work` settles, and returns its outcome: for
+   * waiting on something that itself waits on these timers (a graceful `stop()` with a grace
+   * period, a retry back-off). Rejects once `limitMs` of fake time passed without it settling.
+   *
+   * @example
+   * await timers.advanceUntil(orchestrator.stop());
+   */
+  async advanceUntil<T>(work: Promise<T>, stepMs = 1_000, limitMs = 3_600_000): Promise<T> {
+    let settled = false;
+    const watched = work.finally(() => {
+      settled = true;
+    });
+    watched.catch(() => {}); // observed here; the caller sees the rejection through the return
+    for (let passed = 0; !settled; passed += stepMs) {
+      if (passed >= limitMs) throw new Error(`still pending after ${limitMs} ms of fake time`);
+      await this.advance(stepMs);
+    }
+    return watched;
+  }
 }
