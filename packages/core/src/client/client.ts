@@ -82,7 +82,7 @@ export function buildFlowClient(
     const id = toRunId(runId);
     const run = await pollUntilTerminal(
       id,
-      { read: () => storage.runs.getRunDetail(id), bus: ctx.bus, wakeups },
+      { read: () => storage.runs.getRunDetail(id), bus: ctx.bus, wakeups, timers: ctx.timers },
       options,
     );
     if (!run) throw new RunNotFoundError(id);

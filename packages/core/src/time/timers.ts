@@ -1,7 +1,11 @@
 /** Timer functions and a monotonic clock, injectable so tests can drive time. */
 export interface Timers {
-  /** Like `setTimeout`. */
-  setTimeout(callback: () => void, ms: number): unknown;
+  /**
+   * Like `setTimeout`. Timers do not keep the process alive unless `keepAlive` is set: for a
+   * wait somebody awaits (a retry back-off, waiting for a run's result), not for background
+   * polling. Fakes may ignore the flag.
+   */
+  setTimeout(callback: () => void, ms: number, keepAlive?: boolean): unknown;
   /** Like `clearTimeout`. */
   clearTimeout(handle: unknown): void;
   /**
@@ -11,11 +15,11 @@ export interface Timers {
   now?(): number;
 }
 
-/** The real timers; handles are unref'd so pending timers never keep a process alive. */
+/** The real timers; handles are unref'd (unless asked to keep the process alive) so idle polling never does. */
 export const systemTimers: Timers = {
-  setTimeout: (callback, ms) => {
+  setTimeout: (callback, ms, keepAlive = false) => {
     const handle = setTimeout(callback, ms);
-    handle.unref?.();
+    if (!keepAlive) handle.unref?.();
     return handle;
   },
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
@@ -25,4 +29,11 @@ export const systemTimers: Timers = {
 /** The monotonic instant of `timers` in ms (the process's own when they have no clock). */
 export function monotonicNow(timers: Timers): number {
   return timers.now ? timers.now() : performance.now();
+}
+
+/** Resolves after `ms` on `timers`, keeping the process alive meanwhile (somebody awaits it). */
+export function sleep(timers: Timers, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    timers.setTimeout(resolve, ms, true);
+  });
 }
