@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFlowClient, silentLogger } from '@floworch/core';
 import { createPostgresStorage } from '@floworch/postgresql';
+import { waitFor } from '@floworch/testkit';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,6 @@ import {
   redisUrlWithDb,
   requirement,
   uniquePrefix,
-  waitUntil,
 } from './support.js';
 
 const req = requirement(true);
@@ -138,7 +138,10 @@ async function scenario(
     mark('triggered');
     await during({ workers, executions, finished });
     mark('disrupted');
-    await waitUntil(async () => (await finished()) === RUNS, FINISH_BUDGET_MS, `${RUNS} finished runs`);
+    await waitFor(async () => (await finished()) === RUNS, `${RUNS} finished runs`, {
+      timeoutMs: FINISH_BUDGET_MS,
+      intervalMs: 50,
+    });
     mark('all finished');
     const statuses = await admin.query(
       `SELECT status, COUNT(*)::int AS n FROM "${schema}".flow_runs GROUP BY status`,
@@ -196,10 +199,10 @@ describe.skipIf(req.skip)(`@floworch/bullmq: three worker processes on PostgreSQ
     const result = await scenario(redisUrl, async ({ workers, executions }) => {
       // Kill w0 once it has started a good share of the steps (handlers take STEP_MS, so some
       // of its steps are mid-handler).
-      await waitUntil(
+      await waitFor(
         () => executions().filter(([, , w]) => w === 'w0').length >= 120,
-        FINISH_BUDGET_MS,
         'w0 to start 120 steps',
+        { timeoutMs: FINISH_BUDGET_MS, intervalMs: 50 },
       );
       workers[0]!.kill('SIGKILL');
       killedAt = executions().length;
@@ -237,7 +240,10 @@ describe.skipIf(req.skip)(`@floworch/bullmq: three worker processes on PostgreSQ
     const started = Date.now();
     const url = redisUrlWithDb(flushDb);
     const result = await scenario(url, async ({ executions }) => {
-      await waitUntil(() => executions().length >= 600, FINISH_BUDGET_MS, '600 steps started');
+      await waitFor(() => executions().length >= 600, '600 steps started', {
+        timeoutMs: FINISH_BUDGET_MS,
+        intervalMs: 50,
+      });
       const redis = new Redis(url);
       try {
         // Only this test's own database (FLOWORCH_TEST_REDIS_FLUSH_DB), never FLUSHALL.

@@ -8,10 +8,11 @@ import {
   silentLogger,
 } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
+import { waitFor } from '@floworch/testkit';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BullMQRuntime, createBullMQRuntime, stepJobId } from '../src/index.js';
-import { deletePrefix, redisUrl, requirement, uniquePrefix, waitUntil } from './support.js';
+import { deletePrefix, redisUrl, requirement, uniquePrefix } from './support.js';
 
 const req = requirement(false);
 
@@ -119,7 +120,10 @@ describe.skipIf(req.skip)(`@floworch/bullmq in one process (${req.label})`, () =
       expect(step.jobId, step.key).toMatch(new RegExp(`^${run.runId}/${step.key}#1@\\d+$`));
       expect(step.attempts.map((a) => a.jobId)).toEqual([step.jobId]);
     }
-    await waitUntil(async () => (await bull.metrics()).jobs.active === 0, 5_000, 'no active jobs');
+    await waitFor(async () => (await bull.metrics()).jobs.active === 0, 'no active jobs', {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
     const metrics = await bull.metrics();
     expect(metrics.jobs).toEqual({ waiting: 0, delayed: 0, active: 0, failed: 0 });
     expect(metrics.pickupDelayMs.count).toBe(5);
@@ -147,7 +151,10 @@ describe.skipIf(req.skip)(`@floworch/bullmq in one process (${req.label})`, () =
     });
     const run = await orchestrators[0]!.trigger(flow.id);
     // While the retry waits, its job is delayed in Redis.
-    await waitUntil(async () => (await bull.metrics()).jobs.delayed === 1, 5_000, 'a delayed job');
+    await waitFor(async () => (await bull.metrics()).jobs.delayed === 1, 'a delayed job', {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
     const started = Date.now();
     await run.result();
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
@@ -189,10 +196,10 @@ describe.skipIf(req.skip)(`@floworch/bullmq in one process (${req.label})`, () =
     expect(await bull.sweep()).toEqual({ swept: true, checked: 1, redispatched: 1, rescued: 0 });
     expect(await bull.sweep()).toEqual({ swept: true, checked: 1, redispatched: 0, rescued: 0 });
     await startOrchestrator(bull, flow, { Work: () => 'ok' });
-    await waitUntil(
+    await waitFor(
       async () => (await storage.runs.getRunDetail(runId))?.status === 'Succeeded',
-      10_000,
       'the run to finish',
+      { timeoutMs: 10_000, intervalMs: 50 },
     );
   });
 
@@ -224,10 +231,10 @@ describe.skipIf(req.skip)(`@floworch/bullmq in one process (${req.label})`, () =
     await new Promise((r) => setTimeout(r, 150));
     expect(await bull.sweep()).toEqual({ swept: true, checked: 1, redispatched: 1, rescued: 1 });
     await startOrchestrator(bull, flow, { Work: () => 'ok' });
-    await waitUntil(
+    await waitFor(
       async () => (await storage.runs.getRunDetail(runId))?.status === 'Succeeded',
-      10_000,
       'the run to finish',
+      { timeoutMs: 10_000, intervalMs: 50 },
     );
     const start = (await storage.runs.getRunDetail(runId))!.steps!.find((s) => s.stepKey === 'start')!;
     expect(start.jobId).toMatch(/^.+#1@\d+!\d+$/);
@@ -306,10 +313,13 @@ describe.skipIf(req.skip)(`@floworch/bullmq in one process (${req.label})`, () =
     const [first, second] = orchestrators as [FlowOrchestrator, FlowOrchestrator];
     await second.stop();
     const run = await first.trigger(flow.id);
-    await waitUntil(() => starts === 1, 5_000, 'the handler to start');
+    await waitFor(() => starts === 1, 'the handler to start', { timeoutMs: 5_000, intervalMs: 50 });
     await second.start();
     await first.stop();
-    await waitUntil(() => starts === 2, 5_000, 'the handler to start again on the other orchestrator');
+    await waitFor(() => starts === 2, 'the handler to start again on the other orchestrator', {
+      timeoutMs: 5_000,
+      intervalMs: 50,
+    });
     finish?.();
     const done = await run.result();
     expect(done.status).toBe('Succeeded');

@@ -84,16 +84,3 @@ export async function deletePrefix(url: string, prefix: string): Promise<void> {
     redis.disconnect();
   }
 }
-
-/** Polls until `check` holds. */
-export async function waitUntil(
-  check: () => Promise<boolean> | boolean,
-  budgetMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + budgetMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

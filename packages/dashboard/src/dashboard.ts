@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { consoleLogger, type FlowClient, type Logger } from '@floworch/core';
-import type { WebhookFlowSource, WebhookPipeline, WebhookSecurityOptions } from '@floworch/webhook-hardening';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -8,29 +7,9 @@ import { type EventStreamOptions, StreamRegistry } from './events/stream.js';
 import { errorResponse, HttpError } from './http/errors.js';
 import { apiRoutes } from './routes/api.js';
 import { healthRoutes } from './routes/health.js';
-import { webhookRoute } from './routes/webhook.js';
+import { type DashboardWebhookOptions, webhookRoute } from './routes/webhook.js';
 import { type DashboardAuthOptions, decideAccess, sameOriginAllowed } from './security/access.js';
 import { loadUi, MISSING_UI_PAGE, type UiAsset } from './ui-assets.js';
-
-/** How `POST {base}/api/webhook/{idOrSlug}` verifies deliveries. */
-export interface DashboardWebhookOptions {
-  /** A pipeline you built (`createWebhookPipeline`). */
-  readonly pipeline?: WebhookPipeline;
-  /**
-   * Options for the pipeline the dashboard builds when `pipeline` is not given: pass your
-   * backend's `replayStore` and `rejectionStore` so replays are refused and dead letters recorded.
-   */
-  readonly security?: WebhookSecurityOptions;
-  /**
-   * Flows whose webhook triggers are routed (default: the client's flows, re-read every
-   * `refreshMs`). Their trigger inputs carry the keys and stay on the server.
-   */
-  readonly flows?: readonly WebhookFlowSource[];
-  /** How long the routing table built from the client's flows is reused (default 10 000 ms). */
-  readonly refreshMs?: number;
-  /** Status for an unknown id or slug (default 401, indistinguishable from a bad signature). */
-  readonly unknownRouteStatus?: 401 | 404;
-}
 
 /** Options of {@link createDashboard}. */
 export interface DashboardOptions {

@@ -4,16 +4,12 @@
  * Built on the flow client of `@floworch/core`; mountable in `node:http`, Express and Fastify.
  * @packageDocumentation
  */
-export {
-  createDashboard,
-  type Dashboard,
-  type DashboardOptions,
-  type DashboardWebhookOptions,
-} from './dashboard.js';
+export { createDashboard, type Dashboard, type DashboardOptions } from './dashboard.js';
 export { EventLogCursor, type EventLogCursorOptions } from './events/cursor.js';
 export type { EventStreamOptions } from './events/stream.js';
 export { HttpError } from './http/errors.js';
 export { isSecretName, REDACTED, redactHeaders } from './http/redact.js';
+export type { DashboardWebhookOptions } from './routes/webhook.js';
 export {
   type AccessDecision,
   type BasicCredentials,

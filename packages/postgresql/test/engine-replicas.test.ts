@@ -7,6 +7,7 @@ import {
   type FlowOrchestrator,
   silentLogger,
 } from '@floworch/core';
+import { waitFor } from '@floworch/testkit';
 import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, type PostgresStorage } from '../src/index.js';
@@ -26,14 +27,6 @@ function fanFlow(id: string): FlowDefinition {
       join: { type: 'Work', runAfter: Object.fromEntries(branches.map((b) => [b, ['Succeeded']])) },
     },
   };
-}
-
-async function waitUntil(check: () => Promise<boolean>, budgetMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + budgetMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 suite(`engine on PostgreSQL: replicas and crashes (${pgSource})`, () => {
@@ -84,7 +77,10 @@ suite(`engine on PostgreSQL: replicas and crashes (${pgSource})`, () => {
       const runIds = await Promise.all(
         Array.from({ length: 200 }, async (_, i) => (await replicas[i % 3]!.trigger(flow.id)).runId!),
       );
-      await waitUntil(async () => completions.size === 200, 120_000, '200 completed runs');
+      await waitFor(async () => completions.size === 200, '200 completed runs', {
+        timeoutMs: 120_000,
+        intervalMs: 50,
+      });
       const page = await stores[0]!.runs.getRunsPage({ take: 500 });
       expect(page.totalCount).toBe(200);
       expect(page.runs.every((r) => r.status === 'Succeeded')).toBe(true);
@@ -154,10 +150,10 @@ suite(`engine on PostgreSQL: replicas and crashes (${pgSource})`, () => {
     });
     try {
       await survivor.start();
-      await waitUntil(
+      await waitFor(
         async () => (await storage.runs.getRunDetail(runId))?.status !== 'Running',
-        30_000,
         'run to finish',
+        { timeoutMs: 30_000, intervalMs: 50 },
       );
       const run = await storage.runs.getRunDetail(runId);
       expect(run!.status).toBe('Succeeded');

@@ -5,6 +5,7 @@ import {
   type FlowOrchestrator,
   silentLogger,
 } from '@floworch/core';
+import { waitFor } from '@floworch/testkit';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresStorage, type PostgresStorage } from '../src/index.js';
@@ -60,14 +61,6 @@ const diamond = (id: string): FlowDefinition => ({
     c: { type: 'Work', runAfter: { b1: ['Succeeded'], b2: ['Succeeded'] } },
   },
 });
-
-async function until(check: () => Promise<boolean>, budgetMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + budgetMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 suite(`queue transitions under injected faults on PostgreSQL (${pgSource})`, () => {
   const admin = pgUrl ? adminPool() : (undefined as unknown as pg.Pool);
@@ -126,10 +119,10 @@ suite(`queue transitions under injected faults on PostgreSQL (${pgSource})`, () 
           OR NOT EXISTS (SELECT 1 FROM "${schema}".flow_outputs o WHERE o.run_id = r.id AND o.key = '__trigger:data')`,
     );
     expect(incomplete.rows, 'runs missing their control row or trigger data').toEqual([]);
-    await until(
+    await waitFor(
       async () => (await storage.runs.getRunsPage({ flowId, status: 'Running', take: 0 })).totalCount === 0,
-      20_000,
       'every run to finish',
+      { timeoutMs: 20_000, intervalMs: 20 },
     );
     const runs = (await storage.runs.getRunsPage({ flowId, take: 500 })).runs;
     for (const run of runs) {
@@ -193,7 +186,7 @@ suite(`queue transitions under injected faults on PostgreSQL (${pgSource})`, () 
       const mode = i % 2 === 0 ? 'throw' : 'drop';
       pool.fault = (text) => (target.test(text.trim()) && hits++ % 3 !== 2 ? mode : null);
       for (let r = 0; r < 3; r++) runIds.push((await orchestrator.trigger(flow.id)).runId!);
-      await until(async () => hits >= 4, 10_000, `faults on ${target}`);
+      await waitFor(async () => hits >= 4, `faults on ${target}`, { timeoutMs: 10_000, intervalMs: 20 });
       pool.fault = () => null;
     }
     await checkConsistent(storage, schema, flow.id);

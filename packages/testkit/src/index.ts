@@ -31,3 +31,4 @@ export {
   type TestRun,
 } from './host/test-host.js';
 export { openWorkerPeer, type WorkerPeerOptions } from './peers/worker-peer.js';
+export { type WaitForOptions, waitFor } from './wait-for.js';

@@ -1,9 +1,7 @@
-import { abortRun, type EngineContext } from '../engine/execution/context.js';
-import { continueRun } from '../engine/execution/continuation.js';
-import { withRun } from '../engine/execution/transition.js';
+import { cancelRun, deliverSignal, extendDeadline, retryStep } from '../engine/commands.js';
+import type { EngineContext } from '../engine/execution/context.js';
 import { type TriggerRequest, type TriggerResult, triggerRun } from '../engine/execution/trigger.js';
-import { consoleLogger } from '../engine/logger.js';
-import { descendantsOf, findStep } from '../engine/model/index.js';
+import { findStep } from '../engine/model/index.js';
 import { validateFlowDefinition } from '../engine/validation.js';
 import {
   FlowDisabledError,
@@ -14,17 +12,16 @@ import {
   StepNotFoundError,
 } from '../errors.js';
 import { toFlowId, toRunId, toStepKey } from '../ids.js';
+import { consoleLogger } from '../logging/index.js';
 import type { FlowDefinition } from '../model/types.js';
 import type { CronScheduler } from '../services/cron/scheduler.js';
 import type { FlowRunRecord } from '../storage/records.js';
 import { SkipReasons } from '../storage/statuses.js';
-import { toJsonText } from '../storage/support/json.js';
 import { passiveContext, requireWritable } from './context.js';
 import { FlowCatalog, registerFlows } from './flows.js';
 import { insightMethods } from './insights.js';
 import { listRuns } from './list.js';
 import { scheduleCommands } from './schedules.js';
-import { wakeParked } from './signal.js';
 import type { FlowClient, FlowClientOptions, RunView, TriggeredRun, WaitOptions } from './types.js';
 import { toEventView, toRunView, toStepView } from './views.js';
 import { pollUntilTerminal, QueueWakeups } from './wait.js';
@@ -85,7 +82,7 @@ export function buildFlowClient(
     const id = toRunId(runId);
     const run = await pollUntilTerminal(
       id,
-      { read: () => storage.runs.getRunDetail(id), bus: ctx.bus, wakeups },
+      { read: () => storage.runs.getRunDetail(id), bus: ctx.bus, wakeups, timers: ctx.timers },
       options,
     );
     if (!run) throw new RunNotFoundError(id);
@@ -131,17 +128,8 @@ export function buildFlowClient(
       const id = toRunId(runId);
       const run = await readRun(id);
       requireWritable(storage, 'cancel runs');
-      const accepted = await storage.control.requestCancel(id, reason ?? null);
-      abortRun(ctx, id, SkipReasons.runTerminated('Cancelled'));
-      if (run.status !== 'Running') return { accepted, closedImmediately: false };
-      const flow = await catalog.find(run.flowId);
-      // The engine's own continuation: skips queued steps nobody holds and closes the run when
-      // nothing is in flight; steps running elsewhere close it when they finish.
-      const closedImmediately = await withRun(ctx, id, async (t) => {
-        if (flow) return continueRun(ctx, t, flow);
-        return !t.tx.hasWorkInFlight() && t.tx.close('Cancelled');
-      });
-      return { accepted, closedImmediately };
+      const flow = run.status === 'Running' ? await catalog.find(run.flowId) : undefined;
+      return cancelRun(ctx, run, flow, reason ?? null);
     },
 
     async retryStep(runId, stepKey) {
@@ -151,19 +139,7 @@ export function buildFlowClient(
       const flow = await flowOfRun(run);
       if (!findStep(flow, key)) throw new StepNotFoundError(id, key);
       requireWritable(storage, 'retry steps');
-      ctx.telemetry.count('flow_step_retries', { flow_id: flow.id, step_key: key });
-      await storage.runs.resetCascadeSkippedDependents(id, descendantsOf(flow, key));
-      await withRun(ctx, id, async (t) => {
-        t.tx.retry(key);
-        t.emit({
-          type: 'step.retried',
-          flowId: flow.id,
-          runId: id,
-          stepKey: key,
-          status: 'Running',
-          message: `Step '${key}' retried.`,
-        });
-      });
+      await retryStep(ctx, flow, id, key);
       hooks.poke?.();
     },
 
@@ -189,11 +165,9 @@ export function buildFlowClient(
       const name = typeof signalName === 'string' ? signalName.trim() : '';
       if (!name) throw new InvalidArgumentError('signalName', 'a non-blank signal name is required');
       await readRun(id);
-      const result = await signals.deliverSignal(id, name, toJsonText(payload, 'signal payload'));
-      if (result.status === 'Delivered' && result.stepKey && storage.queue) {
-        // Wake the parked step now instead of at the end of its park delay.
-        if (await wakeParked(ctx, id, result.stepKey)) hooks.poke?.();
-      }
+      // The parked step is woken now instead of at the end of its park delay.
+      const { result, woke } = await deliverSignal(ctx, id, name, payload);
+      if (woke) hooks.poke?.();
       return result;
     },
 
@@ -204,7 +178,7 @@ export function buildFlowClient(
       }
       await readRun(id);
       requireWritable(storage, 'extend deadlines');
-      return storage.control.extendDeadline(id, deadline);
+      return extendDeadline(ctx, id, deadline);
     },
 
     async setFlowEnabled(flowId, enabled) {

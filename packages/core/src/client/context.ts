@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { EngineEventBus } from '../engine/events.js';
 import type { EngineContext } from '../engine/execution/context.js';
 import { HandlerRegistry } from '../engine/handlers.js';
-import type { Logger } from '../engine/logger.js';
-import { systemTimers } from '../engine/runtime/timers.js';
 import { noopTelemetry } from '../engine/telemetry.js';
 import { InvalidArgumentError } from '../errors.js';
+import type { Logger } from '../logging/index.js';
 import type { FlowDefinition } from '../model/types.js';
 import type { FlowStorage } from '../storage/backend.js';
+import { systemTimers } from '../time/index.js';
 
 /** Settings a client shares with the orchestrators it talks to. */
 export interface PassiveSettings {

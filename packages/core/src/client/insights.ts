@@ -1,8 +1,8 @@
 import type { EngineEventBus } from '../engine/events.js';
-import type { Logger } from '../engine/logger.js';
 import { isForEachStep, loopChildren, toManifest } from '../engine/model/index.js';
 import { CapabilityMissingError, InvalidArgumentError, RunNotFoundError } from '../errors.js';
 import { toFlowId, toRunId } from '../ids.js';
+import type { Logger } from '../logging/index.js';
 import type { FlowDefinition, StepDefinition } from '../model/types.js';
 import { type CronTriggerDeclaration, cronTriggersOf } from '../services/cron/job-id.js';
 import { checkStorageHealth } from '../services/health/storage-health.js';

@@ -1,5 +1,5 @@
 import type { TriggerRequest, TriggerResult } from '../engine/execution/trigger.js';
-import type { Logger } from '../engine/logger.js';
+import type { Logger } from '../logging/index.js';
 import type { FlowDefinition, FlowManifest } from '../model/types.js';
 import type { CronTriggerState } from '../services/cron/scheduler.js';
 import type { StorageHealth } from '../services/health/storage-health.js';

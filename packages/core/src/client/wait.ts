@@ -1,8 +1,9 @@
 import type { EngineEventBus } from '../engine/events.js';
-import type { Logger } from '../engine/logger.js';
 import { RunWaitTimeoutError } from '../errors.js';
+import type { Logger } from '../logging/index.js';
 import type { FlowStepQueueStore } from '../storage/queue-store.js';
 import type { FlowRunRecord } from '../storage/records.js';
+import type { Timers } from '../time/index.js';
 import type { WaitOptions } from './types.js';
 
 const FIRST_POLL_MS = 25;
@@ -58,6 +59,8 @@ export interface WaitDeps {
   readonly bus: EngineEventBus;
   /** Backend notifications. */
   readonly wakeups: QueueWakeups;
+  /** Timers of the poll and the wait's own timeout. */
+  readonly timers: Timers;
 }
 
 /**
@@ -74,16 +77,17 @@ export function pollUntilTerminal(
   const { signal } = options;
   return new Promise<FlowRunRecord | null>((resolve, reject) => {
     let delay = FIRST_POLL_MS;
-    let pollTimer: ReturnType<typeof setTimeout> | undefined;
-    let deadline: ReturnType<typeof setTimeout> | undefined;
+    const { timers } = deps;
+    let pollTimer: unknown;
+    let deadline: unknown;
     let reading = false;
     let again = false;
     let done = false;
     const finish = (outcome: () => void): void => {
       if (done) return;
       done = true;
-      clearTimeout(pollTimer);
-      clearTimeout(deadline);
+      timers.clearTimeout(pollTimer);
+      timers.clearTimeout(deadline);
       unsubscribe();
       stopWakeups();
       signal?.removeEventListener('abort', onAbort);
@@ -96,7 +100,7 @@ export function pollUntilTerminal(
         return;
       }
       reading = true;
-      clearTimeout(pollTimer);
+      timers.clearTimeout(pollTimer);
       try {
         const run = await deps.read();
         if (run?.status !== 'Running') return finish(() => resolve(run));
@@ -109,7 +113,8 @@ export function pollUntilTerminal(
         again = false;
         return void look();
       }
-      pollTimer = setTimeout(() => void look(), delay);
+      // Referenced: whoever awaits the result keeps the process alive until it comes.
+      pollTimer = timers.setTimeout(() => void look(), delay, true);
       delay = Math.min(maxMs, Math.ceil(delay * 1.5));
     };
     const wakeNow = (): void => {
@@ -125,7 +130,7 @@ export function pollUntilTerminal(
     signal?.addEventListener('abort', onAbort, { once: true });
     if (options.timeoutMs !== undefined) {
       const ms = Math.max(0, options.timeoutMs);
-      deadline = setTimeout(() => finish(() => reject(new RunWaitTimeoutError(runId, ms))), ms);
+      deadline = timers.setTimeout(() => finish(() => reject(new RunWaitTimeoutError(runId, ms))), ms, true);
     }
     void look();
   });

@@ -1,5 +1,5 @@
+import type { Logger } from '../logging/index.js';
 import type { FlowEventType } from '../storage/statuses.js';
-import type { Logger } from './logger.js';
 
 /** A lifecycle notification published in-process (and persisted as a run event). */
 export interface EngineEvent {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import type { Logger } from '../logging/index.js';
 import type { FlowDefinition } from '../model/types.js';
-import type { Logger } from './logger.js';
 
 /** Everything a step handler gets for one attempt. */
 export interface StepContext<TInput = Record<string, unknown>> {

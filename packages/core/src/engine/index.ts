@@ -15,13 +15,6 @@ export {
   StepResults,
   type TypedStepHandler,
 } from './handlers.js';
-export { consoleLogger, type LogFields, type Logger, silentLogger } from './logger.js';
-export {
-  createFlowOrchestrator,
-  type FlowOrchestrator,
-  type FlowOrchestratorOptions,
-} from './orchestrator.js';
 export { retryDelayMs } from './retry.js';
 export type { StepRuntime, StepRuntimeFactory, StepRuntimeHost } from './runtime/step-runtime.js';
-export { systemTimers, type Timers } from './runtime/timers.js';
 export type { Attributes, SpanHandle, Telemetry } from './telemetry.js';

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../time/index.js';
 import type { FlowRunControlStore } from './control-store.js';
 import type { FlowStore } from './flow-store.js';
 import type { FlowEventReader, OutputsRepository } from './outputs.js';

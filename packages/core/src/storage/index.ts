@@ -1,5 +1,4 @@
 export * from './backend.js';
-export * from './clock.js';
 export * from './control-store.js';
 export * from './flow-store.js';
 export * from './outputs.js';

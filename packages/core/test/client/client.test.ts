@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createInMemoryStorage } from '@floworch/inmemory';
+import { waitFor } from '@floworch/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createFlowClient,
@@ -17,7 +18,6 @@ import {
   silentLogger,
   toFlowId,
 } from '../../src/index.js';
-import { sleep } from '../engine/support.js';
 
 const running: FlowOrchestrator[] = [];
 afterEach(async () => {
@@ -196,11 +196,12 @@ describe('flow client: operating runs', () => {
     await worker(storage, [flow], { Echo: ({ inputs }: { inputs: unknown }) => inputs });
     const client = createFlowClient({ storage, logger: silentLogger });
     const { runId } = await client.trigger('approval');
+    // The step registers its waiter when it first runs: signal until it is there.
     let result = await client.signal(runId!, 'approve', { by: 'ann' });
-    for (let i = 0; result.status === 'NotFound' && i < 100; i++) {
-      await sleep(20); // the step registers its waiter when it first runs
-      result = await client.signal(runId!, 'approve', { by: 'ann' });
-    }
+    await waitFor(async () => {
+      if (result.status === 'NotFound') result = await client.signal(runId!, 'approve', { by: 'ann' });
+      return result.status !== 'NotFound';
+    }, 'the signal to find its waiter');
     expect(result.status).toBe('Delivered');
     const run = await client.waitForRun(runId!, { timeoutMs: 5_000 });
     expect(run.outputs.done).toEqual({ by: 'ann' });

@@ -1,4 +1,5 @@
 import { createInMemoryStorage } from '@floworch/inmemory';
+import { waitFor } from '@floworch/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CapabilityMissingError,
@@ -9,11 +10,11 @@ import {
   type FlowOrchestrator,
   type FlowStorage,
   InvalidArgumentError,
+  ManualClock,
   RunNotFoundError,
   silentLogger,
   toFlowId,
 } from '../../src/index.js';
-import { sleep } from '../engine/support.js';
 
 const running: FlowOrchestrator[] = [];
 afterEach(async () => {
@@ -138,10 +139,11 @@ describe('flow client: runs at a glance', () => {
   });
 
   it('lists active runs newest first', async () => {
-    const storage = createInMemoryStorage();
+    const clock = new ManualClock(new Date('2030-01-01T00:00:00Z'));
+    const storage = createInMemoryStorage({ clock });
     const client = createFlowClient({ storage, flows: [hello], logger: silentLogger });
     const first = await client.trigger('hello-flow', { data: { name: 'a' } });
-    await sleep(5);
+    clock.advance(1_000);
     const second = await client.trigger('hello-flow', { data: { name: 'b' } });
     expect((await client.listActiveRuns()).map((r) => r.id)).toEqual([second.runId, first.runId]);
     expect(await client.listActiveRuns(1)).toHaveLength(1);
@@ -225,7 +227,7 @@ describe('flow client: event log and health', () => {
     const stop = client.onEventsAppended(() => wakes++);
     const run = await client.trigger('hello-flow', { data: { name: 'a' } });
     await run.result({ timeoutMs: 5_000 });
-    await sleep(10);
+    await waitFor(() => wakes > 0, 'a wake-up for the appended events');
     stop();
     expect(wakes).toBeGreaterThan(0);
     const log = await client.readEventLog({ after: start });

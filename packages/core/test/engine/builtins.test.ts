@@ -1,7 +1,8 @@
+import { waitFor } from '@floworch/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FlowDefinition, FlowOrchestrator, ForEachStepDefinition } from '../../src/index.js';
 import { StepResults } from '../../src/index.js';
-import { flowId, sleep, startEngine, statusesOf, waitForRun } from './support.js';
+import { flowId, sleep, startEngine, startFakeTimeEngine, statusesOf, waitForRun } from './support.js';
 
 const running: FlowOrchestrator[] = [];
 afterEach(async () => {
@@ -151,7 +152,10 @@ describe('WaitForSignal', () => {
       handlers: { Noop: () => null, Ship: ({ inputs }) => void shipped.push(inputs.by) },
     });
     const { runId } = await orchestrator.trigger(flow.id);
-    for (let i = 0; i < 100 && !(await storage.signals.getWaiter(runId!, 'approval')); i++) await sleep(5);
+    await waitFor(
+      async () => !!(await storage.signals.getWaiter(runId!, 'approval')),
+      'the step to wait for its signal',
+    );
     expect((await storage.runs.getRunDetail(runId!))!.status).toBe('Running');
     expect((await orchestrator.signal(runId!, 'nope', {})).status).toBe('NotFound');
     const delivered = await orchestrator.signal(runId!, 'approved', { by: 'manager' });
@@ -164,12 +168,14 @@ describe('WaitForSignal', () => {
 
   it('fails the step when no signal arrives within the timeout', async () => {
     const flow = approvalFlow(1);
-    const { orchestrator, storage } = await engine({
+    const { orchestrator, storage, timers } = await startFakeTimeEngine({
       flows: [flow],
       handlers: { Noop: () => null, Ship: () => null },
     });
+    running.push(orchestrator);
     const { runId } = await orchestrator.trigger(flow.id);
-    const run = await waitForRun(storage, runId!, 8_000);
+    // The parked step wakes and gives up on fake time.
+    const run = await timers.advanceUntil(waitForRun(storage, runId!, 8_000), 250);
     expect(run.status).toBe('Failed');
     expect(run.steps!.find((s) => s.stepKey === 'approval')!.errorMessage).toBe(
       "Signal 'approved' not received within 1s.",

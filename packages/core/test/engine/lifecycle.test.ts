@@ -1,7 +1,8 @@
 import { createInMemoryStorage } from '@floworch/inmemory';
+import { FakeTimers, waitFor } from '@floworch/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FlowDefinition, FlowStorage } from '../../src/index.js';
-import { flowId, sleep, startEngine, statusesOf, waitForRun } from './support.js';
+import { type FlowDefinition, type FlowStorage, ManualClock } from '../../src/index.js';
+import { flowId, startEngine, startFakeTimeEngine, statusesOf, T0, waitForRun } from './support.js';
 
 /** Records every storage call made through it, with whether it came after `stopped` was set. */
 function recording(storage: FlowStorage): {
@@ -48,21 +49,28 @@ describe('engine lifecycle: stop, timeouts and failing storage', () => {
   });
 
   it('stop() hands a running step back at once and writes nothing after it resolves, even for a handler that ignores its signal', async () => {
-    const shared = createInMemoryStorage();
+    const clock = new ManualClock(T0);
+    const timers = new FakeTimers(clock);
+    const shared = createInMemoryStorage({ clock });
     const flow: FlowDefinition = { id: flowId(), name: 'Stubborn', steps: { s: { type: 'Stubborn' } } };
     let started = 0;
     let finishedLate = false;
+    let finishLate!: () => void;
+    const ignoresItsSignal = new Promise<void>((resolve) => {
+      finishLate = resolve;
+    });
     const spy = recording(shared);
     const first = await startEngine({
       storage: spy.storage,
       flows: [flow],
+      timers,
       leaseMs: 60_000,
       shutdownGraceMs: 50,
       handlers: {
         Stubborn: async () => {
           started++;
           if (started === 1) {
-            await sleep(400); // ignores the abort signal
+            await ignoresItsSignal;
             finishedLate = true;
             return 'late';
           }
@@ -71,21 +79,24 @@ describe('engine lifecycle: stop, timeouts and failing storage', () => {
       },
     });
     const { runId } = await first.orchestrator.trigger(flow.id);
-    while (started === 0) await sleep(5);
-    await first.orchestrator.stop();
+    await waitFor(() => started === 1, 'the handler to start');
+    // The grace period and the short wait after the abort pass on fake time; the handler holds on.
+    await timers.advanceUntil(first.orchestrator.stop(), 10);
+    expect(clock.now().getTime() - T0.getTime()).toBeLessThan(60_000);
     spy.stopped.value = true;
     // Another replica continues at once: no waiting for the 60 s lease.
     const second = await startEngine({
       storage: shared,
       flows: [flow],
+      timers,
       handlers: { Stubborn: () => 'fresh' },
-      pollIntervalMs: 20,
     });
     const run = await waitForRun(shared, runId!, 2_000);
     expect(run.status).toBe('Succeeded');
     expect(await shared.outputs.getStepOutput(runId!, 's')).toBe('fresh');
-    await sleep(450);
-    expect(finishedLate).toBe(true);
+    finishLate();
+    await waitFor(() => finishedLate, 'the stubborn handler to return');
+    await timers.advance(0); // let whatever the late return would write run
     expect(spy.calls, 'storage calls after stop() resolved').toEqual([]);
     expect(await shared.outputs.getStepOutput(runId!, 's')).toBe('fresh');
     await second.orchestrator.stop();
@@ -98,13 +109,13 @@ describe('engine lifecycle: stop, timeouts and failing storage', () => {
       steps: {
         h: {
           type: 'Hang',
-          timeoutMs: 60,
-          retry: { maxAttempts: 2, delayMs: 10, backoff: 'fixed', jitter: 0 },
+          timeoutMs: 60_000,
+          retry: { maxAttempts: 2, delayMs: 10_000, backoff: 'fixed', jitter: 0 },
         },
       },
     };
     const aborted: string[] = [];
-    const { orchestrator, storage } = await startEngine({
+    const { orchestrator, storage, timers } = await startFakeTimeEngine({
       flows: [flow],
       handlers: {
         Hang: ({ signal }) => {
@@ -114,33 +125,43 @@ describe('engine lifecycle: stop, timeouts and failing storage', () => {
       },
     });
     const { runId } = await orchestrator.trigger(flow.id);
+    await timers.advance(59_999);
+    expect(aborted).toEqual([]);
+    await timers.advance(1); // first attempt times out; the retry is due 10 s later
+    expect(aborted).toHaveLength(1);
+    expect((await storage.runs.getRunDetail(runId!))?.status).toBe('Running');
+    await timers.advance(10_000 + 60_000); // second attempt starts and times out
     const run = await waitForRun(storage, runId!);
     expect(run.status).toBe('Failed');
     const step = run.steps![0]!;
     expect(step.attemptCount).toBe(2);
-    expect(step.errorMessage).toMatch(/timed out after 60 ms/);
+    expect(step.errorMessage).toMatch(/timed out after 60,?000 ms/);
     expect(aborted).toHaveLength(2);
     await orchestrator.stop();
   });
 
   it('a run past its deadline closes TimedOut although its handler never settles', async () => {
     const flow: FlowDefinition = { id: flowId(), name: 'Forever', steps: { f: { type: 'Forever' } } };
-    const { orchestrator, storage } = await startEngine({
+    const { orchestrator, storage, timers } = await startFakeTimeEngine({
       flows: [flow],
       shutdownGraceMs: 10,
       handlers: { Forever: () => new Promise(() => {}) },
     });
-    const { runId } = await orchestrator.trigger(flow.id, { timeoutMs: 40 });
-    await sleep(80);
+    const { runId } = await orchestrator.trigger(flow.id, { timeoutMs: 40_000 });
+    await timers.advance(39_999);
+    expect((await orchestrator.runMaintenance()).timedOut).toBe(0);
+    await timers.advance(1);
     expect((await orchestrator.runMaintenance()).timedOut).toBe(1);
     const run = await waitForRun(storage, runId!);
     expect(run.status).toBe('TimedOut');
     expect(statusesOf(run)).toEqual({ f: 'Skipped' });
-    await orchestrator.stop();
+    await timers.advanceUntil(orchestrator.stop(), 10);
   });
 
   it('storage errors while taking, starting or completing steps are retried, never unhandled', async () => {
-    const real = createInMemoryStorage();
+    const clock = new ManualClock(T0);
+    const timers = new FakeTimers(clock);
+    const real = createInMemoryStorage({ clock });
     const failures = { take: 2, startStep: 2, transact: 2 };
     const queue = real.queue;
     const flaky: FlowStorage = {
@@ -170,11 +191,12 @@ describe('engine lifecycle: stop, timeouts and failing storage', () => {
       storage: flaky,
       flows: [flow],
       handlers: { Work: ({ stepKey }) => stepKey },
+      timers,
       leaseMs: 300,
-      pollIntervalMs: 20,
     });
     const { runId } = await orchestrator.trigger(flow.id);
-    const run = await waitForRun(real, runId!, 5_000);
+    // Take back-off, lease lapses and the idle poll all run on fake time.
+    const run = await timers.advanceUntil(waitForRun(real, runId!, 5_000), 100);
     expect(run.status).toBe('Succeeded');
     expect(statusesOf(run)).toEqual({ a: 'Succeeded', b: 'Succeeded' });
     await orchestrator.stop();

@@ -1,7 +1,8 @@
+import { waitFor } from '@floworch/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineHandler, type FlowDefinition, type FlowOrchestrator, StepResults } from '../../src/index.js';
-import { flowId, sleep, startEngine, statusesOf, waitForRun } from './support.js';
+import { flowId, sleep, startEngine, startFakeTimeEngine, statusesOf, waitForRun } from './support.js';
 
 const running: FlowOrchestrator[] = [];
 afterEach(async () => {
@@ -9,6 +10,13 @@ afterEach(async () => {
 });
 async function engine(options: Parameters<typeof startEngine>[0]) {
   const result = await startEngine(options);
+  running.push(result.orchestrator);
+  return result;
+}
+
+/** {@link engine} on fake time (see `startFakeTimeEngine`). */
+async function fakeTimeEngine(options: Parameters<typeof startFakeTimeEngine>[0]) {
+  const result = await startFakeTimeEngine(options);
   running.push(result.orchestrator);
   return result;
 }
@@ -293,6 +301,7 @@ describe('engine: retries and polling', () => {
 describe('engine: run control', () => {
   it('cancel aborts the running handler and closes the run Cancelled', async () => {
     let sawAbort = false;
+    let started = false;
     const flow: FlowDefinition = {
       id: flowId(),
       name: 'Cancel',
@@ -304,6 +313,7 @@ describe('engine: run control', () => {
         Noop: () => null,
         Wait: ({ signal }) =>
           new Promise((_, reject) => {
+            started = true;
             signal.addEventListener('abort', () => {
               sawAbort = true;
               reject(signal.reason);
@@ -312,7 +322,7 @@ describe('engine: run control', () => {
       },
     });
     const { runId } = await orchestrator.trigger(flow.id);
-    await sleep(20);
+    await waitFor(() => started, 'the step to start');
     const result = await orchestrator.cancelRun(runId!, 'user asked');
     expect(result.accepted).toBe(true);
     const run = await waitForRun(storage, runId!);
@@ -324,12 +334,13 @@ describe('engine: run control', () => {
 
   it('a parked step of a cancelled run is skipped when it wakes, and the run closes', async () => {
     const flow: FlowDefinition = { id: flowId(), name: 'Parked', steps: { p: { type: 'Park' } } };
-    const { orchestrator, storage } = await engine({
+    const { orchestrator, storage, events } = await fakeTimeEngine({
       flows: [flow],
-      handlers: { Park: () => StepResults.pending(30) },
+      handlers: { Park: () => StepResults.pending(30_000) },
     });
     const { runId } = await orchestrator.trigger(flow.id);
-    await sleep(10);
+    // Parked for 30 s of fake time: it cannot wake before the cancel.
+    await waitFor(() => events.some((e) => e.type === 'step.pending'), 'the step to park');
     const result = await orchestrator.cancelRun(runId!);
     // A parked step nobody executes is skipped by the cancel itself (else when it wakes).
     expect(result.accepted).toBe(true);
@@ -340,15 +351,18 @@ describe('engine: run control', () => {
 
   it('the deadline sweeper times out a run even while its step is parked', async () => {
     const flow: FlowDefinition = { id: flowId(), name: 'Deadline', steps: { p: { type: 'Slow' } } };
-    const { orchestrator, storage } = await engine({
+    const { orchestrator, storage, timers } = await fakeTimeEngine({
       flows: [flow],
+      leaseMs: 600_000, // no lease renewal (which also notices deadlines) before the sweep
       handlers: {
         Slow: ({ signal }) =>
           new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
       },
     });
-    const { runId } = await orchestrator.trigger(flow.id, { timeoutMs: 30 });
-    await sleep(60);
+    const { runId } = await orchestrator.trigger(flow.id, { timeoutMs: 30_000 });
+    await timers.advance(29_999);
+    expect((await orchestrator.runMaintenance()).timedOut).toBe(0);
+    await timers.advance(1);
     const report = await orchestrator.runMaintenance();
     expect(report.timedOut).toBe(1);
     const run = await waitForRun(storage, runId!);

@@ -1,14 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import { createInMemoryStorage, type InMemoryStorage } from '@floworch/inmemory';
-import { waitForRun as waitForRunOf } from '@floworch/testkit';
+import { FakeTimers, waitForRun as waitForRunOf } from '@floworch/testkit';
 import type { FlowRunRecord, FlowStorage } from '../../src/index.js';
 import {
   createFlowOrchestrator,
   type EngineEvent,
   type FlowOrchestrator,
   type FlowOrchestratorOptions,
+  ManualClock,
   silentLogger,
 } from '../../src/index.js';
+
+/** The instant fake-time tests start at. */
+export const T0 = new Date('2030-01-01T00:00:00.000Z');
+
+/**
+ * {@link startEngine} on fake time: the store's clock and the engine's timers are one
+ * `ManualClock`, so nothing time-driven happens until the test advances `timers`.
+ */
+export async function startFakeTimeEngine(
+  options: Omit<FlowOrchestratorOptions, 'storage' | 'timers'> & {
+    storage?: FlowOrchestratorOptions['storage'];
+  },
+): Promise<Awaited<ReturnType<typeof startEngine>> & { clock: ManualClock; timers: FakeTimers }> {
+  const clock = new ManualClock(T0);
+  const timers = new FakeTimers(clock);
+  const storage = options.storage ?? createInMemoryStorage({ clock });
+  return { ...(await startEngine({ ...options, storage, timers })), clock, timers };
+}
 
 /** An orchestrator on a fresh in-memory store, started, with every event recorded. */
 export async function startEngine(

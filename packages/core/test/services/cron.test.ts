@@ -1,3 +1,4 @@
+import { FakeTimers } from '@floworch/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type FlowOrchestrator, InvalidArgumentError, silentLogger } from '../../src/index.js';
 import {
@@ -10,7 +11,6 @@ import {
 } from '../../src/services/index.js';
 import {
   cronFlow,
-  FakeTimers,
   fakeTimeStorage,
   recordingLogger,
   runsOf,

@@ -1,7 +1,8 @@
+import { FakeTimers } from '@floworch/testkit';
 import { describe, expect, it } from 'vitest';
 import type { FlowStorage } from '../../src/index.js';
 import { checkStorageHealth, STORAGE_HEALTH_CHECK } from '../../src/services/index.js';
-import { FakeTimers, fakeTimeStorage } from './support.js';
+import { fakeTimeStorage } from './support.js';
 
 describe('storage health check', () => {
   it('is healthy when ping answers', async () => {
@@ -46,9 +47,11 @@ describe('storage health check', () => {
     const timers = new FakeTimers();
     const pending = checkStorageHealth(hanging, { timeoutMs: 1_500, timers });
     expect(timers.delays()).toEqual([1_500]);
-    timers.fireAll();
+    await timers.advance(1_500);
     const health = await pending;
     expect(health).toMatchObject({ status: 'unhealthy', error: 'Storage probe timed out after 1,500 ms.' });
+    // The latency is measured on the injected timers' clock, so it is exact on fake time.
+    expect(health.latencyMs).toBe(1_500);
     expect(signal?.aborted).toBe(true);
   });
 

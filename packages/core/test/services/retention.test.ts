@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InMemoryStorage } from '@floworch/inmemory';
+import { FakeTimers } from '@floworch/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type CleanupOptions,
@@ -8,7 +9,7 @@ import {
   silentLogger,
 } from '../../src/index.js';
 import { createRetentionSweeper, type RetentionSweeper } from '../../src/services/index.js';
-import { FakeTimers, fakeTimeStorage, flowId, recordingLogger } from './support.js';
+import { fakeTimeStorage, flowId, recordingLogger } from './support.js';
 
 const DAY = 86_400_000;
 const sweepers: RetentionSweeper[] = [];

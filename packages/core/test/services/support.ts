@@ -10,7 +10,6 @@ import {
   type Logger,
   ManualClock,
   silentLogger,
-  type Timers,
 } from '../../src/index.js';
 
 /** A fixed start instant for fake-time tests. */
@@ -18,36 +17,6 @@ export const T0 = new Date('2030-01-01T00:00:00.000Z');
 
 /** A new flow id. */
 export const flowId = (): string => randomUUID();
-
-/** Timers whose callbacks run only when the test says so. */
-export class FakeTimers implements Timers {
-  readonly pending = new Map<number, { callback: () => void; ms: number }>();
-  #next = 1;
-
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.pending.set(id, { callback, ms });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-
-  /** Delays of the armed timers. */
-  delays(): number[] {
-    return [...this.pending.values()].map((t) => t.ms);
-  }
-
-  /** Runs every armed timer once (timers armed meanwhile wait for the next call). */
-  fireAll(): void {
-    const due = [...this.pending.entries()];
-    for (const [id, timer] of due) {
-      this.pending.delete(id);
-      timer.callback();
-    }
-  }
-}
 
 /** A logger that records lines. */
 export function recordingLogger(): Logger & {

@@ -5,10 +5,31 @@ import {
   createWebhookReceiver,
   type WebhookFlowResolver,
   type WebhookFlowSource,
+  type WebhookPipeline,
   type WebhookReceiver,
+  type WebhookSecurityOptions,
 } from '@floworch/webhook-hardening';
 import { Hono } from 'hono';
-import type { DashboardWebhookOptions } from '../dashboard.js';
+
+/** How `POST {base}/api/webhook/{idOrSlug}` verifies deliveries. */
+export interface DashboardWebhookOptions {
+  /** A pipeline you built (`createWebhookPipeline`). */
+  readonly pipeline?: WebhookPipeline;
+  /**
+   * Options for the pipeline the dashboard builds when `pipeline` is not given: pass your
+   * backend's `replayStore` and `rejectionStore` so replays are refused and dead letters recorded.
+   */
+  readonly security?: WebhookSecurityOptions;
+  /**
+   * Flows whose webhook triggers are routed (default: the client's flows, re-read every
+   * `refreshMs`). Their trigger inputs carry the keys and stay on the server.
+   */
+  readonly flows?: readonly WebhookFlowSource[];
+  /** How long the routing table built from the client's flows is reused (default 10 000 ms). */
+  readonly refreshMs?: number;
+  /** Status for an unknown id or slug (default 401, indistinguishable from a bad signature). */
+  readonly unknownRouteStatus?: 401 | 404;
+}
 
 interface NodeEnv {
   incoming?: { socket?: { remoteAddress?: string } };

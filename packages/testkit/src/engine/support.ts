@@ -91,14 +91,7 @@ export async function waitForRun(
   }
 }
 
-/** Polls until `check` holds; throws after `budgetMs`. */
-export async function waitFor(check: () => Promise<boolean>, what: string, budgetMs = 10_000): Promise<void> {
-  const deadline = Date.now() + budgetMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { waitFor } from '../wait-for.js';
 
 /** Step statuses of a run, by key. */
 export const statusesOf = (run: FlowRunRecord): Record<string, string> =>

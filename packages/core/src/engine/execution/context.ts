@@ -1,10 +1,10 @@
+import type { Logger } from '../../logging/index.js';
 import type { FlowDefinition } from '../../model/types.js';
 import type { FlowStorage } from '../../storage/backend.js';
 import type { TakenStep } from '../../storage/queue-store.js';
+import type { Timers } from '../../time/index.js';
 import type { EngineEventBus } from '../events.js';
 import type { HandlerRegistry } from '../handlers.js';
-import type { Logger } from '../logger.js';
-import type { Timers } from '../runtime/timers.js';
 import type { Telemetry } from '../telemetry.js';
 
 /** Engine settings after defaults were applied. */

@@ -2,7 +2,7 @@ import type { FlowDefinition, ForEachStepDefinition } from '../../model/types.js
 import { isTerminalStepStatus, OutputKeys } from '../../storage/index.js';
 import { aggregateLoopStatus, findStep, isForEachStep, planRun, runAfterEntries } from '../model/index.js';
 import type { EngineContext } from './context.js';
-import { enqueue } from './continuation.js';
+import { enqueue } from './enqueue.js';
 import { type Termination, terminatedReason } from './termination.js';
 import type { EngineTx } from './transition.js';
 

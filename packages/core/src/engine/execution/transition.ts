@@ -1,5 +1,6 @@
 import { RUN_EVENT_STEP_KEY } from '../../storage/statuses.js';
 import type { RunTransaction } from '../../storage/transaction/run-transaction.js';
+import { sleep } from '../../time/index.js';
 import type { EngineEvent } from '../events.js';
 import type { EngineContext } from './context.js';
 
@@ -40,9 +41,7 @@ export async function withRun<T>(
       const delay = RETRY_DELAYS_MS[attempt];
       if (delay === undefined || !isTransient(error) || ctx.halted) throw error;
       ctx.logger.warn('run transition failed; retrying', { runId, attempt: attempt + 1, error });
-      // A real, referenced timer: an awaited retry must keep the process alive (the injected
-      // timers are unreferenced so idle polling never does).
-      await new Promise<void>((resolve) => setTimeout(resolve, delay));
+      await sleep(ctx.timers, delay);
     }
   }
 }

@@ -1,9 +1,9 @@
+import type { Logger } from '../../logging/index.js';
 import type { FlowStorage } from '../../storage/backend.js';
 import type { FlowStepQueueStore, TakenStep } from '../../storage/queue-store.js';
+import type { Timers } from '../../time/index.js';
 import type { LocalExecutor } from '../execution/context.js';
-import type { Logger } from '../logger.js';
 import type { Telemetry } from '../telemetry.js';
-import type { Timers } from './timers.js';
 
 /**
  * What delivers queued steps to an orchestrator's handlers. The default is the in-process queue

@@ -16,3 +16,4 @@ export {
   createCronScheduler,
 } from './scheduler.js';
 export { createEphemeralScheduleStore } from './state-store.js';
+export type { CronTarget } from './target.js';

@@ -1,21 +1,21 @@
 import type { TriggerResult } from '../../engine/execution/trigger.js';
-import { consoleLogger, type Logger } from '../../engine/logger.js';
-import type { FlowOrchestrator } from '../../engine/orchestrator.js';
-import { systemTimers, type Timers } from '../../engine/runtime/timers.js';
 import { FlowNotFoundError, InvalidArgumentError } from '../../errors.js';
 import { toFlowId, tryFlowId } from '../../ids.js';
+import { consoleLogger, type Logger } from '../../logging/index.js';
 import type { FlowDefinition } from '../../model/types.js';
 import type { FlowStorage } from '../../storage/backend.js';
-import type { Clock } from '../../storage/clock.js';
 import type { FlowScheduleState } from '../../storage/records.js';
+import type { Clock } from '../../time/index.js';
+import { systemTimers, type Timers } from '../../time/index.js';
 import { type CronSchedule, latestOccurrence, parseCron } from './expression.js';
 import { type CronTriggerDeclaration, cronTriggersOf } from './job-id.js';
 import { createEphemeralScheduleStore } from './state-store.js';
+import type { CronTarget } from './target.js';
 
 /** Options of {@link createCronScheduler}. */
 export interface CronSchedulerOptions {
-  /** The engine that starts the runs (only `trigger` is used). */
-  readonly orchestrator: Pick<FlowOrchestrator, 'trigger'>;
+  /** What starts the runs: usually the orchestrator (only `trigger` is used). */
+  readonly orchestrator: CronTarget;
   /** Backend; `storage.schedules` holds pause/override state (an in-process store when absent). */
   readonly storage: FlowStorage;
   /** Flows whose `Cron` triggers are scheduled. */

@@ -1,6 +1,6 @@
-import type { Clock } from '../../storage/clock.js';
 import type { FlowScheduleState } from '../../storage/records.js';
 import type { FlowScheduleStateStore } from '../../storage/schedule-store.js';
+import type { Clock } from '../../time/index.js';
 
 /**
  * An in-process {@link FlowScheduleStateStore}, used when the backend has none. Pause and

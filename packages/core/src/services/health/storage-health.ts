@@ -1,6 +1,6 @@
-import { systemTimers, type Timers } from '../../engine/runtime/timers.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { FlowStorage } from '../../storage/backend.js';
+import { monotonicNow, systemTimers, type Timers } from '../../time/index.js';
 
 /** Name and tags of the storage health check, as the reference registers it. */
 export const STORAGE_HEALTH_CHECK = Object.freeze({
@@ -56,8 +56,8 @@ export async function checkStorageHealth(
   const onCallerAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onCallerAbort, { once: true });
   let timer: unknown;
-  const started = performance.now();
-  const elapsed = () => Math.round((performance.now() - started) * 1000) / 1000;
+  const started = monotonicNow(timers);
+  const elapsed = () => Math.round((monotonicNow(timers) - started) * 1000) / 1000;
   try {
     const call = storage.ping ? storage.ping(controller.signal) : storage.flows.getAll();
     // A probe that never settles must not hold the check: race it against the budget and the caller.

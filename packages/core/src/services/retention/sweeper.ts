@@ -1,8 +1,8 @@
-import { consoleLogger, type Logger } from '../../engine/logger.js';
-import { systemTimers, type Timers } from '../../engine/runtime/timers.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { consoleLogger, type Logger } from '../../logging/index.js';
 import type { FlowStorage } from '../../storage/backend.js';
-import type { Clock } from '../../storage/clock.js';
+import type { Clock } from '../../time/index.js';
+import { systemTimers, type Timers } from '../../time/index.js';
 
 /** Runs deleted per batch when the caller names no batch size (500 runs per transaction, as the storage contract sets). */
 export const DEFAULT_RETENTION_BATCH_SIZE = 500;

@@ -1,9 +1,9 @@
-import type { Clock } from '../clock.js';
-import type { TakenStep } from '../queue-store.js';
+import type { Clock } from '../../time/index.js';
 import type { FlowEventInput, FlowRunControlRecord, Uuid } from '../records.js';
 import { isTerminalStepStatus, type StepStatus, type TerminalRunStatus } from '../statuses.js';
 import { checkEventInput } from '../support/events.js';
 import { toJsonText } from '../support/json.js';
+import type { TakenStep } from '../taken-step.js';
 
 /** A dispatch-ledger row as a transaction sees it. */
 export interface QueueEntry {

@@ -1,29 +1,32 @@
+/**
+ * The composition root: builds an engine instance from its parts (storage, flows, handlers,
+ * time, logging), gives it a client and, unless told otherwise, a cron scheduler.
+ * @module
+ */
 import { randomUUID } from 'node:crypto';
-import { buildFlowClient } from '../client/client.js';
-import { FlowCatalog, registerFlows } from '../client/flows.js';
-import type { FlowClient, TriggeredRun } from '../client/types.js';
-import { FlowOrchError, InvalidArgumentError } from '../errors.js';
-import { tryFlowId } from '../ids.js';
-import type { FlowDefinition } from '../model/types.js';
-import { type CronScheduler, createCronScheduler } from '../services/cron/index.js';
-import type { FlowStorage } from '../storage/backend.js';
-import type { TakenStep } from '../storage/queue-store.js';
-import type { SignalDeliveryResult } from '../storage/records.js';
-import { waitForSignalHandler } from './builtins/wait-for-signal.js';
-import { EngineEventBus, type EngineEventListener } from './events.js';
-import { abortRun, type EngineContext, findFlow } from './execution/context.js';
-import { type RecoveryReport, recover } from './execution/recovery.js';
-import { executeTaken, SHUTDOWN_REASON } from './execution/run-step.js';
-import { sweepDeadlines } from './execution/sweeper.js';
-import type { TriggerRequest } from './execution/trigger.js';
-import { HandlerRegistry, type StepHandler } from './handlers.js';
-import { consoleLogger, type Logger } from './logger.js';
-import { toManifest } from './model/index.js';
-import { QueueWorker } from './runtime/queue-worker.js';
-import type { StepRuntime, StepRuntimeFactory } from './runtime/step-runtime.js';
-import { systemTimers, type Timers } from './runtime/timers.js';
-import { loadTelemetry, noopTelemetry } from './telemetry.js';
-import { validateFlowDefinition } from './validation.js';
+import { buildFlowClient } from './client/client.js';
+import { FlowCatalog, registerFlows } from './client/flows.js';
+import type { FlowClient, TriggeredRun } from './client/types.js';
+import { waitForSignalHandler } from './engine/builtins/wait-for-signal.js';
+import { EngineEventBus, type EngineEventListener } from './engine/events.js';
+import { type EngineContext, findFlow } from './engine/execution/context.js';
+import type { RecoveryReport } from './engine/execution/recovery.js';
+import type { TriggerRequest } from './engine/execution/trigger.js';
+import { HandlerRegistry, type StepHandler } from './engine/handlers.js';
+import { createLifecycle } from './engine/lifecycle.js';
+import type { StepRuntimeFactory } from './engine/runtime/step-runtime.js';
+import { noopTelemetry } from './engine/telemetry.js';
+import { FlowOrchError, InvalidArgumentError } from './errors.js';
+import { tryFlowId } from './ids.js';
+import { consoleLogger, type Logger } from './logging/index.js';
+import type { FlowDefinition } from './model/types.js';
+import { type CronScheduler, type CronSchedulerOptions, createCronScheduler } from './services/cron/index.js';
+import type { FlowStorage } from './storage/backend.js';
+import type { SignalDeliveryResult } from './storage/records.js';
+import { systemTimers, type Timers } from './time/index.js';
+
+/** Builds the cron scheduler an orchestrator starts (option `cronScheduler`). */
+export type CronSchedulerFactory = (options: CronSchedulerOptions) => CronScheduler;
 
 /** Options of {@link createFlowOrchestrator}. */
 export interface FlowOrchestratorOptions {
@@ -73,6 +76,11 @@ export interface FlowOrchestratorOptions {
    * start one run per tick. Turn off to run the scheduler elsewhere (`createCronScheduler`).
    */
   readonly cron?: boolean;
+  /**
+   * Builds the scheduler started for the flows' Cron triggers (default `createCronScheduler`);
+   * it receives this orchestrator as its target and its storage, flows, timers and logger.
+   */
+  readonly cronScheduler?: CronSchedulerFactory;
   /** Emit OpenTelemetry spans and metrics when `@opentelemetry/api` is installed (default true). */
   readonly telemetry?: boolean;
   /**
@@ -200,131 +208,51 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     halted: false,
     triggers: new Map(),
   };
-  const maintenanceMs = options.maintenanceIntervalMs ?? 15_000;
-  let started = false;
-  let stopping = false;
-  let worker: StepRuntime | undefined;
-  let maintenanceTimer: unknown;
-  let maintenanceRunning: Promise<unknown> | undefined;
-
+  const lifecycle = createLifecycle(ctx, {
+    loop: { concurrency, pollIntervalMs: options.pollIntervalMs ?? 1_000, runtime: options.runtime },
+    maintenanceIntervalMs: options.maintenanceIntervalMs ?? 15_000,
+    shutdownGraceMs: options.shutdownGraceMs ?? 30_000,
+    allowMissingHandlers: options.allowMissingHandlers ?? false,
+    telemetry: options.telemetry ?? true,
+  });
   const requireStarted = (): void => {
-    if (!started || stopping)
+    if (!lifecycle.running)
       throw new FlowOrchError('NOT_STARTED', 'The orchestrator is not running; call start() first.');
   };
 
-  const runMaintenance = async () => {
-    // Deadlines first: a run past its deadline is closed TimedOut, not repaired.
-    const timedOut = await sweepDeadlines(ctx);
-    const report = await recover(ctx);
-    return { ...report, timedOut };
-  };
-
-  const scheduleMaintenance = (): void => {
-    if (maintenanceMs <= 0 || stopping) return;
-    maintenanceTimer = timers.setTimeout(() => {
-      // Crashed work needs no repair (its row reappears when the lease lapses): only deadlines.
-      maintenanceRunning = sweepDeadlines(ctx)
-        .catch((error: unknown) => logger.error('maintenance pass failed', { error }))
-        .finally(() => {
-          maintenanceRunning = undefined;
-          scheduleMaintenance();
-        });
-    }, maintenanceMs);
-  };
-
   let cron: CronScheduler | undefined;
+  const startCron = async (): Promise<void> => {
+    const hasCron = [...flows.values()].some((f) =>
+      Object.values(f.triggers ?? {}).some((t) => t.type.toLowerCase() === 'cron'),
+    );
+    if (!(options.cron ?? true) || !hasCron) return;
+    const build = options.cronScheduler ?? createCronScheduler;
+    cron = build({ orchestrator, storage, flows: [...flows.values()], timers, logger });
+    try {
+      await cron.start();
+    } catch (error) {
+      cron = undefined;
+      await orchestrator.stop();
+      throw error;
+    }
+  };
+
   const client = buildFlowClient(ctx, new FlowCatalog(storage, true, flows), {
     cron: () => cron,
-    poke: () => worker?.requestPoll(),
+    poke: () => lifecycle.poke(),
     handlerTypes: () => ctx.handlers.types(),
   });
   const orchestrator: FlowOrchestrator = {
     instanceId: ctx.instanceId,
     client,
     async start() {
-      if (started) return;
-      const unhandled: string[] = [];
-      const problems = [...flows.values()].flatMap((flow) =>
-        validateFlowDefinition(flow, {
-          handlers: ctx.handlers,
-          allowMissingHandlers: options.allowMissingHandlers ?? false,
-          unhandled,
-        }),
-      );
-      if (problems.length > 0) throw new InvalidArgumentError('flows', problems.join('\n'));
-      for (const warning of unhandled) logger.warn(warning);
-      for (const flow of flows.values()) {
-        const existing = await storage.flows.getById(flow.id);
-        await storage.flows.save({
-          id: flow.id,
-          name: flow.name,
-          version: flow.version ?? '1.0',
-          manifestJson: JSON.stringify(toManifest(flow)),
-          isEnabled: existing?.isEnabled ?? true,
-        });
-      }
-      if (options.telemetry ?? true) ctx.telemetry = await loadTelemetry();
-      ctx.halted = false;
-      const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-      const execute = (step: TakenStep) => executeTaken(ctx, step, () => stopping);
-      worker = options.runtime
-        ? options.runtime({
-            storage: ctx.storage,
-            instanceId,
-            concurrency,
-            leaseMs: ctx.settings.leaseMs,
-            pollIntervalMs,
-            logger,
-            timers,
-            telemetry: ctx.telemetry,
-            nextOwner: () => ctx.nextOwner(),
-            execute,
-          })
-        : new QueueWorker(ctx, { concurrency, pollIntervalMs }, execute);
-      ctx.local = worker.local;
-      started = true;
-      await runMaintenance();
-      await worker.start();
-      scheduleMaintenance();
-      const hasCron = [...flows.values()].some((f) =>
-        Object.values(f.triggers ?? {}).some((t) => t.type.toLowerCase() === 'cron'),
-      );
-      if ((options.cron ?? true) && hasCron) {
-        cron = createCronScheduler({ orchestrator, storage, flows: [...flows.values()], timers, logger });
-        try {
-          await cron.start();
-        } catch (error) {
-          cron = undefined;
-          await orchestrator.stop();
-          throw error;
-        }
-      }
+      if (await lifecycle.start()) await startCron();
     },
     async stop() {
-      if (!started || stopping) return;
-      stopping = true;
-      await cron?.stop();
-      cron = undefined;
-      timers.clearTimeout(maintenanceTimer);
-      await maintenanceRunning;
-      const active = worker!;
-      const grace = options.shutdownGraceMs ?? 30_000;
-      await active.stop(grace);
-      // Past the grace period: abort what still runs; handlers that honour the signal hand
-      // their steps back themselves.
-      for (const runId of ctx.running.keys()) abortRun(ctx, runId, SHUTDOWN_REASON);
-      await active.drain(Math.min(grace, 1_000));
-      // Whatever still runs ignored its signal: fence it out and hand its claim back now.
-      ctx.halted = true;
-      const stuck = await active.stop(0);
-      await Promise.all(stuck.map((step) => active.handBack(step)));
-      await active
-        .close?.()
-        .catch((error: unknown) => logger.warn('closing the step runtime failed', { error }));
-      ctx.local = null;
-      worker = undefined;
-      started = false;
-      stopping = false;
+      await lifecycle.stop(async () => {
+        await cron?.stop();
+        cron = undefined;
+      });
     },
     // Operations delegate to the client, so both speak one vocabulary with one set of checks.
     async trigger(flowId, request) {
@@ -342,7 +270,7 @@ export function createFlowOrchestrator(options: FlowOrchestratorOptions): FlowOr
     extendDeadline: (runId, deadline) => client.extendDeadline(runId, deadline),
     setFlowEnabled: (flowId, enabled) => client.setFlowEnabled(flowId, enabled),
     subscribe: (listener) => ctx.bus.subscribe(listener),
-    runMaintenance: () => runMaintenance(),
+    runMaintenance: () => lifecycle.runMaintenance(),
     getFlow: (flowId) => findFlow(ctx, tryFlowId(flowId) ?? flowId),
     cronScheduler: () => cron,
     async rerun(runId) {
