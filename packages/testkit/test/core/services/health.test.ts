@@ -1,7 +1,7 @@
+import type { FlowStorage } from '@floworch/core';
+import { checkStorageHealth, STORAGE_HEALTH_CHECK } from '@floworch/core';
 import { FakeTimers } from '@floworch/testkit';
 import { describe, expect, it } from 'vitest';
-import type { FlowStorage } from '../../src/index.js';
-import { checkStorageHealth, STORAGE_HEALTH_CHECK } from '../../src/services/index.js';
 import { fakeTimeStorage } from './support.js';
 
 describe('storage health check', () => {

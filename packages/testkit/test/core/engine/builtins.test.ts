@@ -1,7 +1,7 @@
+import type { FlowDefinition, FlowOrchestrator, ForEachStepDefinition } from '@floworch/core';
+import { StepResults } from '@floworch/core';
 import { waitFor } from '@floworch/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FlowDefinition, FlowOrchestrator, ForEachStepDefinition } from '../../src/index.js';
-import { StepResults } from '../../src/index.js';
 import { flowId, sleep, startEngine, startFakeTimeEngine, statusesOf, waitForRun } from './support.js';
 
 const running: FlowOrchestrator[] = [];

@@ -1,14 +1,16 @@
-import { FakeTimers } from '@floworch/testkit';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type FlowOrchestrator, InvalidArgumentError, silentLogger } from '../../src/index.js';
 import {
   type CronScheduler,
   createCronScheduler,
   cronJobId,
+  type FlowOrchestrator,
+  InvalidArgumentError,
   latestOccurrence,
   parseCron,
+  silentLogger,
   validateCronExpression,
-} from '../../src/services/index.js';
+} from '@floworch/core';
+import { FakeTimers } from '@floworch/testkit';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   cronFlow,
   fakeTimeStorage,

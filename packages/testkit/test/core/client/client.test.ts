@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createInMemoryStorage } from '@floworch/inmemory';
-import { waitFor } from '@floworch/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   createFlowClient,
   createFlowOrchestrator,
@@ -17,7 +14,10 @@ import {
   StepResults,
   silentLogger,
   toFlowId,
-} from '../../src/index.js';
+} from '@floworch/core';
+import { createInMemoryStorage } from '@floworch/inmemory';
+import { waitFor } from '@floworch/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const running: FlowOrchestrator[] = [];
 afterEach(async () => {

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import {
+  type CleanupOptions,
+  createRetentionSweeper,
+  type FlowStorage,
+  InvalidArgumentError,
+  type RetentionSweeper,
+  silentLogger,
+} from '@floworch/core';
 import type { InMemoryStorage } from '@floworch/inmemory';
 import { FakeTimers } from '@floworch/testkit';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  type CleanupOptions,
-  type FlowStorage,
-  InvalidArgumentError,
-  silentLogger,
-} from '../../src/index.js';
-import { createRetentionSweeper, type RetentionSweeper } from '../../src/services/index.js';
 import { fakeTimeStorage, flowId, recordingLogger } from './support.js';
 
 const DAY = 86_400_000;

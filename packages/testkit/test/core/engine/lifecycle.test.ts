@@ -1,7 +1,7 @@
+import { type FlowDefinition, type FlowStorage, ManualClock } from '@floworch/core';
 import { createInMemoryStorage } from '@floworch/inmemory';
 import { FakeTimers, waitFor } from '@floworch/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type FlowDefinition, type FlowStorage, ManualClock } from '../../src/index.js';
 import { flowId, startEngine, startFakeTimeEngine, statusesOf, T0, waitForRun } from './support.js';
 
 /** Records every storage call made through it, with whether it came after `stopped` was set. */

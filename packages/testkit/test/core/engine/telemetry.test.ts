@@ -1,3 +1,4 @@
+import { type FlowDefinition, StepResults } from '@floworch/core';
 import { metrics, trace } from '@opentelemetry/api';
 import {
   AggregationTemporality,
@@ -11,7 +12,6 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type FlowDefinition, StepResults } from '../../src/index.js';
 import { flowId, startEngine, waitForRun } from './support.js';
 
 describe('engine telemetry (OpenTelemetry present)', () => {

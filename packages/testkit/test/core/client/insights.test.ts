@@ -1,6 +1,3 @@
-import { createInMemoryStorage } from '@floworch/inmemory';
-import { waitFor } from '@floworch/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   CapabilityMissingError,
   createFlowClient,
@@ -14,7 +11,10 @@ import {
   RunNotFoundError,
   silentLogger,
   toFlowId,
-} from '../../src/index.js';
+} from '@floworch/core';
+import { createInMemoryStorage } from '@floworch/inmemory';
+import { waitFor } from '@floworch/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const running: FlowOrchestrator[] = [];
 afterEach(async () => {

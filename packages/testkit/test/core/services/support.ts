@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { createInMemoryStorage, type InMemoryStorage } from '@floworch/inmemory';
-import { waitForRun as waitForRunOf } from '@floworch/testkit';
 import {
   createFlowOrchestrator,
   type FlowDefinition,
@@ -10,7 +8,9 @@ import {
   type Logger,
   ManualClock,
   silentLogger,
-} from '../../src/index.js';
+} from '@floworch/core';
+import { createInMemoryStorage, type InMemoryStorage } from '@floworch/inmemory';
+import { waitForRun as waitForRunOf } from '@floworch/testkit';
 
 /** A fixed start instant for fake-time tests. */
 export const T0 = new Date('2030-01-01T00:00:00.000Z');

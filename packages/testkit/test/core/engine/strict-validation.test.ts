@@ -1,11 +1,11 @@
-import { createInMemoryStorage } from '@floworch/inmemory';
-import { describe, expect, it } from 'vitest';
 import {
   createFlowOrchestrator,
   type FlowDefinition,
   type StepDefinition,
   silentLogger,
-} from '../../src/index.js';
+} from '@floworch/core';
+import { createInMemoryStorage } from '@floworch/inmemory';
+import { describe, expect, it } from 'vitest';
 
 const handlers = { Greet: () => 'hi', Echo: () => 'echo' };
 

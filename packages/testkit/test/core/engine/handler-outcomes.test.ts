@@ -1,6 +1,6 @@
+import type { FlowOrchestrator } from '@floworch/core';
+import { StepResults } from '@floworch/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FlowOrchestrator } from '../../src/index.js';
-import { StepResults } from '../../src/index.js';
 import { flowId, startEngine, waitForRun } from './support.js';
 
 const running: FlowOrchestrator[] = [];

@@ -1,7 +1,7 @@
+import { defineHandler, type FlowDefinition, type FlowOrchestrator, StepResults } from '@floworch/core';
 import { waitFor } from '@floworch/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineHandler, type FlowDefinition, type FlowOrchestrator, StepResults } from '../../src/index.js';
 import { flowId, sleep, startEngine, startFakeTimeEngine, statusesOf, waitForRun } from './support.js';
 
 const running: FlowOrchestrator[] = [];
@@ -414,7 +414,7 @@ describe('engine: start-up', () => {
   });
 
   it('throws without storage', async () => {
-    const { createFlowOrchestrator } = await import('../../src/index.js');
+    const { createFlowOrchestrator } = await import('@floworch/core');
     expect(() => createFlowOrchestrator({ flows: [] } as never)).toThrow(/storage/);
   });
 });

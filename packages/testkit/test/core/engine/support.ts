@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createInMemoryStorage, type InMemoryStorage } from '@floworch/inmemory';
-import { FakeTimers, waitForRun as waitForRunOf } from '@floworch/testkit';
-import type { FlowRunRecord, FlowStorage } from '../../src/index.js';
+import type { FlowRunRecord, FlowStorage } from '@floworch/core';
 import {
   createFlowOrchestrator,
   type EngineEvent,
@@ -9,7 +7,9 @@ import {
   type FlowOrchestratorOptions,
   ManualClock,
   silentLogger,
-} from '../../src/index.js';
+} from '@floworch/core';
+import { createInMemoryStorage, type InMemoryStorage } from '@floworch/inmemory';
+import { FakeTimers, waitForRun as waitForRunOf } from '@floworch/testkit';
 
 /** The instant fake-time tests start at. */
 export const T0 = new Date('2030-01-01T00:00:00.000Z');
