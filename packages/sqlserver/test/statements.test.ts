@@ -65,7 +65,7 @@ describe('statements: every store method compiled by kysely for SQL Server', () 
       'webhookRejections.write',
     ]) {
       const [statement] = byMethod.get(method)!;
-      expect(statement!.sql, method).toMatch(/OUTPUT inserted\.\[/);
+      expect(statement!.sql, method).toMatch(/OUTPUT \[?inserted\]?\.[[*]/i);
     }
   });
 
@@ -81,10 +81,14 @@ describe('statements: every store method compiled by kysely for SQL Server', () 
       'webhookReplay.tryRegister',
     ]) {
       const [statement] = byMethod.get(method)!;
-      expect(statement!.sql, method).toMatch(/NOT EXISTS \(SELECT 1 FROM \S+ WITH \(UPDLOCK, HOLDLOCK/);
+      expect(statement!.sql, method).toMatch(
+        /NOT EXISTS \(SELECT 1( AS \[\w+\])? FROM \S+( AS \[\w+\])? WITH \(UPDLOCK, HOLDLOCK/i,
+      );
     }
     for (const method of ['flows.save', 'control.configureRun', 'outputs.saveStepOutput', 'schedules.save']) {
-      expect(byMethod.get(method)![0]!.sql, method).toMatch(/^MERGE \S+ WITH \(HOLDLOCK\) AS t/);
+      expect(byMethod.get(method)![0]!.sql, method).toMatch(
+        /^MERGE (INTO )?\S+ WITH \(HOLDLOCK\) AS \[?t\b/i,
+      );
     }
   });
 
