@@ -31,6 +31,7 @@ export * from './schema.js';
 export { SqlFlowStore } from './stores/flow-store.js';
 export { SqlScheduleStore } from './stores/schedule-store.js';
 export { SqlSignalStore } from './stores/signal-store.js';
+export { SqlWebhookRejectionStore, SqlWebhookReplayStore } from './stores/webhook-stores.js';
 export type { SqlDialectName, SqlLayer, SqlTraits, TableLock } from './traits.js';
 export { toBool, toDate, toDateOrNull, toNumber, toUuid, toUuidOrNull } from './values.js';
 export { DEADLOCK_RETRIES, insertIfAbsent, retryDeadlocks, upsertReturning } from './writes.js';
