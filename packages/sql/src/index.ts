@@ -28,6 +28,7 @@ export {
   postgresTraits,
 } from './postgres.js';
 export * from './schema.js';
+export { SqlControlStore } from './stores/control-store.js';
 export { SqlFlowStore } from './stores/flow-store.js';
 export { SqlScheduleStore } from './stores/schedule-store.js';
 export { SqlSignalStore } from './stores/signal-store.js';

@@ -1,4 +1,8 @@
+import { logicalNames } from '@floworch/sql';
 import type { Recorded } from './recording-db.js';
+
+/** Logical names that are not also physical ones (a bracketed one escaped the naming plugin). */
+const LOGICAL = new Set(logicalNames().filter((name) => /[A-Z]/.test(name) || !/^[a-z]/.test(name)));
 
 /** A statement's parameter value by its `@n` placeholder. */
 function param(statement: Recorded, placeholder: string): unknown {
@@ -69,7 +73,7 @@ export function dialectViolations(statement: Recorded): string[] {
   // Names: every bracketed identifier is physical (PascalCase) — a camelCase one is a logical name
   // the naming plugin did not map — and brackets inside a name are doubled.
   for (const m of sql.matchAll(/\[([^\]]*)\]/g)) {
-    if (/^[a-z]+[A-Z]/.test(m[1]!)) bad(`unmapped logical name [${m[1]}]`);
+    if (LOGICAL.has(m[1]!)) bad(`unmapped logical name [${m[1]}]`);
   }
   // Parameters stay parameters: no bound text value also appears inlined in the statement.
   for (const value of statement.parameters) {
