@@ -31,6 +31,7 @@ export * from './schema.js';
 export { SqlControlStore } from './stores/control-store.js';
 export { SqlFlowStore } from './stores/flow-store.js';
 export { eventRecord, SqlOutputs } from './stores/outputs.js';
+export { SqlRuntimeStore } from './stores/runtime-store.js';
 export { SqlScheduleStore } from './stores/schedule-store.js';
 export { SqlSignalStore } from './stores/signal-store.js';
 export { SqlWebhookRejectionStore, SqlWebhookReplayStore } from './stores/webhook-stores.js';
