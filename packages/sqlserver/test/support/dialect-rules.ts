@@ -75,6 +75,12 @@ export function dialectViolations(statement: Recorded): string[] {
   for (const m of sql.matchAll(/\[([^\]]*)\]/g)) {
     if (LOGICAL.has(m[1]!)) bad(`unmapped logical name [${m[1]}]`);
   }
+  // Every bound value is a plain value the driver can type (an expression bound as a parameter
+  // means a builder helper wrapped it in val() by mistake).
+  for (const value of statement.parameters) {
+    if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value))
+      bad(`parameter is an object (${Object.keys(value).join(', ')})`);
+  }
   // Parameters stay parameters: no bound text value also appears inlined in the statement.
   for (const value of statement.parameters) {
     if (typeof value === 'string' && value.length >= 3 && sql.includes(`'${value}'`))
