@@ -1,6 +1,8 @@
 import type { Clock } from '@floworch/core';
+import { postgresLayer, type SqlLayer } from '@floworch/sql';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../schema/database.js';
+import { guard } from './errors.js';
 
 /** What every store shares: the schema-bound kysely instance, the raw one, and the clock. */
 export interface PgContext {
@@ -30,4 +32,19 @@ export function toDate(value: Date | string): Date {
 /** Nullable variant of {@link toDate}. */
 export function toDateOrNull(value: Date | string | null): Date | null {
   return value === null ? null : toDate(value);
+}
+
+const layers = new WeakMap<PgContext, SqlLayer>();
+
+/**
+ * The shared SQL layer over this context (one per context): logical names spelled snake_case,
+ * every operation's errors translated by {@link guard}.
+ */
+export function pgLayer(ctx: PgContext): SqlLayer {
+  let layer = layers.get(ctx);
+  if (!layer) {
+    layer = postgresLayer({ db: ctx.db, now: () => ctx.clock.now(), run: guard });
+    layers.set(ctx, layer);
+  }
+  return layer;
 }

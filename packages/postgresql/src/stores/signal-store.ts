@@ -1,48 +1,24 @@
-import {
-  type FlowSignalStore,
-  type FlowSignalWaiter,
-  normalizeSignalName,
-  type SignalDeliveryResult,
-} from '@floworch/core';
+import { normalizeSignalName, type SignalDeliveryResult } from '@floworch/core';
+import { SqlSignalStore } from '@floworch/sql';
 import { sql } from 'kysely';
-import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';
+import { type PgContext, pgLayer, table, toDate, toDateOrNull } from '../sql/context.js';
 import { guard } from '../sql/errors.js';
 
-/** PostgreSQL {@link FlowSignalStore}. Delivery targets the oldest undelivered waiter with the name. */
-export class PgSignalStore implements FlowSignalStore {
+/**
+ * PostgreSQL `FlowSignalStore`: the shared SQL implementation, plus delivery, which targets the
+ * oldest undelivered waiter with the name under `for update`.
+ */
+export class PgSignalStore extends SqlSignalStore {
   /** @param ctx shared connection, schema and clock */
-  constructor(private readonly ctx: PgContext) {}
-
-  async registerWaiter(
-    runId: string,
-    stepKey: string,
-    signalName: string,
-    expiresAt: Date | null,
-  ): Promise<void> {
-    // Re-registering keeps createdAt and any delivery; only the name and expiry change.
-    await guard('signals.registerWaiter', () =>
-      this.ctx.db
-        .insertInto('flow_signal_waiters')
-        .values({
-          run_id: runId,
-          step_key: stepKey,
-          signal_name: normalizeSignalName(signalName),
-          created_at: this.ctx.clock.now(),
-          expires_at: expiresAt,
-          delivered_at: null,
-          payload_json: null,
-        })
-        .onConflict((oc) =>
-          oc.columns(['run_id', 'step_key']).doUpdateSet((eb) => ({
-            signal_name: eb.ref('excluded.signal_name'),
-            expires_at: eb.ref('excluded.expires_at'),
-          })),
-        )
-        .execute(),
-    );
+  constructor(private readonly ctx: PgContext) {
+    super(pgLayer(ctx));
   }
 
-  async deliverSignal(runId: string, signalName: string, payloadJson: string): Promise<SignalDeliveryResult> {
+  override async deliverSignal(
+    runId: string,
+    signalName: string,
+    payloadJson: string,
+  ): Promise<SignalDeliveryResult> {
     const name = normalizeSignalName(signalName);
     return guard('signals.deliverSignal', async () => {
       // A concurrent deliverer that loses the row lock sees zero rows; it then re-reads, and only
@@ -80,36 +56,5 @@ export class PgSignalStore implements FlowSignalStore {
         }
       }
     });
-  }
-
-  async getWaiter(runId: string, stepKey: string): Promise<FlowSignalWaiter | null> {
-    return guard('signals.getWaiter', async () => {
-      const row = await this.ctx.db
-        .selectFrom('flow_signal_waiters')
-        .selectAll()
-        .where('run_id', '=', runId)
-        .where('step_key', '=', stepKey)
-        .executeTakeFirst();
-      if (!row) return null;
-      return {
-        runId: row.run_id,
-        stepKey: row.step_key,
-        signalName: row.signal_name,
-        createdAt: toDate(row.created_at),
-        expiresAt: toDateOrNull(row.expires_at),
-        deliveredAt: toDateOrNull(row.delivered_at),
-        payloadJson: row.payload_json,
-      };
-    });
-  }
-
-  async removeWaiter(runId: string, stepKey: string): Promise<void> {
-    await guard('signals.removeWaiter', () =>
-      this.ctx.db
-        .deleteFrom('flow_signal_waiters')
-        .where('run_id', '=', runId)
-        .where('step_key', '=', stepKey)
-        .execute(),
-    );
   }
 }

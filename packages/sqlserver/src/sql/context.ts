@@ -1,4 +1,5 @@
 import type { Clock } from '@floworch/core';
+import { type SqlLayer, sqlServerLayer } from '@floworch/sql';
 import type { Kysely, RawBuilder } from 'kysely';
 import { isDeadlockError, isDuplicateKeyError } from './errors.js';
 import type { SqlNames } from './names.js';
@@ -54,4 +55,21 @@ export async function tryInsert(ctx: SqlContext, statement: RawBuilder<unknown>)
     if (isDuplicateKeyError(error)) return false;
     throw error;
   }
+}
+
+const layers = new WeakMap<SqlContext, SqlLayer>();
+
+/** The shared SQL layer over this context (one per context): PascalCase names in the context's schema. */
+export function sqlLayer(ctx: SqlContext): SqlLayer {
+  let layer = layers.get(ctx);
+  if (!layer) {
+    layer = sqlServerLayer({
+      executor: ctx.db,
+      schema: ctx.n.schema,
+      now: () => ctx.clock.now(),
+      errors: { isDuplicateKey: isDuplicateKeyError, isDeadlock: isDeadlockError },
+    });
+    layers.set(ctx, layer);
+  }
+  return layer;
 }

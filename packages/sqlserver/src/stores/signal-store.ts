@@ -1,50 +1,17 @@
-import {
-  type FlowSignalStore,
-  type FlowSignalWaiter,
-  normalizeSignalName,
-  type SignalDeliveryResult,
-  type SignalDeliveryStatus,
-} from '@floworch/core';
+import { normalizeSignalName, type SignalDeliveryResult, type SignalDeliveryStatus } from '@floworch/core';
+import { SqlSignalStore } from '@floworch/sql';
 import { type RawBuilder, sql } from 'kysely';
-import { query, queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
-import { key, stepVars, toDate, toDateOrNull, toUuid, ts, tsOrNull, uuid } from '../sql/values.js';
+import { queryFirst, retryOnDeadlock, type SqlContext, sqlLayer } from '../sql/context.js';
+import { key, toDateOrNull, ts, uuid } from '../sql/values.js';
 
-interface WaiterRow {
-  RunId: string;
-  StepKey: string;
-  SignalName: string;
-  CreatedAt: Date;
-  ExpiresAt: Date | null;
-  DeliveredAt: Date | null;
-  PayloadJson: string | null;
-}
-
-/** SQL Server {@link FlowSignalStore} over `FlowSignalWaiters` (names compare in binary collation). */
-export class SqlServerSignalStore implements FlowSignalStore {
+/**
+ * SQL Server `FlowSignalStore` over `FlowSignalWaiters` (names compare in binary collation): the
+ * shared SQL implementation, plus the delivery batch with its READPAST / blocking passes.
+ */
+export class SqlServerSignalStore extends SqlSignalStore {
   /** @param ctx connection, names and clock */
-  constructor(private readonly ctx: SqlContext) {}
-
-  async registerWaiter(
-    runId: string,
-    stepKey: string,
-    signalName: string,
-    expiresAt: Date | null,
-  ): Promise<void> {
-    const { n } = this.ctx;
-    const name = key(normalizeSignalName(signalName), 'signalName');
-    const expires = tsOrNull(expiresAt);
-    // Re-registering updates name and expiry only: it never un-delivers or resets createdAt.
-    await retryOnDeadlock(() =>
-      query(
-        this.ctx,
-        sql`${stepVars(runId, stepKey, this.ctx.clock.now())}
-MERGE ${n.table('FlowSignalWaiters')} WITH (HOLDLOCK) AS t
-USING (SELECT @run AS [RunId], @key AS [StepKey]) AS s ON t.[RunId] = s.[RunId] AND t.[StepKey] = s.[StepKey]
-WHEN MATCHED THEN UPDATE SET [SignalName] = ${name}, [ExpiresAt] = ${expires}
-WHEN NOT MATCHED THEN INSERT ([RunId], [StepKey], [SignalName], [CreatedAt], [ExpiresAt], [DeliveredAt], [PayloadJson])
-  VALUES (s.[RunId], s.[StepKey], ${name}, @now, ${expires}, NULL, NULL);`,
-      ),
-    );
+  constructor(private readonly ctx: SqlContext) {
+    super(sqlLayer(ctx));
   }
 
   /** The delivery batch (exposed for statement tests). */
@@ -85,36 +52,15 @@ ELSE
   ORDER BY [CreatedAt], [RegisteredSeq];`;
   }
 
-  async deliverSignal(runId: string, signalName: string, payloadJson: string): Promise<SignalDeliveryResult> {
+  override async deliverSignal(
+    runId: string,
+    signalName: string,
+    payloadJson: string,
+  ): Promise<SignalDeliveryResult> {
     const row = await retryOnDeadlock(() =>
       queryFirst(this.ctx, this.deliverStatement(runId, signalName, payloadJson)),
     );
     if (!row) return { status: 'NotFound', stepKey: null, deliveredAt: null };
     return { status: row.status, stepKey: row.StepKey, deliveredAt: toDateOrNull(row.DeliveredAt) };
-  }
-
-  async getWaiter(runId: string, stepKey: string): Promise<FlowSignalWaiter | null> {
-    const row = await queryFirst(
-      this.ctx,
-      sql<WaiterRow>`SELECT [RunId], [StepKey], [SignalName], [CreatedAt], [ExpiresAt], [DeliveredAt], [PayloadJson]
-FROM ${this.ctx.n.table('FlowSignalWaiters')} WHERE [RunId] = ${uuid(runId, 'runId')} AND [StepKey] = ${key(stepKey, 'stepKey')};`,
-    );
-    if (!row) return null;
-    return {
-      runId: toUuid(row.RunId),
-      stepKey: row.StepKey,
-      signalName: row.SignalName,
-      createdAt: toDate(row.CreatedAt),
-      expiresAt: toDateOrNull(row.ExpiresAt),
-      deliveredAt: toDateOrNull(row.DeliveredAt),
-      payloadJson: row.PayloadJson,
-    };
-  }
-
-  async removeWaiter(runId: string, stepKey: string): Promise<void> {
-    await query(
-      this.ctx,
-      sql`DELETE FROM ${this.ctx.n.table('FlowSignalWaiters')} WHERE [RunId] = ${uuid(runId, 'runId')} AND [StepKey] = ${key(stepKey, 'stepKey')};`,
-    );
   }
 }

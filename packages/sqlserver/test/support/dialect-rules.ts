@@ -1,4 +1,8 @@
+import { logicalNames } from '@floworch/sql';
 import type { Recorded } from './recording-db.js';
+
+/** Logical names that are not also physical ones (a bracketed one escaped the naming plugin). */
+const LOGICAL = new Set(logicalNames().filter((name) => /[A-Z]/.test(name) || !/^[a-z]/.test(name)));
 
 /** A statement's parameter value by its `@n` placeholder. */
 function param(statement: Recorded, placeholder: string): unknown {
@@ -24,7 +28,7 @@ export function dialectViolations(statement: Recorded): string[] {
 
   // Paging: OFFSET needs ORDER BY, and FETCH must be positive (SQL Server rejects FETCH 0).
   if (/\bOFFSET\b/i.test(sql)) {
-    const m = /ORDER BY[\s\S]+?OFFSET @(\d+) ROWS FETCH NEXT @(\d+) ROWS ONLY/.exec(sql);
+    const m = /ORDER BY[\s\S]+?OFFSET @(\d+) ROWS FETCH NEXT @(\d+) ROWS ONLY/i.exec(sql);
     if (!m) bad('OFFSET without a preceding ORDER BY or without FETCH NEXT … ROWS ONLY');
     else {
       const offset = param(statement, m[1]!);
@@ -35,7 +39,7 @@ export function dialectViolations(statement: Recorded): string[] {
         bad(`FETCH NEXT ${String(fetch)}`);
     }
   }
-  for (const m of sql.matchAll(/TOP \(@(\d+)\)/g)) {
+  for (const m of sql.matchAll(/TOP \(@(\d+)\)/gi)) {
     const top = param(statement, m[1]!);
     if (!(typeof top === 'number' && Number.isInteger(top) && top > 0)) bad(`TOP (${String(top)})`);
   }
@@ -53,17 +57,35 @@ export function dialectViolations(statement: Recorded): string[] {
   }
 
   // LIKE: always against the escaped pattern variable with an explicit escape character.
-  for (const m of sql.matchAll(/\bLIKE\b(.{0,20})/g)) {
-    if (!m[1]!.startsWith(" @p ESCAPE N'\\'")) bad(`LIKE without ESCAPE N'\\': LIKE${m[1]}`);
+  for (const m of sql.matchAll(/\bLIKE\b(.{0,20})/gi)) {
+    if (!/^ @(p|\d+) ESCAPE N'\\'/i.test(m[1]!)) bad(`LIKE without ESCAPE N'\\': LIKE${m[1]}`);
   }
 
   // Insert-if-absent must hold a key-range lock from the probe to the insert.
   if (
-    /INSERT INTO[\s\S]+WHERE NOT EXISTS/.test(sql) &&
-    !/WHERE NOT EXISTS \(SELECT 1 FROM \S+ WITH \(UPDLOCK, HOLDLOCK\)/.test(sql)
+    /INSERT INTO[\s\S]+WHERE NOT EXISTS/i.test(sql) &&
+    !/WHERE NOT EXISTS \(SELECT 1( AS \[\w+\])? FROM \S+( AS \[\w+\])? WITH \(UPDLOCK, HOLDLOCK\)/i.test(sql)
   )
     bad('insert-if-absent without WITH (UPDLOCK, HOLDLOCK)');
-  if (/\bMERGE\b/.test(sql) && !/MERGE \S+ WITH \(HOLDLOCK\)/.test(sql)) bad('MERGE without WITH (HOLDLOCK)');
+  if (/\bMERGE\b/i.test(sql) && !/MERGE (INTO )?\S+ WITH \(HOLDLOCK\)/i.test(sql))
+    bad('MERGE without WITH (HOLDLOCK)');
+
+  // Names: every bracketed identifier is physical (PascalCase) — a camelCase one is a logical name
+  // the naming plugin did not map — and brackets inside a name are doubled.
+  for (const m of sql.matchAll(/\[([^\]]*)\]/g)) {
+    if (LOGICAL.has(m[1]!)) bad(`unmapped logical name [${m[1]}]`);
+  }
+  // Every bound value is a plain value the driver can type (an expression bound as a parameter
+  // means a builder helper wrapped it in val() by mistake).
+  for (const value of statement.parameters) {
+    if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value))
+      bad(`parameter is an object (${Object.keys(value).join(', ')})`);
+  }
+  // Parameters stay parameters: no bound text value also appears inlined in the statement.
+  for (const value of statement.parameters) {
+    if (typeof value === 'string' && value.length >= 3 && sql.includes(`'${value}'`))
+      bad(`parameter '${value}' is also inlined`);
+  }
 
   // Explicit transactions: XACT_ABORT so any error rolls back everything, and balanced.
   const begins = (sql.match(/BEGIN TRANSACTION/g) ?? []).length;

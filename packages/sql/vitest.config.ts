@@ -1,0 +1,3 @@
+import { floworchProject } from '../../vitest.shared.js';
+
+export default floworchProject('sql');
