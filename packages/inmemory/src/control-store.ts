@@ -1,13 +1,11 @@
-import {
-  type Clock,
-  type ConfigureRunInput,
-  clampLimit,
-  EMPTY_UUID,
-  type FlowRunControlRecord,
-  type FlowRunControlStore,
-  normalizeIdempotencyPart,
-  type OverdueRun,
+import type {
+  Clock,
+  ConfigureRunInput,
+  FlowRunControlRecord,
+  FlowRunControlStore,
+  OverdueRun,
 } from '@floworch/core';
+import { clampLimit, EMPTY_UUID, normalizeIdempotencyPart } from '@floworch/core/backend';
 import { toDate, toDateOrNull } from './copy.js';
 import { compareOrdinal } from './order.js';
 import { type ControlRow, compositeKey, type MemoryState } from './state.js';

@@ -1,19 +1,21 @@
+import type {
+  Clock,
+  EventLogQuery,
+  EventPage,
+  FlowEventInput,
+  FlowEventReader,
+  FlowEventRecord,
+  OutputsRepository,
+} from '@floworch/core';
 import {
-  type Clock,
   clampEventLogQuery,
   clampEventPage,
-  type EventLogQuery,
-  type EventPage,
-  type FlowEventInput,
-  type FlowEventReader,
-  type FlowEventRecord,
   fromJsonText,
   headersFromJsonText,
   lowerCaseHeaders,
   OutputKeys,
-  type OutputsRepository,
   toJsonText,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { toDate } from './copy.js';
 import type { EventRow, MemoryState } from './state.js';
 

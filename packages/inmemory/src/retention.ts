@@ -1,4 +1,5 @@
-import { type CleanupOptions, type CleanupResult, clampLimit, type FlowRetentionStore } from '@floworch/core';
+import type { CleanupOptions, CleanupResult, FlowRetentionStore } from '@floworch/core';
+import { clampLimit } from '@floworch/core/backend';
 import type { MemoryState } from './state.js';
 
 /** In-memory {@link FlowRetentionStore}: deletes finished runs and everything that hangs off them. */

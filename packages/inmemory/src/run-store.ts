@@ -1,7 +1,5 @@
 import {
-  buildTimeseries,
   type Clock,
-  clampRunPage,
   type DashboardStatistics,
   DuplicateRunError,
   type FlowRunPage,
@@ -11,14 +9,13 @@ import {
   type RunQuery,
   type RunStatus,
   type RunTimeseriesBucket,
-  SkipReasons,
   type StartRunInput,
   type StepCompleteInput,
   type StepStartInput,
-  startOfUtcDay,
   type TerminalRunStatus,
   type TimeseriesQuery,
 } from '@floworch/core';
+import { buildTimeseries, clampRunPage, SkipReasons, startOfUtcDay } from '@floworch/core/backend';
 import { runRecord, stepRecord, storedHeaders } from './copy.js';
 import { compareOrdinal, textFilter } from './order.js';
 import type { MemoryState, RunData, RunRow } from './state.js';

@@ -5,10 +5,10 @@ import {
   type FlowRunRuntimeStore,
   InvalidArgumentError,
   isTerminalStepStatus,
-  parseStepStatus,
   type StepClaimRecord,
   type StepStatus,
 } from '@floworch/core';
+import { parseStepStatus } from '@floworch/core/backend';
 import { toDate, toDateOrNull } from './copy.js';
 import { compareOrdinal } from './order.js';
 import type { MemoryState } from './state.js';

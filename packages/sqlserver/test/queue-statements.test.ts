@@ -1,11 +1,5 @@
-import {
-  checkStorageCapabilities,
-  DuplicateRunError,
-  InvalidArgumentError,
-  ManualClock,
-  type RunWrites,
-  type StepWrite,
-} from '@floworch/core';
+import { DuplicateRunError, InvalidArgumentError, ManualClock } from '@floworch/core';
+import { checkStorageCapabilities, type RunWrites, type StepWrite } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createSqlServerStorage, SqlServerQueueStore } from '../src/index.js';

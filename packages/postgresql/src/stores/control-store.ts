@@ -1,12 +1,10 @@
-import {
-  type ConfigureRunInput,
-  clampLimit,
-  EMPTY_UUID,
-  type FlowRunControlRecord,
-  type FlowRunControlStore,
-  normalizeIdempotencyPart,
-  type OverdueRun,
+import type {
+  ConfigureRunInput,
+  FlowRunControlRecord,
+  FlowRunControlStore,
+  OverdueRun,
 } from '@floworch/core';
+import { clampLimit, EMPTY_UUID, normalizeIdempotencyPart } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';
 import { guard } from '../sql/errors.js';

@@ -1,18 +1,20 @@
+import type {
+  EventLogQuery,
+  EventPage,
+  FlowEventInput,
+  FlowEventReader,
+  FlowEventRecord,
+  OutputsRepository,
+} from '@floworch/core';
 import {
   clampEventLogQuery,
   clampEventPage,
-  type EventLogQuery,
-  type EventPage,
-  type FlowEventInput,
-  type FlowEventReader,
-  type FlowEventRecord,
   fromJsonText,
   headersFromJsonText,
   lowerCaseHeaders,
   OutputKeys,
-  type OutputsRepository,
   toJsonText,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { type PgContext, toDate, toNumber } from '../sql/context.js';
 import { guard } from '../sql/errors.js';
 import { EVENTS_CHANNEL, type NotificationSource, QUEUE_CHANNEL } from './queue-store.js';

@@ -1,30 +1,32 @@
 import {
   DuplicateRunError,
-  EMPTY_UUID,
   type FlowRunControlRecord,
   type FlowStepQueueStore,
-  fromJsonText,
   InvalidArgumentError,
   type LeaseRenewal,
   type ListDueRequest,
+  type QueuedStep,
+  type QueuedStepStart,
+  type RunStartResult,
+  type RunStartWrite,
+  type TakenStep,
+  type TakeRequest,
+  type TakeStepRequest,
+  type TakeStepResult,
+} from '@floworch/core';
+import {
+  EMPTY_UUID,
+  fromJsonText,
   lowerCaseHeaders,
   normalizeIdempotencyPart,
   OutputKeys,
   openRunTransaction,
   parseStepStatus,
-  type QueuedStep,
-  type QueuedStepStart,
   type RunSnapshot,
-  type RunStartResult,
-  type RunStartWrite,
   type RunTransaction,
   type RunWrites,
-  type TakenStep,
-  type TakeRequest,
-  type TakeStepRequest,
-  type TakeStepResult,
   toJsonText,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../schema/database.js';
 import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';

@@ -1,27 +1,29 @@
 import {
-  buildTimeseries,
-  clampRunPage,
   type DashboardStatistics,
   DuplicateRunError,
-  escapeLikePattern,
   type FlowRunPage,
   type FlowRunRecord,
   type FlowRunStore,
-  headersFromJsonText,
   InvalidArgumentError,
-  OutputKeys,
   type RunQuery,
   type RunStatus,
   type RunTimeseriesBucket,
-  SkipReasons,
   type StartRunInput,
   type StepCompleteInput,
   type StepStartInput,
-  startOfUtcDay,
   type TerminalRunStatus,
   type TimeseriesQuery,
-  timeseriesWindow,
 } from '@floworch/core';
+import {
+  buildTimeseries,
+  clampRunPage,
+  escapeLikePattern,
+  headersFromJsonText,
+  OutputKeys,
+  SkipReasons,
+  startOfUtcDay,
+  timeseriesWindow,
+} from '@floworch/core/backend';
 import { type Expression, type SqlBool, sql } from 'kysely';
 import { type PgContext, table, toNumber } from '../sql/context.js';
 import { guard } from '../sql/errors.js';

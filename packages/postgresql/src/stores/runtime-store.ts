@@ -3,10 +3,10 @@ import {
   type ExpiredClaim,
   type FlowRunRuntimeStore,
   InvalidArgumentError,
-  parseStepStatus,
   type StepClaimRecord,
   type StepStatus,
 } from '@floworch/core';
+import { parseStepStatus } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';
 import { guard } from '../sql/errors.js';

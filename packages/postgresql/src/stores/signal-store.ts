@@ -1,9 +1,5 @@
-import {
-  type FlowSignalStore,
-  type FlowSignalWaiter,
-  normalizeSignalName,
-  type SignalDeliveryResult,
-} from '@floworch/core';
+import type { FlowSignalStore, FlowSignalWaiter, SignalDeliveryResult } from '@floworch/core';
+import { normalizeSignalName } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';
 import { guard } from '../sql/errors.js';

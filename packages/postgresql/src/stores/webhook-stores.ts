@@ -1,14 +1,12 @@
-import {
-  clampWebhookPage,
-  escapeLikePattern,
-  truncateReason,
-  type WebhookRejectionInput,
-  type WebhookRejectionPage,
-  type WebhookRejectionQuery,
-  type WebhookRejectionRecord,
-  type WebhookRejectionStore,
-  type WebhookReplayStore,
+import type {
+  WebhookRejectionInput,
+  WebhookRejectionPage,
+  WebhookRejectionQuery,
+  WebhookRejectionRecord,
+  WebhookRejectionStore,
+  WebhookReplayStore,
 } from '@floworch/core';
+import { clampWebhookPage, escapeLikePattern, truncateReason } from '@floworch/core/backend';
 import { type Expression, type Selectable, type SqlBool, sql } from 'kysely';
 import type { WebhookRejectionsTable } from '../schema/database.js';
 import { type PgContext, toDate, toNumber } from '../sql/context.js';

@@ -1,12 +1,10 @@
-import {
-  type ConfigureRunInput,
-  clampLimit,
-  EMPTY_UUID,
-  type FlowRunControlRecord,
-  type FlowRunControlStore,
-  normalizeIdempotencyPart,
-  type OverdueRun,
+import type {
+  ConfigureRunInput,
+  FlowRunControlRecord,
+  FlowRunControlStore,
+  OverdueRun,
 } from '@floworch/core';
+import { clampLimit, EMPTY_UUID, normalizeIdempotencyPart } from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext, tryInsert } from '../sql/context.js';
 import { KEY_COLLATION } from '../sql/names.js';

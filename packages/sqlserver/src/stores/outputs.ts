@@ -1,16 +1,18 @@
+import type {
+  EventPage,
+  FlowEventInput,
+  FlowEventReader,
+  FlowEventRecord,
+  OutputsRepository,
+} from '@floworch/core';
 import {
   clampEventPage,
-  type EventPage,
-  type FlowEventInput,
-  type FlowEventReader,
-  type FlowEventRecord,
   fromJsonText,
   headersFromJsonText,
   lowerCaseHeaders,
   OutputKeys,
-  type OutputsRepository,
   toJsonText,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
 import { key, toDate, toNumber, toUuid, ts, uuid } from '../sql/values.js';

@@ -1,30 +1,32 @@
 import {
-  checkEventInput,
   DuplicateRunError,
   type FlowRunControlRecord,
   type FlowStepQueueStore,
-  fromJsonText,
   InvalidArgumentError,
   type LeaseRenewal,
   type ListDueRequest,
-  lowerCaseHeaders,
-  normalizeIdempotencyPart,
-  OutputKeys,
-  openRunTransaction,
-  parseStepStatus,
   type QueuedStep,
   type QueuedStepStart,
-  type RunSnapshot,
   type RunStartResult,
   type RunStartWrite,
-  type RunTransaction,
   type StepStatus,
   type TakenStep,
   type TakeRequest,
   type TakeStepRequest,
   type TakeStepResult,
-  toJsonText,
 } from '@floworch/core';
+import {
+  checkEventInput,
+  fromJsonText,
+  lowerCaseHeaders,
+  normalizeIdempotencyPart,
+  OutputKeys,
+  openRunTransaction,
+  parseStepStatus,
+  type RunSnapshot,
+  type RunTransaction,
+  toJsonText,
+} from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
 import { isDuplicateKeyError } from '../sql/errors.js';

@@ -1,10 +1,10 @@
-import {
-  type FlowSignalStore,
-  type FlowSignalWaiter,
-  normalizeSignalName,
-  type SignalDeliveryResult,
-  type SignalDeliveryStatus,
+import type {
+  FlowSignalStore,
+  FlowSignalWaiter,
+  SignalDeliveryResult,
+  SignalDeliveryStatus,
 } from '@floworch/core';
+import { normalizeSignalName } from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
 import { key, stepVars, toDate, toDateOrNull, toUuid, ts, tsOrNull, uuid } from '../sql/values.js';

@@ -1,13 +1,12 @@
-import {
-  clampWebhookPage,
-  truncateReason,
-  type WebhookRejectionInput,
-  type WebhookRejectionPage,
-  type WebhookRejectionQuery,
-  type WebhookRejectionRecord,
-  type WebhookRejectionStore,
-  type WebhookReplayStore,
+import type {
+  WebhookRejectionInput,
+  WebhookRejectionPage,
+  WebhookRejectionQuery,
+  WebhookRejectionRecord,
+  WebhookRejectionStore,
+  WebhookReplayStore,
 } from '@floworch/core';
+import { clampWebhookPage, truncateReason } from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 import { query, queryFirst, type SqlContext, tryInsert } from '../sql/context.js';
 import { containsPattern } from '../sql/like.js';
