@@ -1,5 +1,4 @@
 import type { CleanupOptions, CleanupResult, FlowRetentionStore } from '@floworch/core';
-import { clampLimit } from '@floworch/core/backend';
 import type { MemoryState } from './state.js';
 
 /** In-memory {@link FlowRetentionStore}: deletes finished runs and everything that hangs off them. */
@@ -8,7 +7,8 @@ export class InMemoryRetentionStore implements FlowRetentionStore {
   constructor(private readonly state: MemoryState) {}
 
   async cleanup(cutoff: Date, options: CleanupOptions = {}): Promise<CleanupResult> {
-    const batchSize = clampLimit(options.batchSize, 1, 100_000, 500);
+    // The guard has clamped the batch size already.
+    const batchSize = options.batchSize ?? 500;
     const limit = cutoff.getTime();
     let runsDeleted = 0;
     for (;;) {
