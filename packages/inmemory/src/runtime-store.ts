@@ -3,7 +3,6 @@ import {
   type Clock,
   type ExpiredClaim,
   type FlowRunRuntimeStore,
-  InvalidArgumentError,
   isTerminalStepStatus,
   type StepClaimRecord,
   type StepStatus,
