@@ -47,8 +47,8 @@ export type SqlServerConnectionSource =
       readonly connectionString?: undefined;
     };
 
-/** Options shared by {@link createSqlServerStorage} and `sqlServerWebhookHardening`. */
-export type SqlServerOptions = SqlServerConnectionSource & {
+/** Options shared by {@link createSqlServerStorage} and `createSqlServerWebhookStores`. */
+export type SqlServerStorageOptions = SqlServerConnectionSource & {
   /** Schema holding the tables (default `dbo`; created when missing). */
   readonly schema?: string;
   /** Source of every "now" the stores stamp (default: the system clock). */
@@ -167,7 +167,7 @@ export function openKysely(options: SqlServerConnectionSource & SqlServerConnect
  * @throws InvalidArgumentError for a malformed connection string or schema name
  * @throws StorageError when the migration fails or the schema is newer than this release
  */
-export async function createSqlServerStorage(options: SqlServerOptions): Promise<SqlServerStorage> {
+export async function createSqlServerStorage(options: SqlServerStorageOptions): Promise<SqlServerStorage> {
   const names = new SqlNames(options.schema ?? DEFAULT_SCHEMA);
   const clock = options.clock ?? systemClock;
   const { db, owned, settings } = openKysely(options);

@@ -2,8 +2,9 @@ import { DuplicateRunError, InvalidArgumentError, ManualClock } from '@floworch/
 import { checkStorageCapabilities, type RunWrites, type StepWrite } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { createSqlServerStorage, SqlServerQueueStore } from '../src/index.js';
 import { SqlNames } from '../src/sql/names.js';
+import { createSqlServerStorage } from '../src/storage.js';
+import { SqlServerQueueStore } from '../src/stores/queue-store.js';
 import { batchPieces, PARAMETER_BUDGET, planRunWrites } from '../src/stores/queue-writes.js';
 import { dialectViolations } from './support/dialect-rules.js';
 import {

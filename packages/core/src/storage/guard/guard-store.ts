@@ -25,7 +25,8 @@ export function guardStore<T extends object>(
   rules: Readonly<Record<string, ArgumentRule>> | undefined,
   context: GuardContext,
 ): T {
-  const wrapped = new Map<PropertyKey, AnyFunction>();
+  // Keyed by the method itself, so a method replaced on the store later (a test spy) is seen.
+  const wrapped = new WeakMap<AnyFunction, AnyFunction>();
   // The proxy's own target is a blank object so that frozen stores raise no proxy invariant errors.
   const handler: ProxyHandler<object> = {
     get(_blank, property) {
@@ -34,7 +35,7 @@ export function guardStore<T extends object>(
       if (typeof value !== 'function' || typeof property !== 'string' || property === 'constructor') {
         return value;
       }
-      let guarded = wrapped.get(property);
+      let guarded = wrapped.get(value as AnyFunction);
       if (!guarded) {
         guarded = guardMethod(
           target,
@@ -43,11 +44,21 @@ export function guardStore<T extends object>(
           rules?.[property],
           context,
         );
-        wrapped.set(property, guarded);
+        wrapped.set(value as AnyFunction, guarded);
       }
       return guarded;
     },
+    // Writes, reflection and prototype lookups go to the store, so the guarded view behaves like it.
+    set: (_blank, property, value) => Reflect.set(store, property, value),
+    defineProperty: (_blank, property, descriptor) => Reflect.defineProperty(store, property, descriptor),
+    deleteProperty: (_blank, property) => Reflect.deleteProperty(store, property),
     has: (_blank, property) => property in store,
+    ownKeys: () => Reflect.ownKeys(store),
+    getOwnPropertyDescriptor: (_blank, property) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(store, property);
+      // The blank target has no such property, so it may only be reported as configurable.
+      return descriptor ? { ...descriptor, configurable: true } : undefined;
+    },
     getPrototypeOf: () => Object.getPrototypeOf(store),
   };
   return new Proxy({}, handler) as T;
