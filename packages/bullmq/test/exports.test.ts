@@ -4,6 +4,11 @@ import { describe, expect, it } from 'vitest';
 describe('@floworch/bullmq exports', () => {
   it('@floworch/bullmq', async () => {
     const mod = await import('../src/index.js');
-    expect(Object.keys(mod).sort()).toMatchInlineSnapshot();
+    expect(Object.keys(mod).sort()).toMatchInlineSnapshot(`
+      [
+        "createBullMQRuntime",
+        "stepJobId",
+      ]
+    `);
   });
 });

@@ -1,10 +1,5 @@
-import type {
-  Clock,
-  ConfigureRunInput,
-  FlowRunControlRecord,
-  FlowRunControlStore,
-  OverdueRun,
-} from '@floworch/core';
+import type { Clock, FlowRunControlRecord, FlowRunControlStore, OverdueRun } from '@floworch/core';
+import type { ConfigureRunInput } from '@floworch/core/backend';
 import { EMPTY_UUID, normalizeIdempotencyPart } from '@floworch/core/backend';
 import { toDate, toDateOrNull } from './copy.js';
 import { compareOrdinal } from './order.js';

@@ -8,13 +8,17 @@ import {
   type RunQuery,
   type RunStatus,
   type RunTimeseriesBucket,
+  type TerminalRunStatus,
+} from '@floworch/core';
+import {
+  buildTimeseries,
+  SkipReasons,
   type StartRunInput,
   type StepCompleteInput,
   type StepStartInput,
-  type TerminalRunStatus,
+  startOfUtcDay,
   type TimeseriesQuery,
-} from '@floworch/core';
-import { buildTimeseries, SkipReasons, startOfUtcDay } from '@floworch/core/backend';
+} from '@floworch/core/backend';
 import { runRecord, stepRecord, storedHeaders } from './copy.js';
 import { compareOrdinal, textFilter } from './order.js';
 import type { MemoryState, RunData, RunRow } from './state.js';

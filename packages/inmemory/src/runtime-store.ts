@@ -1,5 +1,4 @@
 import {
-  type ClaimLease,
   type Clock,
   type ExpiredClaim,
   type FlowRunRuntimeStore,
@@ -7,7 +6,7 @@ import {
   type StepClaimRecord,
   type StepStatus,
 } from '@floworch/core';
-import { parseStepStatus } from '@floworch/core/backend';
+import { type ClaimLease, parseStepStatus } from '@floworch/core/backend';
 import { toDate, toDateOrNull } from './copy.js';
 import { compareOrdinal } from './order.js';
 import type { MemoryState } from './state.js';

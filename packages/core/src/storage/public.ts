@@ -12,35 +12,15 @@ export {
   type StorageCapability,
 } from './backend.js';
 export { type Clock, ManualClock, systemClock } from './clock.js';
-export type { ConfigureRunInput, FlowRunControlStore } from './control-store.js';
+export type { FlowRunControlStore } from './control-store.js';
 export type { FlowStore } from './flow-store.js';
 export { type StorageErrorCode, StorageErrorCodes } from './guard/error-codes.js';
 export type { EventLogQuery, EventPage, FlowEventReader, OutputsRepository } from './outputs.js';
-export type {
-  FlowStepQueueStore,
-  LeaseRenewal,
-  ListDueRequest,
-  QueuedStep,
-  QueuedStepStart,
-  RunStartResult,
-  RunStartWrite,
-  TakenStep,
-  TakeRequest,
-  TakeStepRequest,
-  TakeStepResult,
-} from './queue-store.js';
+export type { FlowStepQueueStore } from './queue-store.js';
 export type * from './records.js';
 export type { CleanupOptions, CleanupResult, FlowRetentionStore } from './retention-store.js';
-export type {
-  ClaimFence,
-  FlowRunStore,
-  RunQuery,
-  StartRunInput,
-  StepCompleteInput,
-  StepStartInput,
-  TimeseriesQuery,
-} from './run-store.js';
-export type { ClaimLease, FlowRunRuntimeStore } from './runtime-store.js';
+export type { FlowRunStore, RunQuery } from './run-store.js';
+export type { FlowRunRuntimeStore } from './runtime-store.js';
 export type { FlowScheduleStateStore } from './schedule-store.js';
 export type { FlowSignalStore } from './signal-store.js';
 export {

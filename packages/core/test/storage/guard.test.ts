@@ -162,3 +162,24 @@ describe('defineStorage', () => {
     });
   });
 });
+
+describe('guarded stores as prototypes and spy targets', () => {
+  it('an object inheriting from a guarded store keeps its own overrides', async () => {
+    const { storage, calls } = fakeStorage();
+    const guarded = guardStorage(storage);
+    const derived = Object.assign(Object.create(guarded.runtime as object), {
+      renewStepClaim: async () => false,
+    }) as NonNullable<FlowStorage['runtime']>;
+    expect(await derived.renewStepClaim('r', 's', 'o', 1)).toBe(false);
+    expect(await guarded.runtime?.renewStepClaim('r', 's', 'o', 1)).toBe(true);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('a spy installed on the guarded store sees the calls', async () => {
+    const { storage } = fakeStorage();
+    const guarded = guardStorage(storage);
+    const spy = vi.spyOn(guarded.flows, 'getAll');
+    await guarded.flows.getAll();
+    expect(spy).toHaveBeenCalledOnce();
+  });
+});

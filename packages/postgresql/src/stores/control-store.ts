@@ -1,9 +1,5 @@
-import type {
-  ConfigureRunInput,
-  FlowRunControlRecord,
-  FlowRunControlStore,
-  OverdueRun,
-} from '@floworch/core';
+import type { FlowRunControlRecord, FlowRunControlStore, OverdueRun } from '@floworch/core';
+import type { ConfigureRunInput } from '@floworch/core/backend';
 import { clampLimit, EMPTY_UUID, normalizeIdempotencyPart } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';

@@ -8,11 +8,7 @@ import {
   type RunQuery,
   type RunStatus,
   type RunTimeseriesBucket,
-  type StartRunInput,
-  type StepCompleteInput,
-  type StepStartInput,
   type TerminalRunStatus,
-  type TimeseriesQuery,
 } from '@floworch/core';
 import {
   buildTimeseries,
@@ -21,7 +17,11 @@ import {
   headersFromJsonText,
   OutputKeys,
   SkipReasons,
+  type StartRunInput,
+  type StepCompleteInput,
+  type StepStartInput,
   startOfUtcDay,
+  type TimeseriesQuery,
   timeseriesWindow,
 } from '@floworch/core/backend';
 import { type Expression, type SqlBool, sql } from 'kysely';

@@ -1,12 +1,11 @@
 import {
-  type ClaimLease,
   type ExpiredClaim,
   type FlowRunRuntimeStore,
   InvalidArgumentError,
   type StepClaimRecord,
   type StepStatus,
 } from '@floworch/core';
-import { parseStepStatus } from '@floworch/core/backend';
+import { type ClaimLease, parseStepStatus } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';
 import { guard } from '../sql/errors.js';

@@ -1,9 +1,5 @@
-import type {
-  ConfigureRunInput,
-  FlowRunControlRecord,
-  FlowRunControlStore,
-  OverdueRun,
-} from '@floworch/core';
+import type { FlowRunControlRecord, FlowRunControlStore, OverdueRun } from '@floworch/core';
+import type { ConfigureRunInput } from '@floworch/core/backend';
 import { clampLimit, EMPTY_UUID, normalizeIdempotencyPart } from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext, tryInsert } from '../sql/context.js';

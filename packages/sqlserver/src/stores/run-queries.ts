@@ -4,8 +4,8 @@ import type {
   FlowRunRecord,
   RunQuery,
   RunTimeseriesBucket,
-  TimeseriesQuery,
 } from '@floworch/core';
+import type { TimeseriesQuery } from '@floworch/core/backend';
 import {
   buildTimeseries,
   clampRunPage,

@@ -8,13 +8,15 @@ import {
   type RunQuery,
   type RunStatus,
   type RunTimeseriesBucket,
+  type TerminalRunStatus,
+} from '@floworch/core';
+import {
+  SkipReasons,
   type StartRunInput,
   type StepCompleteInput,
   type StepStartInput,
-  type TerminalRunStatus,
   type TimeseriesQuery,
-} from '@floworch/core';
-import { SkipReasons } from '@floworch/core/backend';
+} from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext, tryInsert } from '../sql/context.js';
 import { isDuplicateKeyError } from '../sql/errors.js';

@@ -1,12 +1,11 @@
 import {
-  type ClaimLease,
   type ExpiredClaim,
   type FlowRunRuntimeStore,
   InvalidArgumentError,
   type StepClaimRecord,
   type StepStatus,
 } from '@floworch/core';
-import { parseStepStatus } from '@floworch/core/backend';
+import { type ClaimLease, parseStepStatus } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
 import { key, stepVars, toDate, toDateOrNull, toUuid, ts, uuid } from '../sql/values.js';

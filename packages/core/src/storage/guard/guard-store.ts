@@ -49,7 +49,9 @@ export function guardStore<T extends object>(
       return guarded;
     },
     // Writes, reflection and prototype lookups go to the store, so the guarded view behaves like it.
-    set: (_blank, property, value) => Reflect.set(store, property, value),
+    // An object inheriting from the guarded store keeps its own writes (receiver), as with any prototype.
+    set: (_blank, property, value, receiver) =>
+      Reflect.set(store, property, value, receiver === view ? store : receiver),
     defineProperty: (_blank, property, descriptor) => Reflect.defineProperty(store, property, descriptor),
     deleteProperty: (_blank, property) => Reflect.deleteProperty(store, property),
     has: (_blank, property) => property in store,
@@ -61,7 +63,8 @@ export function guardStore<T extends object>(
     },
     getPrototypeOf: () => Object.getPrototypeOf(store),
   };
-  return new Proxy({}, handler) as T;
+  const view = new Proxy({}, handler) as T;
+  return view;
 }
 
 /** One guarded method: always async, so checks and translation surface as rejections. */
