@@ -1,4 +1,5 @@
-import type { FlowStepQueueStore, FlowStorage, Logger, RunTransaction } from '@floworch/core';
+import type { FlowStepQueueStore, FlowStorage, Logger } from '@floworch/core';
+import type { RunTransaction } from '@floworch/core/backend';
 import type { Queue } from 'bullmq';
 import { type DispatchRow, type StepJobData, stepJobData, stepJobId } from './job-id.js';
 

@@ -1,4 +1,5 @@
-import type { StepRuntime, StepRuntimeHost, TakenStep, TakeStepResult } from '@floworch/core';
+import type { StepRuntime, StepRuntimeHost } from '@floworch/core';
+import type { TakenStep, TakeStepResult } from '@floworch/core/backend';
 import { type ConnectionOptions, DelayedError, type Job, Worker } from 'bullmq';
 import type { StepDispatcher } from './dispatcher.js';
 import type { StepJobData } from './job-id.js';

@@ -57,6 +57,30 @@ export class StorageError extends FlowOrchError {
   }
 }
 
+/**
+ * The database schema was written by a newer release of the backend than the one running; the
+ * backend refuses to touch it (schemas are never downgraded). Upgrade the package on every replica.
+ */
+export class SchemaTooNewError extends StorageError {
+  /**
+   * @param found version found in the database
+   * @param supported newest version this release writes
+   * @param backendPackage the package to upgrade, e.g. `@floworch/postgresql`
+   * @param subject what is too new, for the message (default: the floworch schema)
+   */
+  constructor(
+    readonly found: number,
+    readonly supported: number,
+    backendPackage: string,
+    subject = 'The floworch schema',
+  ) {
+    super(
+      'SCHEMA_TOO_NEW',
+      `${subject} is at version ${found}, but this ${backendPackage} supports up to ${supported}. Upgrade the package on every replica (schemas are never downgraded).`,
+    );
+  }
+}
+
 /** A run id that is well-formed but names no run in the store. */
 export class RunNotFoundError extends FlowOrchError {
   /** @param runId the id that was not found (normalised) */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FLOW_SLUG_NAMESPACE, isFlowSlug, toFlowId, toRunId, toStepKey, uuidV5 } from '../src/index.js';
+import { toRunId, toStepKey, uuidV5 } from '../src/backend.js';
+import { FLOW_SLUG_NAMESPACE, isFlowSlug, toFlowId } from '../src/index.js';
 
 describe('ids: one rule for every backend', () => {
   it('uuidV5 matches the RFC example (www.example.com in the DNS namespace)', () => {

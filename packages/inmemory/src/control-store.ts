@@ -1,13 +1,6 @@
-import {
-  type Clock,
-  type ConfigureRunInput,
-  clampLimit,
-  EMPTY_UUID,
-  type FlowRunControlRecord,
-  type FlowRunControlStore,
-  normalizeIdempotencyPart,
-  type OverdueRun,
-} from '@floworch/core';
+import type { Clock, FlowRunControlRecord, FlowRunControlStore, OverdueRun } from '@floworch/core';
+import type { ConfigureRunInput } from '@floworch/core/backend';
+import { EMPTY_UUID, normalizeIdempotencyPart } from '@floworch/core/backend';
 import { toDate, toDateOrNull } from './copy.js';
 import { compareOrdinal } from './order.js';
 import { type ControlRow, compositeKey, type MemoryState } from './state.js';
@@ -97,7 +90,8 @@ export class InMemoryControlStore implements FlowRunControlStore {
       found.push({ runId, flowId: this.state.runs.get(runId)!.flowId, timeoutAt: toDate(control.timeoutAt) });
     }
     found.sort((a, b) => a.timeoutAt.getTime() - b.timeoutAt.getTime() || compareOrdinal(a.runId, b.runId));
-    return found.slice(0, clampLimit(limit, 1, 1000, 100));
+    // The guard has clamped the limit already.
+    return found.slice(0, limit);
   }
 
   async findRunIdByIdempotencyKey(flowId: string, triggerKey: string, key: string): Promise<string | null> {

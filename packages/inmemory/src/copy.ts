@@ -1,12 +1,5 @@
-import {
-  type FlowRunRecord,
-  type FlowStepAttemptRecord,
-  type FlowStepRecord,
-  headersFromJsonText,
-  OutputKeys,
-  parseStepStatus,
-  type RunStatus,
-} from '@floworch/core';
+import type { FlowRunRecord, FlowStepAttemptRecord, FlowStepRecord, RunStatus } from '@floworch/core';
+import { headersFromJsonText, OutputKeys, parseStepStatus } from '@floworch/core/backend';
 import type { AttemptRow, RunRow, StepRow } from './state.js';
 
 /** A fresh `Date` from a stored epoch-ms value. */

@@ -1,19 +1,19 @@
+import type {
+  Clock,
+  EventLogQuery,
+  EventPage,
+  FlowEventInput,
+  FlowEventReader,
+  FlowEventRecord,
+  OutputsRepository,
+} from '@floworch/core';
 import {
-  type Clock,
-  clampEventLogQuery,
-  clampEventPage,
-  type EventLogQuery,
-  type EventPage,
-  type FlowEventInput,
-  type FlowEventReader,
-  type FlowEventRecord,
   fromJsonText,
   headersFromJsonText,
   lowerCaseHeaders,
   OutputKeys,
-  type OutputsRepository,
   toJsonText,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { toDate } from './copy.js';
 import type { EventRow, MemoryState } from './state.js';
 
@@ -95,7 +95,8 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
   }
 
   async getRunEvents(runId: string, page?: EventPage): Promise<FlowEventRecord[]> {
-    const { skip, take } = clampEventPage(page?.skip, page?.take);
+    // The guard in front of this store has clamped the page already.
+    const { skip = 0, take = 0 } = page ?? {};
     const id = runId.toLowerCase();
     const events = this.state.peekRunData(id)?.events ?? [];
     return events.slice(skip, skip + take).map((e) => ({
@@ -109,7 +110,7 @@ export class InMemoryOutputs implements OutputsRepository, FlowEventReader {
   }
 
   async readEventLog(query?: EventLogQuery): Promise<FlowEventRecord[]> {
-    const { after, take } = clampEventLogQuery(query);
+    const { after = 0, take = 0 } = query ?? {};
     const found: FlowEventRecord[] = [];
     for (const [runId, data] of this.state.perRun) {
       for (const e of data.events) {

@@ -1,4 +1,4 @@
-import { type CleanupOptions, type CleanupResult, clampLimit, type FlowRetentionStore } from '@floworch/core';
+import type { CleanupOptions, CleanupResult, FlowRetentionStore } from '@floworch/core';
 import type { MemoryState } from './state.js';
 
 /** In-memory {@link FlowRetentionStore}: deletes finished runs and everything that hangs off them. */
@@ -7,7 +7,8 @@ export class InMemoryRetentionStore implements FlowRetentionStore {
   constructor(private readonly state: MemoryState) {}
 
   async cleanup(cutoff: Date, options: CleanupOptions = {}): Promise<CleanupResult> {
-    const batchSize = clampLimit(options.batchSize, 1, 100_000, 500);
+    // The guard has clamped the batch size already.
+    const batchSize = options.batchSize ?? 500;
     const limit = cutoff.getTime();
     let runsDeleted = 0;
     for (;;) {

@@ -1,10 +1,5 @@
-import {
-  type Clock,
-  type FlowSignalStore,
-  type FlowSignalWaiter,
-  normalizeSignalName,
-  type SignalDeliveryResult,
-} from '@floworch/core';
+import type { Clock, FlowSignalStore, FlowSignalWaiter, SignalDeliveryResult } from '@floworch/core';
+import { normalizeSignalName } from '@floworch/core/backend';
 import { toDate, toDateOrNull } from './copy.js';
 import type { MemoryState, WaiterRow } from './state.js';
 

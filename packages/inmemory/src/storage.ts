@@ -5,6 +5,7 @@ import {
   type StorageCapability,
   systemClock,
 } from '@floworch/core';
+import { defineStorage } from '@floworch/core/backend';
 import { InMemoryControlStore } from './control-store.js';
 import { InMemoryFlowStore } from './flow-store.js';
 import { InMemoryOutputs } from './outputs.js';
@@ -40,7 +41,7 @@ function build(state: MemoryState, clock: Clock, dlqCapacity: number): InMemoryS
   const runs = new InMemoryRunStore(state, clock);
   const outputs = new InMemoryOutputs(state, clock);
   const capabilities: readonly StorageCapability[] = STORAGE_CAPABILITIES;
-  return {
+  return defineStorage<InMemoryStorage>({
     name: 'inmemory',
     clock,
     capabilities,
@@ -59,7 +60,7 @@ function build(state: MemoryState, clock: Clock, dlqCapacity: number): InMemoryS
     ping: async () => {},
     close: async () => {},
     createPeer: () => build(state, clock, dlqCapacity),
-  };
+  });
 }
 
 /**

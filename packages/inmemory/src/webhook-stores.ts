@@ -1,8 +1,6 @@
 import {
   type Clock,
-  clampWebhookPage,
   systemClock,
-  truncateReason,
   type WebhookRejectionInput,
   type WebhookRejectionPage,
   type WebhookRejectionQuery,
@@ -10,6 +8,7 @@ import {
   type WebhookRejectionStore,
   type WebhookReplayStore,
 } from '@floworch/core';
+import { clampWebhookPage, truncateReason } from '@floworch/core/backend';
 import { textFilter } from './order.js';
 import { compositeKey } from './state.js';
 

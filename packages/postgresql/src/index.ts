@@ -6,6 +6,6 @@ export { POSTGRES_TIMEOUT_DEFAULTS } from './connection/pool.js';
 export { createPostgresStorage, type PostgresStorageOptions } from './connection/postgres.js';
 export type { Database } from './schema/database.js';
 export { SCHEMA_VERSION } from './schema/ddl.js';
-export { type MigrationResult, migratePostgres, SchemaTooNewError } from './schema/migrator.js';
+export { type MigrationResult, migratePostgres } from './schema/migrator.js';
 export type { PostgresStorage } from './storage.js';
-export { type PostgresWebhookStores, postgresWebhookStores } from './webhook-hardening.js';
+export { createPostgresWebhookStores, type PostgresWebhookStores } from './webhook-hardening.js';

@@ -1,9 +1,11 @@
 import { type Clock, type FlowStorage, STORAGE_CAPABILITIES, type StorageCapability } from '@floworch/core';
+import { defineStorage } from '@floworch/core/backend';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from './schema/database.js';
 import { SCHEMA_VERSION } from './schema/ddl.js';
 import { readSchemaVersion } from './schema/migrator.js';
 import type { PgContext } from './sql/context.js';
+import { translatePgError } from './sql/errors.js';
 import { PgControlStore } from './stores/control-store.js';
 import { PgFlowStore } from './stores/flow-store.js';
 import { PgOutputs } from './stores/outputs.js';
@@ -24,7 +26,7 @@ export interface PostgresStorage extends Required<FlowStorage> {
 }
 
 /**
- * Builds the store bundle over one kysely instance; `close` releases what the caller owns;
+ * Builds the guarded store bundle over one kysely instance; `close` releases what the caller owns;
  * `notifications`, when given, lets the queue wake consumers through LISTEN/NOTIFY.
  */
 export function assembleStorage(
@@ -38,7 +40,7 @@ export function assembleStorage(
   const ctx: PgContext = { db: db.withSchema(schema), schema, clock };
   const outputs = new PgOutputs(ctx, notifications);
   const capabilities: readonly StorageCapability[] = STORAGE_CAPABILITIES;
-  return {
+  return defineStorage<PostgresStorage>({
     name,
     schema,
     db: ctx.db,
@@ -64,5 +66,6 @@ export function assembleStorage(
       return { current, expected: SCHEMA_VERSION, upToDate: current === SCHEMA_VERSION };
     },
     close,
-  };
+    translateError: translatePgError,
+  });
 }

@@ -16,9 +16,11 @@ export interface PostgresWebhookStores {
  * as the full backend), for services that verify webhooks but run flows elsewhere.
  *
  * @example
- * const { replay, rejections } = await postgresWebhookStores({ connectionString: process.env.DATABASE_URL });
+ * const { replay, rejections } = await createPostgresWebhookStores({ connectionString: process.env.DATABASE_URL });
  */
-export async function postgresWebhookStores(options: PostgresStorageOptions): Promise<PostgresWebhookStores> {
+export async function createPostgresWebhookStores(
+  options: PostgresStorageOptions,
+): Promise<PostgresWebhookStores> {
   const storage = await createPostgresStorage(options);
   return {
     replay: storage.webhookReplay,

@@ -20,7 +20,7 @@ describe('PostgreSQL connect timeout (silent TCP server on 127.0.0.1)', () => {
         logger: recordingLogger([]),
       });
       await expect(opening).rejects.toMatchObject({
-        code: 'PG_CONNECT_TIMEOUT',
+        code: 'STORAGE_CONNECT_TIMEOUT',
         message: expect.stringContaining(`127.0.0.1:${silent.port}`),
       });
       await expect(opening).rejects.toThrow(/within 500 ms/);

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { StorageError } from '@floworch/core';
+import { SchemaTooNewError, StorageError } from '@floworch/core';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPostgresStorage, migratePostgres, SCHEMA_VERSION, SchemaTooNewError } from '../src/index.js';
+import { createPostgresStorage, migratePostgres, SCHEMA_VERSION } from '../src/index.js';
 import { adminPool, dropSchema, pgSource, pgUrl } from './support.js';
 
 const suite = pgUrl ? describe : describe.skip;
@@ -207,7 +207,7 @@ suite(`postgresql migrator (${pgSource})`, () => {
       connectionString: 'postgres://postgres@127.0.0.1:1/postgres',
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
-    expect((error as StorageError).code).toBe('PG_UNREACHABLE');
+    expect((error as StorageError).code).toBe('STORAGE_UNREACHABLE');
     expect((error as Error).message).toMatch(/127\.0\.0\.1:1/);
   });
 
@@ -215,7 +215,7 @@ suite(`postgresql migrator (${pgSource})`, () => {
     const url = new URL(pgUrl);
     url.pathname = '/floworch_missing_db';
     const error = await createPostgresStorage({ connectionString: url.toString() }).catch((e: unknown) => e);
-    expect((error as StorageError).code).toBe('PG_NO_DATABASE');
+    expect((error as StorageError).code).toBe('STORAGE_NO_DATABASE');
   });
 
   it('explains missing privileges to migrate', async () => {
@@ -229,7 +229,7 @@ suite(`postgresql migrator (${pgSource})`, () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(StorageError);
-      expect((error as StorageError).code).toBe('PG_MIGRATION_PRIVILEGES');
+      expect((error as StorageError).code).toBe('MIGRATION_PRIVILEGES');
       expect((error as Error).message).toMatch(/migrate: false/);
     } finally {
       await admin.query(`DROP ROLE ${role}`);
@@ -242,6 +242,6 @@ suite(`postgresql migrator (${pgSource})`, () => {
     url.password = 'wrong';
     const error = await createPostgresStorage({ connectionString: url.toString() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
-    expect((error as StorageError).code).toBe('PG_AUTH_FAILED');
+    expect((error as StorageError).code).toBe('STORAGE_AUTH_FAILED');
   });
 });

@@ -7,13 +7,13 @@ import { isFatalPgliteError } from '../src/connection/pglite-guard.js';
 import { createPgliteStorage } from '../src/pglite.js';
 
 describe('PGlite faults', () => {
-  it('a closed instance fails every call fast with PGLITE_UNAVAILABLE, logged once', async () => {
+  it('a closed instance fails every call fast with STORAGE_DRIVER_MISSING, logged once', async () => {
     const lines: LoggedLine[] = [];
     const pglite = new PGlite('memory://');
     const storage = await createPgliteStorage({ pglite, logger: recordingLogger(lines) });
     await storage.ping();
     await pglite.close(); // closed underneath the storage
-    await expect(storage.ping()).rejects.toMatchObject({ code: 'PGLITE_UNAVAILABLE' });
+    await expect(storage.ping()).rejects.toMatchObject({ code: 'STORAGE_DRIVER_MISSING' });
     await expect(storage.flows.getAll()).rejects.toBeInstanceOf(StorageError);
     expect(lines.filter((l) => l.level === 'error')).toHaveLength(1);
     await storage.close();

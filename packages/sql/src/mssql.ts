@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isUuid } from '@floworch/core';
+import { InvalidArgumentError, isUuid } from '@floworch/core/backend';
 import {
   type CompiledQuery,
   type DatabaseConnection,

@@ -7,38 +7,13 @@ export {
   parseConnectionString,
   type SqlServerConnectionOptions,
 } from './connection/connection-string.js';
-export {
-  createSqlServerDialect,
-  SQLSERVER_ACQUIRE_TIMEOUT_MS,
-  type SqlServerPoolOptions,
-  toTediousConfig,
-} from './connection/dialect.js';
-export {
-  CURRENT_SCHEMA_VERSION,
-  type MigrationBatch,
-  type MigrationResult,
-  migrate,
-  migrationBatches,
-} from './schema/migrator.js';
-export type { SqlContext } from './sql/context.js';
-export { DEFAULT_SCHEMA, KEY_COLLATION, SqlNames, TABLES, type TableName } from './sql/names.js';
+export { SQLSERVER_ACQUIRE_TIMEOUT_MS, type SqlServerPoolOptions } from './connection/dialect.js';
+export { type MigrationResult, migrateSqlServer, SCHEMA_VERSION } from './schema/migrator.js';
 export {
   type AnyKysely,
-  connectionSettings,
   createSqlServerStorage,
   type SqlServerConnectionSource,
-  type SqlServerConnectionTuning,
-  type SqlServerOptions,
   type SqlServerStorage,
+  type SqlServerStorageOptions,
 } from './storage.js';
-export { SqlServerControlStore } from './stores/control-store.js';
-export { SqlServerFlowStore } from './stores/flow-store.js';
-export { SqlServerOutputs } from './stores/outputs.js';
-export { SqlServerQueueStore } from './stores/queue-store.js';
-export { SqlServerRetentionStore } from './stores/retention.js';
-export { SqlServerRunStore } from './stores/run-store.js';
-export { SqlServerRuntimeStore } from './stores/runtime-store.js';
-export { SqlServerScheduleStore } from './stores/schedule-store.js';
-export { SqlServerSignalStore } from './stores/signal-store.js';
-export { SqlServerWebhookRejectionStore, SqlServerWebhookReplayStore } from './stores/webhook-stores.js';
-export { type SqlServerWebhookHardening, sqlServerWebhookHardening } from './webhook-hardening.js';
+export { createSqlServerWebhookStores, type SqlServerWebhookStores } from './webhook-hardening.js';

@@ -7,9 +7,11 @@ import {
   type StorageCapability,
   systemClock,
 } from '@floworch/core';
+import { defineStorage } from '@floworch/core/backend';
 import { Kysely, sql } from 'kysely';
 import { parseConnectionString, type SqlServerConnectionOptions } from './connection/connection-string.js';
 import { createSqlServerDialect, type SqlServerPoolOptions } from './connection/dialect.js';
+import { translateSqlServerError } from './connection/errors.js';
 import { explainSqlServerConnectError } from './connection/explain.js';
 import { type MigrationResult, migrate } from './schema/migrator.js';
 import type { SqlContext } from './sql/context.js';
@@ -45,8 +47,8 @@ export type SqlServerConnectionSource =
       readonly connectionString?: undefined;
     };
 
-/** Options shared by {@link createSqlServerStorage} and `sqlServerWebhookHardening`. */
-export type SqlServerOptions = SqlServerConnectionSource & {
+/** Options shared by {@link createSqlServerStorage} and `createSqlServerWebhookStores`. */
+export type SqlServerStorageOptions = SqlServerConnectionSource & {
   /** Schema holding the tables (default `dbo`; created when missing). */
   readonly schema?: string;
   /** Source of every "now" the stores stamp (default: the system clock). */
@@ -165,7 +167,7 @@ export function openKysely(options: SqlServerConnectionSource & SqlServerConnect
  * @throws InvalidArgumentError for a malformed connection string or schema name
  * @throws StorageError when the migration fails or the schema is newer than this release
  */
-export async function createSqlServerStorage(options: SqlServerOptions): Promise<SqlServerStorage> {
+export async function createSqlServerStorage(options: SqlServerStorageOptions): Promise<SqlServerStorage> {
   const names = new SqlNames(options.schema ?? DEFAULT_SCHEMA);
   const clock = options.clock ?? systemClock;
   const { db, owned, settings } = openKysely(options);
@@ -179,8 +181,7 @@ export async function createSqlServerStorage(options: SqlServerOptions): Promise
   const ctx: SqlContext = { db, n: names, clock };
   const outputs = new SqlServerOutputs(ctx);
   const capabilities: readonly StorageCapability[] = STORAGE_CAPABILITIES;
-  let closed = false;
-  return {
+  return defineStorage<SqlServerStorage>({
     name: 'sqlserver',
     schema: names.schema,
     db,
@@ -202,10 +203,10 @@ export async function createSqlServerStorage(options: SqlServerOptions): Promise
     ping: async () => {
       await sql`SELECT 1 AS ok;`.execute(db);
     },
+    // The guard runs this once however often close() is called.
     close: async () => {
-      if (closed) return;
-      closed = true;
       if (owned) await db.destroy();
     },
-  };
+    translateError: translateSqlServerError,
+  });
 }

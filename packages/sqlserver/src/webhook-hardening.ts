@@ -1,9 +1,9 @@
 import type { WebhookRejectionStore, WebhookReplayStore } from '@floworch/core';
 import type { MigrationResult } from './schema/migrator.js';
-import { createSqlServerStorage, type SqlServerOptions } from './storage.js';
+import { createSqlServerStorage, type SqlServerStorageOptions } from './storage.js';
 
 /** The webhook replay and rejection stores on SQL Server, for a webhook front end. */
-export interface SqlServerWebhookHardening {
+export interface SqlServerWebhookStores {
   /** Nonce ledger (`WebhookReplayNonces`): replay protection shared by every replica. */
   readonly replay: WebhookReplayStore;
   /** Dead-letter queue and recent-deliveries log (`WebhookRejections`). */
@@ -22,13 +22,13 @@ export interface SqlServerWebhookHardening {
  *
  * @example
  * ```ts
- * const hardening = await sqlServerWebhookHardening({ connectionString: process.env.FLOWORCH_MSSQL_URL! });
+ * const hardening = await createSqlServerWebhookStores({ connectionString: process.env.FLOWORCH_MSSQL_URL! });
  * const fresh = await hardening.replay.tryRegister(flowId, 'webhook', nonce, expiresAt);
  * ```
  */
-export async function sqlServerWebhookHardening(
-  options: SqlServerOptions,
-): Promise<SqlServerWebhookHardening> {
+export async function createSqlServerWebhookStores(
+  options: SqlServerStorageOptions,
+): Promise<SqlServerWebhookStores> {
   // The full backend opens and migrates the same way; only its webhook stores are handed out.
   const storage = await createSqlServerStorage(options);
   return {

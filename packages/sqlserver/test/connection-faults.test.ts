@@ -1,14 +1,14 @@
 import { InvalidArgumentError } from '@floworch/core';
 import { failOnProcessFaults, type LoggedLine, recordingLogger, startSilentServer } from '@floworch/testkit';
 import { describe, expect, it } from 'vitest';
-import { tarnOptions, tediousForKysely } from '../src/connection/dialect.js';
+import { parseConnectionString } from '../src/connection/connection-string.js';
 import {
-  connectionSettings,
   createSqlServerDialect,
-  createSqlServerStorage,
-  parseConnectionString,
+  tarnOptions,
+  tediousForKysely,
   toTediousConfig,
-} from '../src/index.js';
+} from '../src/connection/dialect.js';
+import { connectionSettings, createSqlServerStorage } from '../src/storage.js';
 
 failOnProcessFaults();
 
@@ -23,7 +23,7 @@ describe('SQL Server connect timeout (silent TCP server on 127.0.0.1)', () => {
         logger: recordingLogger([]),
       });
       await expect(opening).rejects.toMatchObject({
-        code: 'MSSQL_CONNECT_TIMEOUT',
+        code: 'STORAGE_CONNECT_TIMEOUT',
         message: expect.stringContaining(`127.0.0.1:${silent.port} within 500 ms`),
       });
       expect(Date.now() - began).toBeLessThan(3_000);

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@floworch/core';
 import { describe, expect, it } from 'vitest';
-import { parseConnectionString, toTediousConfig } from '../src/index.js';
+import { parseConnectionString } from '../src/connection/connection-string.js';
+import { toTediousConfig } from '../src/connection/dialect.js';
 
 describe('connection strings: ADO style', () => {
   it('parses the testcontainers / docs form', () => {

@@ -1,8 +1,15 @@
 import { InvalidArgumentError, StorageError } from '@floworch/core';
 import { describe, expect, it } from 'vitest';
-import { CURRENT_SCHEMA_VERSION, migrate, migrationBatches, SqlNames, TABLES } from '../src/index.js';
-import { applockBatch, QUEUE_SCHEMA_VERSION, queueBackfillBatch } from '../src/schema/migrator.js';
+import {
+  applockBatch,
+  migrate,
+  migrationBatches,
+  QUEUE_SCHEMA_VERSION,
+  queueBackfillBatch,
+  SCHEMA_VERSION,
+} from '../src/schema/migrator.js';
 import { KEY_COLUMNS, tableDefinitions } from '../src/schema/tables.js';
+import { SqlNames, TABLES } from '../src/sql/names.js';
 import { recordingDb } from './support/recording-db.js';
 
 const n = new SqlNames('floworch');
@@ -68,7 +75,7 @@ describe('schema and migrator', () => {
   });
 
   it('schema 2: the dispatch ledger is the step queue (VisibleAt, Attempt, filtered index), fresh and upgraded', () => {
-    expect(CURRENT_SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(2);
     expect(QUEUE_SCHEMA_VERSION).toBe(2);
     const ledger = tableDefinitions(n).find((t) => t.table === 'FlowStepDispatches')!.ddl;
     expect(ledger).toContain('[VisibleAt] DATETIMEOFFSET(7) NULL');
@@ -129,7 +136,7 @@ describe('schema and migrator', () => {
   it('runs lock, version probe, every batch and the version row inside one transaction', async () => {
     const { db, log } = recordingDb(() => [{ v: null }]);
     const result = await migrate(db, n, new Date('2031-01-01T00:00:00Z'));
-    expect(result).toEqual({ fromVersion: 0, toVersion: CURRENT_SCHEMA_VERSION });
+    expect(result).toEqual({ fromVersion: 0, toVersion: SCHEMA_VERSION });
     expect(log[0]!.sql).toBe('<driver: begin transaction>');
     expect(log[1]!.sql).toContain('sp_getapplock');
     expect(log.at(-1)!.sql).toBe('<driver: commit>');

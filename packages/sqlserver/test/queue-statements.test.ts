@@ -1,15 +1,10 @@
-import {
-  checkStorageCapabilities,
-  DuplicateRunError,
-  InvalidArgumentError,
-  ManualClock,
-  type RunWrites,
-  type StepWrite,
-} from '@floworch/core';
+import { DuplicateRunError, InvalidArgumentError, ManualClock } from '@floworch/core';
+import { checkStorageCapabilities, type RunWrites, type StepWrite } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { createSqlServerStorage, SqlServerQueueStore } from '../src/index.js';
 import { SqlNames } from '../src/sql/names.js';
+import { createSqlServerStorage } from '../src/storage.js';
+import { SqlServerQueueStore } from '../src/stores/queue-store.js';
 import { batchPieces, PARAMETER_BUDGET, planRunWrites } from '../src/stores/queue-writes.js';
 import { dialectViolations } from './support/dialect-rules.js';
 import {

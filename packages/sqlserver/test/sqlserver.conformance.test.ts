@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { STORAGE_CAPABILITIES } from '@floworch/core';
 import { defineEngineConformance, defineStorageConformance } from '@floworch/testkit';
 import { afterAll, describe, it } from 'vitest';
-import { createSqlServerStorage } from '../src/index.js';
+import { createSqlServerStorage } from '../src/storage.js';
 import { defineMigrationChecks } from './support/migration-checks.js';
 import { adminDb, chooseServer, dropSchema } from './support/server.js';
 

@@ -1,7 +1,7 @@
 import { DuplicateRunError, FlowNotFoundError, InvalidArgumentError } from '@floworch/core';
 import { describe, expect, it } from 'vitest';
-import { KEY_COLLATION } from '../src/index.js';
 import { containsPattern } from '../src/sql/like.js';
+import { KEY_COLLATION } from '../src/sql/names.js';
 import { dialectViolations } from './support/dialect-rules.js';
 import { FLOW, RUN, sqlError, UNIVERSAL_ROW } from './support/recording-db.js';
 import { runTour, storesOver, TOUR } from './support/tour.js';

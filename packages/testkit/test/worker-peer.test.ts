@@ -1,4 +1,5 @@
-import { checkStorageCapabilities, FlowOrchError, ManualClock, STORAGE_CAPABILITIES } from '@floworch/core';
+import { FlowOrchError, ManualClock, STORAGE_CAPABILITIES } from '@floworch/core';
+import { checkStorageCapabilities } from '@floworch/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openWorkerPeer, T0 } from '../src/index.js';
 

@@ -7,8 +7,10 @@ import type {
   ManualClock,
   OutputsRepository,
 } from '@floworch/core';
-import { createInMemoryStorage, type InMemoryStorage, type MemoryState } from '@floworch/inmemory';
+import { createInMemoryStorage, type InMemoryStorage } from '@floworch/inmemory';
 import { describe, expect, it } from 'vitest';
+// The in-memory internals are not public; this test breaks them on purpose, so it reaches in.
+import type { MemoryState } from '../../inmemory/src/state.js';
 import { STORAGE_CONFORMANCE_CASES } from '../src/index.js';
 import { runCaseById } from './support/run-case.js';
 

@@ -1,6 +1,7 @@
 export * from './backend.js';
 export * from './control-store.js';
 export * from './flow-store.js';
+export * from './guard/index.js';
 export * from './outputs.js';
 export * from './queue-store.js';
 export * from './records.js';

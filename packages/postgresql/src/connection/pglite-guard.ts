@@ -16,7 +16,7 @@ export function isFatalPgliteError(pglite: Pick<PGlite, 'closed'>, error: unknow
  * Wraps a PGlite instance so that its failures are explicit. PGlite runs in this process and has
  * no socket to drop, so there is no `'error'` event to handle; what can go wrong is the instance
  * being closed underneath the storage or its WebAssembly runtime aborting. Then every statement
- * fails fast with a `StorageError` (`PGLITE_UNAVAILABLE`) that says so, and the first such failure
+ * fails fast with a `StorageError` (`STORAGE_DRIVER_MISSING`) that says so, and the first such failure
  * is logged once as an error. Other errors pass through untouched.
  */
 export function guardPglite(pglite: PGlite, logger: Logger): PGlite {
@@ -29,7 +29,7 @@ export function guardPglite(pglite: PGlite, logger: Logger): PGlite {
       });
     }
     return new StorageError(
-      'PGLITE_UNAVAILABLE',
+      'STORAGE_DRIVER_MISSING',
       'The PGlite instance behind this storage is closed or has aborted; open the storage again (the data directory is kept).',
       { cause },
     );

@@ -1,7 +1,10 @@
-import { InvalidArgumentError, StorageError } from '@floworch/core';
+import { InvalidArgumentError, SchemaTooNewError, StorageError } from '@floworch/core';
 import { type Kysely, sql } from 'kysely';
 import { explainConnectionError } from '../connection/explain.js';
 import { DDL_STEPS, SCHEMA_DESCRIPTION, SCHEMA_VERSION } from './ddl.js';
+
+/** Named in errors that ask for an upgrade. */
+const PACKAGE_NAME = '@floworch/postgresql';
 
 /** Schema names are spliced into DDL, so only plain identifiers are accepted. */
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -15,20 +18,6 @@ export function validateSchemaName(schema: string): string {
     );
   }
   return schema;
-}
-
-/** Raised when the database was migrated by a newer @floworch/postgresql than this one. */
-export class SchemaTooNewError extends StorageError {
-  /** @param found version in the database @param supported version this package writes */
-  constructor(
-    readonly found: number,
-    readonly supported: number,
-  ) {
-    super(
-      'PG_SCHEMA_TOO_NEW',
-      `The floworch schema is at version ${found}, but this @floworch/postgresql supports up to ${supported}. Upgrade the package on every replica (schemas are never downgraded).`,
-    );
-  }
 }
 
 /** Outcome of {@link migratePostgres}. */
@@ -69,7 +58,7 @@ export async function migratePostgres<DB>(
   try {
     // Fast path: most starts find the schema current and need no lock at all.
     const current = await readSchemaVersion(db, schema);
-    if (current > SCHEMA_VERSION) throw new SchemaTooNewError(current, SCHEMA_VERSION);
+    if (current > SCHEMA_VERSION) throw new SchemaTooNewError(current, SCHEMA_VERSION, PACKAGE_NAME);
     if (current === SCHEMA_VERSION) return { from: current, to: current, applied: false };
 
     return await db.transaction().execute(async (trx) => {
@@ -77,7 +66,7 @@ export async function migratePostgres<DB>(
         trx,
       );
       const from = await readSchemaVersion(trx, schema);
-      if (from > SCHEMA_VERSION) throw new SchemaTooNewError(from, SCHEMA_VERSION);
+      if (from > SCHEMA_VERSION) throw new SchemaTooNewError(from, SCHEMA_VERSION, PACKAGE_NAME);
       if (from === SCHEMA_VERSION) return { from, to: from, applied: false };
       await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(trx);
       const quoted = `"${schema}"`;
@@ -88,7 +77,7 @@ export async function migratePostgres<DB>(
           throw (
             explainConnectionError(error, `schema ${schema}`) ??
             new StorageError(
-              'PG_MIGRATION_FAILED',
+              'MIGRATION_FAILED',
               `Migration step '${step.label}' failed: ${(error as Error).message}`,
               {
                 cause: error,
@@ -110,11 +99,9 @@ export async function migratePostgres<DB>(
     if (error instanceof StorageError || error instanceof InvalidArgumentError) throw error;
     throw (
       explainConnectionError(error, `schema ${schema}`) ??
-      new StorageError(
-        'PG_MIGRATION_FAILED',
-        `Migrating schema ${schema} failed: ${(error as Error).message}`,
-        { cause: error },
-      )
+      new StorageError('MIGRATION_FAILED', `Migrating schema ${schema} failed: ${(error as Error).message}`, {
+        cause: error,
+      })
     );
   }
 }

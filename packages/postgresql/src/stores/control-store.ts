@@ -1,4 +1,4 @@
-import { EMPTY_UUID, type FlowRunControlRecord } from '@floworch/core';
+import { EMPTY_UUID, type FlowRunControlRecord } from '@floworch/core/backend';
 import { SqlControlStore } from '@floworch/sql';
 import { sql } from 'kysely';
 import { type PgContext, pgLayer, table, toDate, toDateOrNull } from '../sql/context.js';

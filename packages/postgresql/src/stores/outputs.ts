@@ -4,7 +4,7 @@ import {
   type FlowEventInput,
   type FlowEventReader,
   type FlowEventRecord,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { eventRecord, SqlOutputs } from '@floworch/sql';
 import { type PgContext, pgLayer, toNumber } from '../sql/context.js';
 import { guard } from '../sql/errors.js';

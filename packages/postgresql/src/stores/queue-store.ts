@@ -24,7 +24,7 @@ import {
   type TakeStepRequest,
   type TakeStepResult,
   toJsonText,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../schema/database.js';
 import { type PgContext, table, toDate, toDateOrNull } from '../sql/context.js';

@@ -1,10 +1,5 @@
-import {
-  type FlowRunRecord,
-  type FlowStepAttemptRecord,
-  type FlowStepRecord,
-  parseStepStatus,
-  type RunStatus,
-} from '@floworch/core';
+import type { FlowRunRecord, FlowStepAttemptRecord, FlowStepRecord, RunStatus } from '@floworch/core/backend';
+import { parseStepStatus } from '@floworch/core/backend';
 import type { Selectable } from 'kysely';
 import type { FlowRunsTable, FlowStepAttemptsTable, FlowStepsTable } from '../schema/database.js';
 import { toDate, toDateOrNull } from '../sql/context.js';

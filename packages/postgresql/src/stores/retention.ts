@@ -1,4 +1,5 @@
-import { type CleanupOptions, type CleanupResult, clampLimit, type FlowRetentionStore } from '@floworch/core';
+import type { CleanupOptions, CleanupResult, FlowRetentionStore } from '@floworch/core/backend';
+import { clampLimit } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { type PgContext, table } from '../sql/context.js';
 import { guard } from '../sql/errors.js';

@@ -21,7 +21,7 @@ import {
   type TerminalRunStatus,
   type TimeseriesQuery,
   timeseriesWindow,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { type Expression, type SqlBool, sql } from 'kysely';
 import { type PgContext, table, toNumber } from '../sql/context.js';
 import { guard } from '../sql/errors.js';

@@ -1,4 +1,4 @@
-import { type ClaimLease, InvalidArgumentError } from '@floworch/core';
+import { type ClaimLease, InvalidArgumentError } from '@floworch/core/backend';
 import { SqlRuntimeStore } from '@floworch/sql';
 import { sql } from 'kysely';
 import { type PgContext, pgLayer, table } from '../sql/context.js';

@@ -1,4 +1,4 @@
-import { normalizeSignalName, type SignalDeliveryResult } from '@floworch/core';
+import { normalizeSignalName, type SignalDeliveryResult } from '@floworch/core/backend';
 import { SqlSignalStore } from '@floworch/sql';
 import { sql } from 'kysely';
 import { type PgContext, pgLayer, table, toDate, toDateOrNull } from '../sql/context.js';

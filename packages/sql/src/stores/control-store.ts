@@ -5,7 +5,7 @@ import {
   type FlowRunControlStore,
   normalizeIdempotencyPart,
   type OverdueRun,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { sql } from 'kysely';
 import type { SqlLayer } from '../traits.js';
 import { toBool, toDate, toDateOrNull, toUuid } from '../values.js';

@@ -4,7 +4,7 @@ import {
   FlowNotFoundError,
   type FlowStore,
   InvalidArgumentError,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import type { Selectable } from 'kysely';
 import type { FlowDefinitionsTable } from '../schema.js';
 import type { SqlLayer } from '../traits.js';

@@ -10,7 +10,7 @@ import {
   OutputKeys,
   type OutputsRepository,
   toJsonText,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import type { Selectable } from 'kysely';
 import type { FlowEventsTable } from '../schema.js';
 import type { SqlLayer } from '../traits.js';

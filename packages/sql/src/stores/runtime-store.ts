@@ -6,7 +6,7 @@ import {
   parseStepStatus,
   type StepClaimRecord,
   type StepStatus,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { sql } from 'kysely';
 import type { SqlLayer } from '../traits.js';
 import { toDate, toDateOrNull, toUuid } from '../values.js';

@@ -1,4 +1,8 @@
-import type { FlowScheduleState, FlowScheduleStateInput, FlowScheduleStateStore } from '@floworch/core';
+import type {
+  FlowScheduleState,
+  FlowScheduleStateInput,
+  FlowScheduleStateStore,
+} from '@floworch/core/backend';
 import type { Selectable } from 'kysely';
 import type { FlowScheduleStatesTable } from '../schema.js';
 import type { SqlLayer } from '../traits.js';

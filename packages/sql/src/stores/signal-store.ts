@@ -3,7 +3,7 @@ import {
   type FlowSignalWaiter,
   normalizeSignalName,
   type SignalDeliveryResult,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import type { SqlLayer } from '../traits.js';
 import { toDate, toDateOrNull, toUuid } from '../values.js';
 import { upsertReturning } from '../writes.js';

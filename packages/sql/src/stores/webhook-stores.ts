@@ -7,7 +7,7 @@ import {
   type WebhookRejectionRecord,
   type WebhookRejectionStore,
   type WebhookReplayStore,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { type Expression, type Selectable, type SqlBool, sql } from 'kysely';
 import type { WebhookRejectionsTable } from '../schema.js';
 import type { SqlLayer } from '../traits.js';

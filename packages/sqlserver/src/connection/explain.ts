@@ -21,14 +21,14 @@ export function explainSqlServerConnectError(
   const where = describeServer(settings);
   if (e?.code === 'ETIMEOUT' || e?.name === 'TimeoutError') {
     return new StorageError(
-      'MSSQL_CONNECT_TIMEOUT',
+      'STORAGE_CONNECT_TIMEOUT',
       `Could not connect to SQL Server at ${where} within ${settings.connectTimeoutMs} ms (${message}). Is it SQL Server, is it overloaded, and are the host and port right? Raise connectTimeoutMs (or Connect Timeout) for slow networks.`,
       { cause: error },
     );
   }
   if (e?.code === 'ESOCKET') {
     return new StorageError(
-      'MSSQL_UNREACHABLE',
+      'STORAGE_UNREACHABLE',
       `Cannot reach SQL Server at ${where} (${message}). Is the server running and the host/port in the connection string right?`,
       { cause: error },
     );

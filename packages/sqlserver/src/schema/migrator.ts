@@ -1,10 +1,10 @@
-import { StorageError } from '@floworch/core';
+import { type Clock, SchemaTooNewError, StorageError, systemClock } from '@floworch/core';
 import { type Kysely, sql } from 'kysely';
-import { KEY_COLLATION, type SqlNames } from '../sql/names.js';
+import { DEFAULT_SCHEMA, KEY_COLLATION, SqlNames } from '../sql/names.js';
 import { ADDED_COLUMNS, INDEXES, KEY_COLUMNS, PRIMARY_KEYS, tableDefinitions } from './tables.js';
 
 /** Version written to `FlowSchemaVersion` by this release. */
-export const CURRENT_SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 2;
 
 /** First version whose dispatch ledger is the step queue (`VisibleAt`, `Attempt`). */
 export const QUEUE_SCHEMA_VERSION = 2;
@@ -180,11 +180,8 @@ export async function migrate(db: Kysely<unknown>, n: SqlNames, now: Date): Prom
       }>`SELECT MAX([Version]) AS v FROM ${n.table('FlowSchemaVersion')};`.execute(trx);
       fromVersion = row.rows[0]?.v ?? 0;
     }
-    if (fromVersion > CURRENT_SCHEMA_VERSION) {
-      throw new StorageError(
-        'SCHEMA_TOO_NEW',
-        `Schema [${n.schema}] is at version ${fromVersion}, newer than this @floworch/sqlserver release knows (${CURRENT_SCHEMA_VERSION}). Upgrade the package.`,
-      );
+    if (fromVersion > SCHEMA_VERSION) {
+      throw new SchemaTooNewError(fromVersion, SCHEMA_VERSION, '@floworch/sqlserver', `Schema [${n.schema}]`);
     }
     for (const batch of migrationBatches(n)) {
       try {
@@ -199,10 +196,26 @@ export async function migrate(db: Kysely<unknown>, n: SqlNames, now: Date): Prom
         );
       }
     }
-    await sql`IF NOT EXISTS (SELECT 1 FROM ${n.table('FlowSchemaVersion')} WHERE [Version] = ${CURRENT_SCHEMA_VERSION})
-  INSERT INTO ${n.table('FlowSchemaVersion')} ([Version], [Description], [AppliedAt]) VALUES (${CURRENT_SCHEMA_VERSION}, ${VERSION_DESCRIPTION}, ${now});`.execute(
+    await sql`IF NOT EXISTS (SELECT 1 FROM ${n.table('FlowSchemaVersion')} WHERE [Version] = ${SCHEMA_VERSION})
+  INSERT INTO ${n.table('FlowSchemaVersion')} ([Version], [Description], [AppliedAt]) VALUES (${SCHEMA_VERSION}, ${VERSION_DESCRIPTION}, ${now});`.execute(
       trx,
     );
-    return { fromVersion, toVersion: CURRENT_SCHEMA_VERSION };
+    return { fromVersion, toVersion: SCHEMA_VERSION };
   });
+}
+
+/**
+ * Creates or upgrades the floworch tables in `schema` (default `dbo`) over an existing kysely
+ * instance on SQL Server. Idempotent; replicas migrating together are serialised by an app lock.
+ *
+ * @example
+ * const result = await migrateSqlServer(db, { schema: 'flows' });
+ * @throws SchemaTooNewError when a newer release already migrated the schema
+ */
+export async function migrateSqlServer(
+  // biome-ignore lint/suspicious/noExplicitAny: callers' Kysely instances carry their own table types.
+  db: Kysely<any>,
+  options: { readonly schema?: string; readonly clock?: Clock } = {},
+): Promise<MigrationResult> {
+  return migrate(db, new SqlNames(options.schema ?? DEFAULT_SCHEMA), (options.clock ?? systemClock).now());
 }

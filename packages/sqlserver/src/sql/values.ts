@@ -1,4 +1,5 @@
-import { InvalidArgumentError, isUuid } from '@floworch/core';
+import { InvalidArgumentError } from '@floworch/core';
+import { isUuid } from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 
 /**

@@ -1,4 +1,4 @@
-import { EMPTY_UUID } from '@floworch/core';
+import { EMPTY_UUID } from '@floworch/core/backend';
 import { SqlControlStore } from '@floworch/sql';
 import { type RawBuilder, sql } from 'kysely';
 import { queryFirst, retryOnDeadlock, type SqlContext, sqlLayer } from '../sql/context.js';

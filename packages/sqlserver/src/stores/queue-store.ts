@@ -24,7 +24,7 @@ import {
   type TakeStepRequest,
   type TakeStepResult,
   toJsonText,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
 import { isDuplicateKeyError } from '../sql/errors.js';

@@ -1,4 +1,5 @@
-import { EMPTY_UUID, type FlowEventInput, type RunWrites, type StepWrite } from '@floworch/core';
+import type { FlowEventInput } from '@floworch/core/backend';
+import { EMPTY_UUID, type RunWrites, type StepWrite } from '@floworch/core/backend';
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { KEY_COLLATION, type SqlNames } from '../sql/names.js';
 import { key, ts, tsOrNull, uuid } from '../sql/values.js';

@@ -1,4 +1,5 @@
-import { type CleanupOptions, type CleanupResult, clampLimit, type FlowRetentionStore } from '@floworch/core';
+import type { CleanupOptions, CleanupResult, FlowRetentionStore } from '@floworch/core/backend';
+import { clampLimit } from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 import { queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
 import type { TableName } from '../sql/names.js';

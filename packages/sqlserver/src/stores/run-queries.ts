@@ -1,17 +1,19 @@
+import type {
+  DashboardStatistics,
+  FlowRunPage,
+  FlowRunRecord,
+  RunQuery,
+  RunTimeseriesBucket,
+  TimeseriesQuery,
+} from '@floworch/core/backend';
 import {
   buildTimeseries,
   clampRunPage,
-  type DashboardStatistics,
-  type FlowRunPage,
-  type FlowRunRecord,
   headersFromJsonText,
   OutputKeys,
-  type RunQuery,
-  type RunTimeseriesBucket,
   startOfUtcDay,
-  type TimeseriesQuery,
   timeseriesWindow,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 import { query, queryFirst, type SqlContext } from '../sql/context.js';
 import { containsPattern } from '../sql/like.js';

@@ -1,10 +1,5 @@
-import {
-  type FlowRunRecord,
-  type FlowStepAttemptRecord,
-  type FlowStepRecord,
-  parseStepStatus,
-  type RunStatus,
-} from '@floworch/core';
+import type { FlowRunRecord, FlowStepAttemptRecord, FlowStepRecord, RunStatus } from '@floworch/core/backend';
+import { parseStepStatus } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { toDate, toDateOrNull, toNumber, toUuid, toUuidOrNull } from '../sql/values.js';
 

@@ -14,7 +14,7 @@ import {
   type StepStartInput,
   type TerminalRunStatus,
   type TimeseriesQuery,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext, tryInsert } from '../sql/context.js';
 import { isDuplicateKeyError } from '../sql/errors.js';

@@ -1,4 +1,4 @@
-import { type ClaimLease, InvalidArgumentError } from '@floworch/core';
+import { type ClaimLease, InvalidArgumentError } from '@floworch/core/backend';
 import { SqlRuntimeStore } from '@floworch/sql';
 import { sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext, sqlLayer } from '../sql/context.js';

@@ -1,4 +1,8 @@
-import { normalizeSignalName, type SignalDeliveryResult, type SignalDeliveryStatus } from '@floworch/core';
+import {
+  normalizeSignalName,
+  type SignalDeliveryResult,
+  type SignalDeliveryStatus,
+} from '@floworch/core/backend';
 import { SqlSignalStore } from '@floworch/sql';
 import { type RawBuilder, sql } from 'kysely';
 import { queryFirst, retryOnDeadlock, type SqlContext, sqlLayer } from '../sql/context.js';

@@ -1,15 +1,11 @@
 import { ManualClock } from '@floworch/core';
 import { type Kysely, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import {
-  CURRENT_SCHEMA_VERSION,
-  createSqlServerDialect,
-  migrate,
-  parseConnectionString,
-  SqlNames,
-  TABLES,
-} from '../../src/index.js';
+import { parseConnectionString } from '../../src/connection/connection-string.js';
+import { createSqlServerDialect } from '../../src/connection/dialect.js';
+import { migrate, SCHEMA_VERSION } from '../../src/schema/migrator.js';
 import { KEY_COLUMNS } from '../../src/schema/tables.js';
+import { SqlNames, TABLES } from '../../src/sql/names.js';
 import { createSqlServerStorage } from '../../src/storage.js';
 import { dropSchema } from './server.js';
 
@@ -53,10 +49,10 @@ export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSc
       const schema = newSchema();
       const n = new SqlNames(schema);
       try {
-        expect((await migrate(admin, n, new Date())).toVersion).toBe(CURRENT_SCHEMA_VERSION);
+        expect((await migrate(admin, n, new Date())).toVersion).toBe(SCHEMA_VERSION);
         expect(await migrate(admin, n, new Date())).toEqual({
-          fromVersion: CURRENT_SCHEMA_VERSION,
-          toVersion: CURRENT_SCHEMA_VERSION,
+          fromVersion: SCHEMA_VERSION,
+          toVersion: SCHEMA_VERSION,
         });
         const rows = await sql<{
           name: string;
@@ -77,7 +73,7 @@ export function defineMigrationChecks(url: string, admin: Kysely<unknown>, newSc
       );
       try {
         const results = await Promise.all(pools.map((db) => migrate(db, new SqlNames(schema), new Date())));
-        expect(results.every((r) => r.toVersion === CURRENT_SCHEMA_VERSION)).toBe(true);
+        expect(results.every((r) => r.toVersion === SCHEMA_VERSION)).toBe(true);
       } finally {
         for (const db of pools) await db.destroy();
         await dropSchema(admin, schema);
@@ -132,7 +128,7 @@ INSERT INTO ${t('FlowSchemaVersion')} ([Version], [Description], [AppliedAt]) VA
 
         expect(await migrate(admin, n, new Date())).toEqual({
           fromVersion: 1,
-          toVersion: CURRENT_SCHEMA_VERSION,
+          toVersion: SCHEMA_VERSION,
         });
         const read = async () =>
           (
@@ -155,7 +151,7 @@ SELECT [RunId], [StepKey], [VisibleAt], [Attempt] FROM ${t('FlowStepDispatches')
         );
         // Once: a second migration leaves rows the queue has since cleared alone.
         await sql`UPDATE ${t('FlowStepDispatches')} SET [VisibleAt] = NULL;`.execute(admin);
-        expect((await migrate(admin, n, new Date())).fromVersion).toBe(CURRENT_SCHEMA_VERSION);
+        expect((await migrate(admin, n, new Date())).fromVersion).toBe(SCHEMA_VERSION);
         expect((await read()).every(([, visible]) => visible === null)).toBe(true);
       } finally {
         await dropSchema(admin, schema);
@@ -185,7 +181,7 @@ SELECT [RunId], [StepKey], [VisibleAt], [Attempt] FROM ${t('FlowStepDispatches')
         const clock = new ManualClock(Date.UTC(2031, 0, 1));
         const storage = await createSqlServerStorage({ connectionString: url, schema, clock });
         try {
-          expect(storage.migration).toEqual({ fromVersion: 0, toVersion: CURRENT_SCHEMA_VERSION });
+          expect(storage.migration).toEqual({ fromVersion: 0, toVersion: SCHEMA_VERSION });
           const detail = await storage.runs.getRunDetail(run);
           expect(detail!.steps!.map((s) => s.stepKey)).toEqual(['Fetch']);
           expect(await storage.runtime.getStepClaim(run, 'Fetch')).toMatchObject({

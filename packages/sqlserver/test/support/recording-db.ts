@@ -8,7 +8,8 @@ import {
   MssqlQueryCompiler,
   type QueryResult,
 } from 'kysely';
-import { type SqlContext, SqlNames } from '../../src/index.js';
+import type { SqlContext } from '../../src/sql/context.js';
+import { SqlNames } from '../../src/sql/names.js';
 
 /** One statement as kysely compiled it for SQL Server. */
 export interface Recorded {

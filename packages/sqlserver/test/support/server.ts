@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { Kysely, sql } from 'kysely';
-import { createSqlServerDialect, parseConnectionString, SqlNames, TABLES } from '../../src/index.js';
+import { parseConnectionString } from '../../src/connection/connection-string.js';
+import { createSqlServerDialect } from '../../src/connection/dialect.js';
+import { SqlNames, TABLES } from '../../src/sql/names.js';
 
 /** True when a Docker engine answers `GET /_ping` on its socket (or `DOCKER_HOST`). */
 export async function dockerAnswers(): Promise<boolean> {

@@ -1,17 +1,17 @@
 import { ManualClock } from '@floworch/core';
+import { SqlServerControlStore } from '../../src/stores/control-store.js';
+import { SqlServerFlowStore } from '../../src/stores/flow-store.js';
+import { SqlServerOutputs } from '../../src/stores/outputs.js';
+import { SqlServerQueueStore } from '../../src/stores/queue-store.js';
+import { SqlServerRetentionStore } from '../../src/stores/retention.js';
+import { SqlServerRunStore } from '../../src/stores/run-store.js';
+import { SqlServerRuntimeStore } from '../../src/stores/runtime-store.js';
+import { SqlServerScheduleStore } from '../../src/stores/schedule-store.js';
+import { SqlServerSignalStore } from '../../src/stores/signal-store.js';
 import {
-  SqlServerControlStore,
-  SqlServerFlowStore,
-  SqlServerOutputs,
-  SqlServerQueueStore,
-  SqlServerRetentionStore,
-  SqlServerRunStore,
-  SqlServerRuntimeStore,
-  SqlServerScheduleStore,
-  SqlServerSignalStore,
   SqlServerWebhookRejectionStore,
   SqlServerWebhookReplayStore,
-} from '../../src/index.js';
+} from '../../src/stores/webhook-stores.js';
 import { FLOW, type Recorded, type Responder, RUN, recordingContext, T0, T0_LEASE } from './recording-db.js';
 
 /** Every store of the backend over one recording context. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FlowRunRecord, FlowStorage, StartRunInput } from '@floworch/core';
+import type { FlowRunRecord, FlowStorage } from '@floworch/core';
+import type { StartRunInput } from '@floworch/core/backend';
 
 /** A fresh lowercase UUID. */
 export const uuid = (): string => randomUUID();

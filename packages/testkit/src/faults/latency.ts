@@ -1,4 +1,5 @@
-import { type FlowStorage, type RunTransaction, STORAGE_CAPABILITIES } from '@floworch/core';
+import { type FlowStorage, STORAGE_CAPABILITIES } from '@floworch/core';
+import type { RunTransaction } from '@floworch/core/backend';
 
 /** Options of {@link withLatency}. */
 export interface LatencyOptions {

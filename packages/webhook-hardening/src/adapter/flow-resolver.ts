@@ -1,4 +1,4 @@
-import { isUuid } from '@floworch/core';
+import { isUuid } from '@floworch/core/backend';
 import { webhookSettingsFromInputs } from '../config/manifest-inputs.js';
 import { WebhookConfigError } from '../errors.js';
 import { emitLog, WebhookLogEvent, type WebhookLogger } from '../observability/log-events.js';

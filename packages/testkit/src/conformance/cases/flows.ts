@@ -1,4 +1,5 @@
-import { checkStorageCapabilities, STORAGE_CAPABILITIES } from '@floworch/core';
+import { STORAGE_CAPABILITIES } from '@floworch/core';
+import { checkStorageCapabilities } from '@floworch/core/backend';
 import { expect } from 'vitest';
 import type { CaseGroup } from '../case.js';
 import { type ContractName, missingMethods } from '../contract-methods.js';

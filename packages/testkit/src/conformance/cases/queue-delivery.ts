@@ -1,11 +1,11 @@
+import type { FlowStorage } from '@floworch/core';
 import type {
-  FlowStorage,
   ListDueRequest,
   QueuedStep,
   TakenStep,
   TakeStepRequest,
   TakeStepResult,
-} from '@floworch/core';
+} from '@floworch/core/backend';
 import { expect } from 'vitest';
 import type { CaseGroup } from '../case.js';
 import { need } from '../case.js';

@@ -1,4 +1,5 @@
-import type { FlowStepQueueStore, FlowStorage, RunStartWrite, TakenStep } from '@floworch/core';
+import type { FlowStepQueueStore, FlowStorage } from '@floworch/core';
+import type { RunStartWrite, TakenStep } from '@floworch/core/backend';
 import { expect } from 'vitest';
 import { need } from '../case.js';
 import { uuid } from '../fixtures.js';

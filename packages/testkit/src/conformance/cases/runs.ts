@@ -1,4 +1,4 @@
-import { SkipReasons } from '@floworch/core';
+import { SkipReasons } from '@floworch/core/backend';
 import { expect } from 'vitest';
 import { type CaseGroup, need } from '../case.js';
 import { finishStep, fulfilled, pick, race, startRun, T0, uuid } from '../fixtures.js';

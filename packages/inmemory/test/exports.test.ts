@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+
+// The public surface is a promise: a name added or removed here must be a deliberate change.
+describe('@floworch/inmemory exports', () => {
+  it('@floworch/inmemory', async () => {
+    const mod = await import('../src/index.js');
+    expect(Object.keys(mod).sort()).toMatchInlineSnapshot(`
+      [
+        "createInMemoryStorage",
+        "createInMemoryWebhookRejectionStore",
+        "createInMemoryWebhookReplayStore",
+      ]
+    `);
+  });
+});
