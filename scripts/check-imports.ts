@@ -163,6 +163,8 @@ const CORE_LAYERS: Readonly<Record<string, readonly string[]>> = {
   client: ['services', 'engine', ...BASE],
   orchestrator: ['client', 'services', 'engine', ...BASE],
   index: ['orchestrator', 'client', 'services', 'engine', ...BASE],
+  // The backend authors' entry: contracts and helpers only, never the engine.
+  backend: BASE,
 };
 
 function layerOf(srcDir: string, file: string): string {

@@ -8,6 +8,6 @@
 
 export * from './errors.js';
 export * from './ids.js';
-export * from './storage/index.js';
 export * from './logging/index.js';
+export * from './storage/index.js';
 export * from './time/index.js';
