@@ -30,7 +30,7 @@ import {
 } from '@floworch/core/backend';
 import { controlRecord, idempotencyKey } from './control-store.js';
 import { compareOrdinal } from './order.js';
-import { appendRunningAttempt, insertRunRow } from './run-store.js';
+import { appendRunningAttempt, appendSkippedAttempt, insertRunRow } from './run-store.js';
 import { compositeKey, type MemoryState, type RunData } from './state.js';
 
 /**
@@ -444,21 +444,7 @@ export class InMemoryQueueStore implements FlowStepQueueStore {
       if (latest) Object.assign(latest, patch);
       return;
     }
-    const row = {
-      stepType: write.stepType,
-      status: 'Skipped' as const,
-      inputJson: null,
-      outputJson: null,
-      errorMessage: write.reason,
-      jobId: null,
-      startedAt: now,
-      completedAt: now,
-      evaluationTraceJson: write.traceJson,
-    };
-    const attempts = data.attempts.get(stepKey) ?? [];
-    attempts.push({ ...row, attempt: attempts.length + 1 });
-    data.attempts.set(stepKey, attempts);
-    data.steps.set(stepKey, { ...row, stepKey });
+    appendSkippedAttempt(data, stepKey, write, now);
   }
 
   private appendEvent(runId: string, event: FlowEventInput): void {

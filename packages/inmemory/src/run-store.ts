@@ -21,7 +21,7 @@ import {
 } from '@floworch/core/backend';
 import { runRecord, stepRecord, storedHeaders } from './copy.js';
 import { compareOrdinal, textFilter } from './order.js';
-import type { MemoryState, RunData, RunRow } from './state.js';
+import type { MemoryState, RunData, RunRow, StepRow } from './state.js';
 
 const DAY_MS = 86_400_000;
 
@@ -35,10 +35,9 @@ export function appendRunningAttempt(
   start: { stepType: string; inputJson: string | null; jobId: string | null },
   now: number,
 ): void {
-  const attempts = data.attempts.get(stepKey) ?? [];
-  const row = {
+  appendAttempt(data, stepKey, {
     stepType: start.stepType,
-    status: 'Running' as const,
+    status: 'Running',
     inputJson: start.inputJson,
     outputJson: null,
     errorMessage: null,
@@ -46,7 +45,35 @@ export function appendRunningAttempt(
     startedAt: now,
     completedAt: null,
     evaluationTraceJson: null,
-  };
+  });
+}
+
+/**
+ * Records a skip: appends attempt N+1 as `Skipped`, started and completed now, and points the
+ * step row at it (shared by `recordSkippedStep` and a transaction's skip write).
+ */
+export function appendSkippedAttempt(
+  data: RunData,
+  stepKey: string,
+  skip: { stepType: string; reason: string | null; traceJson: string | null },
+  now: number,
+): void {
+  appendAttempt(data, stepKey, {
+    stepType: skip.stepType,
+    status: 'Skipped',
+    inputJson: null,
+    outputJson: null,
+    errorMessage: skip.reason,
+    jobId: null,
+    startedAt: now,
+    completedAt: now,
+    evaluationTraceJson: skip.traceJson,
+  });
+}
+
+/** Appends the next attempt and makes the step row a copy of it. */
+function appendAttempt(data: RunData, stepKey: string, row: Omit<StepRow, 'stepKey'>): void {
+  const attempts = data.attempts.get(stepKey) ?? [];
   attempts.push({ ...row, attempt: attempts.length + 1 });
   data.attempts.set(stepKey, attempts);
   data.steps.set(stepKey, { ...row, stepKey });

@@ -9,6 +9,7 @@ import {
 import { type ClaimLease, parseStepStatus } from '@floworch/core/backend';
 import { toDate, toDateOrNull } from './copy.js';
 import { compareOrdinal } from './order.js';
+import { appendSkippedAttempt } from './run-store.js';
 import type { MemoryState } from './state.js';
 
 /** In-memory {@link FlowRunRuntimeStore}: step statuses, claim leases and skip records. */
@@ -106,23 +107,16 @@ export class InMemoryRuntimeStore implements FlowRunRuntimeStore {
     reason?: string | null,
     evaluationTraceJson?: string | null,
   ): Promise<void> {
-    const data = this.state.runData(runId);
-    const now = this.clock.now().getTime();
-    const row = {
-      stepType,
-      status: 'Skipped' as const,
-      inputJson: null,
-      outputJson: null,
-      errorMessage: reason ?? null,
-      jobId: null,
-      startedAt: now,
-      completedAt: now,
-      evaluationTraceJson: evaluationTraceJson?.trim() ? evaluationTraceJson : null,
-    };
-    const attempts = data.attempts.get(stepKey) ?? [];
-    attempts.push({ ...row, attempt: attempts.length + 1 });
-    data.attempts.set(stepKey, attempts);
-    data.steps.set(stepKey, { ...row, stepKey });
+    appendSkippedAttempt(
+      this.state.runData(runId),
+      stepKey,
+      {
+        stepType,
+        reason: reason ?? null,
+        traceJson: evaluationTraceJson?.trim() ? evaluationTraceJson : null,
+      },
+      this.clock.now().getTime(),
+    );
   }
 
   async getRunStatus(runId: string): Promise<string | null> {
