@@ -15,7 +15,11 @@ describe('@floworch/testkit exports', () => {
         "defineClientConformance",
         "defineEngineConformance",
         "defineStorageConformance",
+        "failOnProcessFaults",
         "openWorkerPeer",
+        "recordingLogger",
+        "startSilentServer",
+        "waitFor",
         "waitForRun",
         "withLatency",
       ]
