@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { KEY_COLLATION } from '../src/sql/names.js';
 import { dialectViolations } from './support/dialect-rules.js';
 import { FLOW, RUN, sqlError, UNIVERSAL_ROW } from './support/recording-db.js';
-import { runTour, storesOver, TOUR } from './support/tour.js';
+import { guardedStoresOver, runTour, storesOver, TOUR } from './support/tour.js';
 
 /** The prototype in `store`'s chain that defines `method`. */
 function protoOf(store: object, method: string): object {
@@ -201,27 +201,27 @@ describe('statements: paging', () => {
     expect(page.parameters).toEqual([0, 500]);
   });
 
-  it('event paging always fetches at least one row, at most 1 000', async () => {
+  it('event paging always fetches at least one row, at most 1 000 (clamped by the guard)', async () => {
     for (const [take, expected] of [
       [0, 1],
       [-3, 1],
       [5000, 1000],
       [undefined, 200],
     ] as const) {
-      const { outputs, ctx } = storesOver();
-      await outputs.getRunEvents(RUN, { skip: -1, take });
+      const { storage, ctx } = guardedStoresOver();
+      await storage.events!.getRunEvents(RUN, { skip: -1, take });
       expect(ctx.log[0]!.parameters.slice(-2)).toEqual([0, expected]);
       expect(ctx.log[0]!.sql).toMatch(/ORDER BY \[Sequence\] OFFSET @\d+ ROWS FETCH NEXT @\d+ ROWS ONLY;$/i);
     }
   });
 
-  it('webhook paging: take ≤ 0 → 50, > 500 → 500; a page past the end sends no FETCH', async () => {
-    const a = storesOver();
-    await a.rejections.query({ take: 0, skip: -2 });
+  it('webhook paging: take ≤ 0 → 50, > 500 → 500 (clamped by the guard); a page past the end sends no FETCH', async () => {
+    const a = guardedStoresOver();
+    await a.storage.webhookRejections!.query({ take: 0, skip: -2 });
     expect(a.ctx.log[1]!.parameters).toEqual([0, 50]);
     expect(a.ctx.log[1]!.sql).toMatch(/ORDER BY \[Id\] DESC OFFSET/i);
-    const b = storesOver();
-    await b.rejections.query({ take: 9999, skip: 7 });
+    const b = guardedStoresOver();
+    await b.storage.webhookRejections!.query({ take: 9999, skip: 7 });
     expect(b.ctx.log).toHaveLength(1);
     const c = storesOver();
     expect(await c.rejections.query({ includeAccepted: false, includeRejected: false })).toEqual({
@@ -229,6 +229,12 @@ describe('statements: paging', () => {
       total: 0,
     });
     expect(c.ctx.log).toHaveLength(0);
+  });
+
+  it('run paging: negative skip and oversized take reach OFFSET/FETCH clamped by the guard', async () => {
+    const { storage, ctx } = guardedStoresOver();
+    await storage.runs.getRunsPage({ skip: -5, take: 10_000 });
+    expect(ctx.log[1]!.parameters).toEqual([0, 500]);
   });
 
   it('getActiveRuns(0) and getExpiredClaims(0) send nothing (no TOP (0))', async () => {

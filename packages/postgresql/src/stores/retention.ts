@@ -1,5 +1,4 @@
 import type { CleanupOptions, CleanupResult, FlowRetentionStore } from '@floworch/core/backend';
-import { clampLimit } from '@floworch/core/backend';
 import { sql } from 'kysely';
 import { type PgContext, table } from '../sql/context.js';
 import { guard } from '../sql/errors.js';
@@ -27,7 +26,8 @@ export class PgRetentionStore implements FlowRetentionStore {
   constructor(private readonly ctx: PgContext) {}
 
   async cleanup(cutoff: Date, options: CleanupOptions = {}): Promise<CleanupResult> {
-    const batchSize = clampLimit(options.batchSize, 1, 100_000, 500);
+    // The storage guard has clamped the batch size into 1 … 100 000.
+    const batchSize = options.batchSize ?? 500;
     let runsDeleted = 0;
     for (;;) {
       options.signal?.throwIfAborted();

@@ -1,5 +1,4 @@
 import type { CleanupOptions, CleanupResult, FlowRetentionStore } from '@floworch/core/backend';
-import { clampLimit } from '@floworch/core/backend';
 import { type RawBuilder, sql } from 'kysely';
 import { queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
 import type { TableName } from '../sql/names.js';
@@ -45,7 +44,8 @@ SELECT COUNT_BIG(*) AS deleted FROM @ids;`;
   }
 
   async cleanup(cutoff: Date, options: CleanupOptions = {}): Promise<CleanupResult> {
-    const batchSize = clampLimit(options.batchSize, 1, 100_000, 500);
+    // The storage guard has clamped the batch size into 1 … 100 000.
+    const batchSize = options.batchSize ?? 500;
     let runsDeleted = 0;
     for (;;) {
       options.signal?.throwIfAborted();
