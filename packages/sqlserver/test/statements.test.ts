@@ -383,3 +383,41 @@ describe('statements: values', () => {
     expect(KEY_COLLATION).toBe('Latin1_General_100_BIN2');
   });
 });
+
+describe('statements: shared run reads', () => {
+  it('run detail reads the run first, then steps (start, ordinal key), attempts and trigger headers', async () => {
+    const { runs, ctx } = storesOver();
+    await runs.getRunDetail(RUN);
+    const sqls = ctx.log.map((s) => s.sql);
+    expect(sqls).toHaveLength(4);
+    expect(sqls[0]).toMatch(/^select \* from \[floworch\]\.\[FlowRuns\] where \[Id\] = @1;$/);
+    expect(sqls[1]).toMatch(/order by \[StartedAt\], \[StepKey\] COLLATE Latin1_General_100_BIN2;$/);
+    expect(sqls[2]).toMatch(/from \[floworch\]\.\[FlowStepAttempts\] .*order by \[AttemptNo\];$/);
+    expect(sqls[3]).toMatch(/from \[floworch\]\.\[FlowOutputs\] where \[RunId\] = @1 and \[Key\] = @2;$/);
+    expect(ctx.log.every((s) => s.parameters[0] === RUN)).toBe(true);
+  });
+
+  it('statistics are one statement of four counts over today as ISO-8601 instants', async () => {
+    const { runs, ctx } = storesOver();
+    await runs.getStatistics();
+    expect(ctx.log).toHaveLength(1);
+    const [stats] = ctx.log;
+    expect(stats!.sql.match(/select count\(\*\) as \[n\]/g)).toHaveLength(4);
+    expect(stats!.sql).toMatch(/\[CompletedAt\] >= CONVERT\(DATETIMEOFFSET\(7\), @\d+, 127\)/);
+    expect(stats!.parameters).toContain('2031-03-04T00:00:00.000Z');
+    expect(stats!.parameters).toContain('2031-03-05T00:00:00.000Z');
+  });
+
+  it('the time series selects the whole-bucket window; a bounded active-run list fetches a positive count', async () => {
+    const { runs, ctx } = storesOver();
+    await runs.getRunTimeseries({
+      since: new Date('2031-03-04T08:30:00Z'),
+      until: new Date('2031-03-04T10:00:00Z'),
+      granularity: 'Hour',
+    });
+    expect(ctx.log[0]!.parameters).toEqual(['2031-03-04T08:00:00.000Z', '2031-03-04T10:00:00.000Z']);
+    await runs.getActiveRuns(5);
+    expect(ctx.log[1]!.sql).toMatch(/offset @\d+ rows fetch next @\d+ rows only;$/);
+    expect(ctx.log[1]!.parameters.slice(-2)).toEqual([0, 5]);
+  });
+});
