@@ -31,6 +31,7 @@ export * from './schema.js';
 export { SqlControlStore } from './stores/control-store.js';
 export { SqlFlowStore } from './stores/flow-store.js';
 export { eventRecord, SqlOutputs } from './stores/outputs.js';
+export { SqlRetentionSweep } from './stores/retention.js';
 export { type AttemptRow, type RunRow, runRecord, type StepRow, stepRecord } from './stores/run-records.js';
 export { SqlRunStore } from './stores/run-store.js';
 export { SqlRuntimeStore } from './stores/runtime-store.js';
