@@ -65,8 +65,9 @@ export function sqlServerTraits(errors: ErrorClassifier): SqlTraits {
     ordinal: (column) => sql`${sql.ref(column)} COLLATE ${sql.raw(SQLSERVER_KEY_COLLATION)}`,
     ordinalId: (column) =>
       sql`CONVERT(NCHAR(36), ${sql.ref(column)}) COLLATE ${sql.raw(SQLSERVER_KEY_COLLATION)}`,
+    idText: (column) => sql<string>`CONVERT(NVARCHAR(36), ${sql.ref(column)})`,
     containsIgnoringCase: (column, term) =>
-      sql<boolean>`${sql.ref(column)} COLLATE ${sql.raw(SQLSERVER_CI_COLLATION)} LIKE ${containsPattern(term, true)} ESCAPE ${sql.raw(`N'${LIKE_ESCAPE}'`)}`,
+      sql<boolean>`${typeof column === 'string' ? sql.ref(column) : column} COLLATE ${sql.raw(SQLSERVER_CI_COLLATION)} LIKE ${containsPattern(term, true)} ESCAPE ${sql.raw(`N'${LIKE_ESCAPE}'`)}`,
     equalsIgnoringCase: (column, value) =>
       sql<boolean>`${sql.ref(column)} COLLATE ${sql.raw(SQLSERVER_CI_COLLATION)} = ${value}`,
     lockedTable: (table, alias, lock) => sql`${sql.table(table)} AS ${sql.id(alias)} ${sql.raw(HINTS[lock])}`,
@@ -128,10 +129,13 @@ export interface SqlServerLayerOptions {
 
 /** The shared layer over a SQL Server kysely instance. */
 export function sqlServerLayer(options: SqlServerLayerOptions): SqlLayer {
+  const db = sqlServerQueryDb(options.executor, options.schema);
   return {
-    db: sqlServerQueryDb(options.executor, options.schema),
+    db,
     traits: sqlServerTraits(options.errors),
     now: options.now,
     run: options.run ?? ((_operation, work) => work()),
+    // The builder cannot open transactions; readers order their reads so the first one decides.
+    readTogether: (work) => work(db),
   };
 }

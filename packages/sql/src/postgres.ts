@@ -32,8 +32,9 @@ export function postgresTraits(errors: ErrorClassifier = postgresErrors): SqlTra
     key: (value) => value,
     ordinal: (column) => sql`${sql.ref(column)} collate "C"`,
     ordinalId: (column) => sql.ref(column),
+    idText: (column) => sql<string>`${sql.ref(column)}::text`,
     containsIgnoringCase: (column, term) =>
-      sql<boolean>`${sql.ref(column)} ilike ${containsPattern(term)} escape ${LIKE_ESCAPE}`,
+      sql<boolean>`${typeof column === 'string' ? sql.ref(column) : column} ilike ${containsPattern(term)} escape ${LIKE_ESCAPE}`,
     equalsIgnoringCase: (column, value) => sql<boolean>`lower(${sql.ref(column)}) = lower(${value})`,
     lockedTable: (table, alias) => sql`${sql.table(table)} as ${sql.id(alias)}`,
     isDuplicateKey: errors.isDuplicateKey,
@@ -61,5 +62,13 @@ export function postgresLayer(options: PostgresLayerOptions): SqlLayer {
   const db = options.db.withPlugin(
     new NamingPlugin(postgresNames(options.schema)),
   ) as Kysely<LogicalDatabase>;
-  return { db, traits: postgresTraits(options.errors), now: options.now, run: options.run };
+  return {
+    db,
+    traits: postgresTraits(options.errors),
+    now: options.now,
+    run: options.run,
+    // Repeatable read: every statement of `work` sees the same committed state.
+    readTogether: (work) =>
+      db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work),
+  };
 }

@@ -28,8 +28,10 @@ export interface SqlTraits {
   ordinal(column: string): Expression<unknown>;
   /** Expression ordering a UUID `column` the way its canonical lower-case text sorts. */
   ordinalId(column: string): Expression<unknown>;
-  /** Case-insensitive "contains `term` literally" (wildcards in `term` escaped). */
-  containsIgnoringCase(column: string, term: string): Expression<SqlBool>;
+  /** A UUID `column` as its text form (any letter case), for text matching. */
+  idText(column: string): Expression<string>;
+  /** Case-insensitive "contains `term` literally" in a column or text expression (wildcards escaped). */
+  containsIgnoringCase(column: string | Expression<unknown>, term: string): Expression<SqlBool>;
   /** Case-insensitive equality of `column` and `value`. */
   equalsIgnoringCase(column: string, value: string): Expression<SqlBool>;
   /** `table AS alias` carrying `lock`, for a `FROM` clause. */
@@ -53,4 +55,9 @@ export interface SqlLayer {
   readonly now: () => Date;
   /** Runs one store operation; the backend translates or retries errors here. */
   readonly run: <T>(operation: string, work: () => Promise<T>) => Promise<T>;
+  /**
+   * Runs several reads that must agree with each other (a run and its steps): in one read-only
+   * snapshot where the builder can open transactions, otherwise directly, reads issued in order.
+   */
+  readonly readTogether: <T>(work: (db: Kysely<LogicalDatabase>) => Promise<T>) => Promise<T>;
 }

@@ -19,7 +19,7 @@ import {
   T0_LEASE,
   UNIVERSAL_ROW,
 } from './support/recording-db.js';
-import { runTour, storesOver } from './support/tour.js';
+import { guardedStoresOver, runTour, storesOver } from './support/tour.js';
 
 const n = new SqlNames('floworch');
 
@@ -173,9 +173,9 @@ describe('queue statements: take', () => {
     for (const limit of [0, -1, Number.NaN, 0.5])
       expect(await queue.take({ owner: 'w1', limit, leaseMs: 1 })).toEqual([]);
     expect(ctx.log).toHaveLength(0);
-    await expect(queue.take({ owner: 'w1', limit: 1, leaseMs: 0 })).rejects.toBeInstanceOf(
-      InvalidArgumentError,
-    );
+    await expect(
+      guardedStoresOver().storage.queue!.take({ owner: 'w1', limit: 1, leaseMs: 0 }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it('a claim inserted behind its back (duplicate key) rolls the take back whole: nothing taken, no error', async () => {
@@ -597,7 +597,9 @@ describe('queue statements: start, renew, release, wake, next', () => {
     );
     expect(held.held).toBe(true);
     expect(held.control).toMatchObject({ runId: RUN, triggerKey: 'manual' });
-    await expect(storesOver().queue.renew(RUN, 's', 'w1', 0)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(guardedStoresOver().storage.queue!.renew(RUN, 's', 'w1', 0)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
   });
 
   it('release hands the row back (due now by default) and deletes the claim, only for its owner', async () => {
@@ -717,9 +719,9 @@ describe('queue statements: takeStep and listDue (job-system delivery)', () => {
     expect(await storesOver(state({ RunStatus: null })).queue.takeStep(request)).toEqual({ kind: 'gone' });
     expect(await storesOver(state({})).queue.takeStep(request)).toEqual({ kind: 'locked' });
     expect(await storesOver(() => sqlError(2627)).queue.takeStep(request)).toEqual({ kind: 'locked' });
-    await expect(storesOver().queue.takeStep({ ...request, leaseMs: 0 })).rejects.toBeInstanceOf(
-      InvalidArgumentError,
-    );
+    await expect(
+      guardedStoresOver().storage.queue!.takeStep({ ...request, leaseMs: 0 }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it('listDue reads due rows of running runs in index order under a positive TOP; limit ≤ 0 sends nothing', async () => {

@@ -1,10 +1,10 @@
 import { DuplicateRunError, FlowNotFoundError, InvalidArgumentError } from '@floworch/core';
+import { containsPattern } from '@floworch/sql';
 import { describe, expect, it } from 'vitest';
-import { containsPattern } from '../src/sql/like.js';
 import { KEY_COLLATION } from '../src/sql/names.js';
 import { dialectViolations } from './support/dialect-rules.js';
 import { FLOW, RUN, sqlError, UNIVERSAL_ROW } from './support/recording-db.js';
-import { runTour, storesOver, TOUR } from './support/tour.js';
+import { guardedStoresOver, runTour, storesOver, TOUR } from './support/tour.js';
 
 /** The prototype in `store`'s chain that defines `method`. */
 function protoOf(store: object, method: string): object {
@@ -46,7 +46,7 @@ describe('statements: every store method compiled by kysely for SQL Server', () 
         const descriptor = Object.getOwnPropertyDescriptor(proto, method);
         if (typeof descriptor?.value !== 'function' || method.startsWith('#')) continue;
         if (prefix === 'outputs' && method === 'getRunEvents') continue;
-        if (['put', 'read', 'transition'].includes(method)) continue; // private helpers
+        if (['put', 'read', 'transition', 'deleteBatch', 'isLastBatch'].includes(method)) continue; // non-public helpers
         if (!toured.has(`${prefix}.${method}`)) missing.push(`${prefix}.${method}`);
       }
     }
@@ -180,7 +180,7 @@ describe('statements: paging', () => {
     const page = await runs.getRunsPage({ take: 0 });
     expect(page).toEqual({ runs: [], totalCount: 3 });
     expect(ctx.log).toHaveLength(1);
-    expect(ctx.log[0]!.sql).toMatch(/^SELECT COUNT_BIG\(\*\) AS total/);
+    expect(ctx.log[0]!.sql).toMatch(/^select count\(\*\) as \[total\]/);
     expect(ctx.log.some((s) => /FETCH/.test(s.sql))).toBe(false);
   });
 
@@ -190,37 +190,38 @@ describe('statements: paging', () => {
     expect(ctx.log).toHaveLength(1);
   });
 
-  it('negative skip and oversized take are clamped before they reach OFFSET/FETCH', async () => {
+  // Clamping skip and take is the storage guard's job; the store pages with what it is given.
+  it('a run page is ordered newest first, ties by id text, then OFFSET … FETCH', async () => {
     const { runs, ctx } = storesOver();
-    await runs.getRunsPage({ skip: -5, take: 10_000 });
+    await runs.getRunsPage({ skip: 0, take: 500 });
     const page = ctx.log[1]!;
     expect(page.sql).toMatch(
-      /ORDER BY r\.\[StartedAt\] DESC, CONVERT\(NCHAR\(36\), r\.\[Id\]\) COLLATE Latin1_General_100_BIN2 OFFSET @1 ROWS FETCH NEXT @2 ROWS ONLY;$/,
+      /order by \[r\]\.\[StartedAt\] desc, CONVERT\(NCHAR\(36\), \[r\]\.\[Id\]\) COLLATE Latin1_General_100_BIN2 offset @1 rows fetch next @2 rows only;$/,
     );
     expect(page.parameters).toEqual([0, 500]);
   });
 
-  it('event paging always fetches at least one row, at most 1 000', async () => {
+  it('event paging always fetches at least one row, at most 1 000 (clamped by the guard)', async () => {
     for (const [take, expected] of [
       [0, 1],
       [-3, 1],
       [5000, 1000],
       [undefined, 200],
     ] as const) {
-      const { outputs, ctx } = storesOver();
-      await outputs.getRunEvents(RUN, { skip: -1, take });
+      const { storage, ctx } = guardedStoresOver();
+      await storage.events!.getRunEvents(RUN, { skip: -1, take });
       expect(ctx.log[0]!.parameters.slice(-2)).toEqual([0, expected]);
       expect(ctx.log[0]!.sql).toMatch(/ORDER BY \[Sequence\] OFFSET @\d+ ROWS FETCH NEXT @\d+ ROWS ONLY;$/i);
     }
   });
 
-  it('webhook paging: take ≤ 0 → 50, > 500 → 500; a page past the end sends no FETCH', async () => {
-    const a = storesOver();
-    await a.rejections.query({ take: 0, skip: -2 });
+  it('webhook paging: take ≤ 0 → 50, > 500 → 500 (clamped by the guard); a page past the end sends no FETCH', async () => {
+    const a = guardedStoresOver();
+    await a.storage.webhookRejections!.query({ take: 0, skip: -2 });
     expect(a.ctx.log[1]!.parameters).toEqual([0, 50]);
     expect(a.ctx.log[1]!.sql).toMatch(/ORDER BY \[Id\] DESC OFFSET/i);
-    const b = storesOver();
-    await b.rejections.query({ take: 9999, skip: 7 });
+    const b = guardedStoresOver();
+    await b.storage.webhookRejections!.query({ take: 9999, skip: 7 });
     expect(b.ctx.log).toHaveLength(1);
     const c = storesOver();
     expect(await c.rejections.query({ includeAccepted: false, includeRejected: false })).toEqual({
@@ -228,6 +229,12 @@ describe('statements: paging', () => {
       total: 0,
     });
     expect(c.ctx.log).toHaveLength(0);
+  });
+
+  it('run paging: negative skip and oversized take reach OFFSET/FETCH clamped by the guard', async () => {
+    const { storage, ctx } = guardedStoresOver();
+    await storage.runs.getRunsPage({ skip: -5, take: 10_000 });
+    expect(ctx.log[1]!.parameters).toEqual([0, 500]);
   });
 
   it('getActiveRuns(0) and getExpiredClaims(0) send nothing (no TOP (0))', async () => {
@@ -240,30 +247,30 @@ describe('statements: paging', () => {
 
 describe('statements: search is literal', () => {
   it('escapes %, _, [ and the escape character itself; ] stays literal', () => {
-    expect(containsPattern('100%')).toBe('%100\\%%');
-    expect(containsPattern('snake_case')).toBe('%snake\\_case%');
-    expect(containsPattern('arr[0]')).toBe('%arr\\[0]%');
-    expect(containsPattern('path\\to')).toBe('%path\\\\to%');
-    expect(containsPattern('plain')).toBe('%plain%');
+    expect(containsPattern('100%', true)).toBe('%100\\%%');
+    expect(containsPattern('snake_case', true)).toBe('%snake\\_case%');
+    expect(containsPattern('arr[0]', true)).toBe('%arr\\[0]%');
+    expect(containsPattern('path\\to', true)).toBe('%path\\\\to%');
+    expect(containsPattern('plain', true)).toBe('%plain%');
   });
 
-  it('run search binds the escaped, trimmed term once and compares case-insensitively', async () => {
+  it('run search binds the escaped, trimmed term in every comparison, case-insensitively', async () => {
     const { runs, ctx } = storesOver();
     await runs.getRunsPage({ search: '  a%b_c[d]\\e ' });
     const [count] = ctx.log;
-    expect(count!.sql).toMatch(/^DECLARE @p NVARCHAR\(MAX\) = @1;/);
-    expect(count!.parameters[0]).toBe('%a\\%b\\_c\\[d]\\\\e%');
-    const likes = count!.sql.match(/COLLATE Latin1_General_100_CI_AS LIKE @p ESCAPE N'\\'/g) ?? [];
+    expect(count!.parameters).toEqual(Array(11).fill('%a\\%b\\_c\\[d]\\\\e%'));
+    const likes = count!.sql.match(/COLLATE Latin1_General_100_CI_AS LIKE @\d+ ESCAPE N'\\'/g) ?? [];
     expect(likes).toHaveLength(11);
-    expect(count!.sql).toContain('[FlowSteps] AS s');
-    expect(count!.sql).toContain('[FlowStepAttempts] AS a');
+    expect(count!.sql).toContain('CONVERT(NVARCHAR(36), [r].[Id]) COLLATE');
+    expect(count!.sql).toContain('[FlowSteps] as [s]');
+    expect(count!.sql).toContain('[FlowStepAttempts] as [a]');
     expect(count!.sql).not.toMatch(/TriggerDataJson\] COLLATE|InputJson\] COLLATE/);
   });
 
   it('status filter is case-insensitive by explicit collation, not by the database default', async () => {
     const { runs, ctx } = storesOver();
     await runs.getRunsPage({ status: ' FAILED ' });
-    expect(ctx.log[0]!.sql).toContain('r.[Status] COLLATE Latin1_General_100_CI_AS = @1');
+    expect(ctx.log[0]!.sql).toContain('[r].[Status] COLLATE Latin1_General_100_CI_AS = @1');
     expect(ctx.log[0]!.parameters).toEqual(['FAILED']);
   });
 });
@@ -374,5 +381,43 @@ describe('statements: values', () => {
 
   it('binary collation constant is the BIN2 one', () => {
     expect(KEY_COLLATION).toBe('Latin1_General_100_BIN2');
+  });
+});
+
+describe('statements: shared run reads', () => {
+  it('run detail reads the run first, then steps (start, ordinal key), attempts and trigger headers', async () => {
+    const { runs, ctx } = storesOver();
+    await runs.getRunDetail(RUN);
+    const sqls = ctx.log.map((s) => s.sql);
+    expect(sqls).toHaveLength(4);
+    expect(sqls[0]).toMatch(/^select \* from \[floworch\]\.\[FlowRuns\] where \[Id\] = @1;$/);
+    expect(sqls[1]).toMatch(/order by \[StartedAt\], \[StepKey\] COLLATE Latin1_General_100_BIN2;$/);
+    expect(sqls[2]).toMatch(/from \[floworch\]\.\[FlowStepAttempts\] .*order by \[AttemptNo\];$/);
+    expect(sqls[3]).toMatch(/from \[floworch\]\.\[FlowOutputs\] where \[RunId\] = @1 and \[Key\] = @2;$/);
+    expect(ctx.log.every((s) => s.parameters[0] === RUN)).toBe(true);
+  });
+
+  it('statistics are one statement of four counts over today as ISO-8601 instants', async () => {
+    const { runs, ctx } = storesOver();
+    await runs.getStatistics();
+    expect(ctx.log).toHaveLength(1);
+    const [stats] = ctx.log;
+    expect(stats!.sql.match(/select count\(\*\) as \[n\]/g)).toHaveLength(4);
+    expect(stats!.sql).toMatch(/\[CompletedAt\] >= CONVERT\(DATETIMEOFFSET\(7\), @\d+, 127\)/);
+    expect(stats!.parameters).toContain('2031-03-04T00:00:00.000Z');
+    expect(stats!.parameters).toContain('2031-03-05T00:00:00.000Z');
+  });
+
+  it('the time series selects the whole-bucket window; a bounded active-run list fetches a positive count', async () => {
+    const { runs, ctx } = storesOver();
+    await runs.getRunTimeseries({
+      since: new Date('2031-03-04T08:30:00Z'),
+      until: new Date('2031-03-04T10:00:00Z'),
+      granularity: 'Hour',
+    });
+    expect(ctx.log[0]!.parameters).toEqual(['2031-03-04T08:00:00.000Z', '2031-03-04T10:00:00.000Z']);
+    await runs.getActiveRuns(5);
+    expect(ctx.log[1]!.sql).toMatch(/offset @\d+ rows fetch next @\d+ rows only;$/);
+    expect(ctx.log[1]!.parameters.slice(-2)).toEqual([0, 5]);
   });
 });

@@ -1,10 +1,4 @@
-import {
-  clampEventLogQuery,
-  type EventLogQuery,
-  type FlowEventInput,
-  type FlowEventReader,
-  type FlowEventRecord,
-} from '@floworch/core/backend';
+import type { EventLogQuery, FlowEventInput, FlowEventReader, FlowEventRecord } from '@floworch/core/backend';
 import { eventRecord, SqlOutputs } from '@floworch/sql';
 import { type PgContext, pgLayer, toNumber } from '../sql/context.js';
 import { guard } from '../sql/errors.js';
@@ -49,7 +43,8 @@ export class PgOutputs extends SqlOutputs {
   }
 
   async readEventLog(query?: EventLogQuery): Promise<FlowEventRecord[]> {
-    const { after, take } = clampEventLogQuery(query);
+    // The storage guard fills in and clamps the cursor and page size.
+    const { after = 0, take = 1 } = query ?? {};
     return guard('events.readEventLog', async () => {
       const rows = await this.layer.db
         .selectFrom('flowEvents')

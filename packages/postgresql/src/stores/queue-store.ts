@@ -4,7 +4,6 @@ import {
   type FlowRunControlRecord,
   type FlowStepQueueStore,
   fromJsonText,
-  InvalidArgumentError,
   type LeaseRenewal,
   type ListDueRequest,
   lowerCaseHeaders,
@@ -86,7 +85,6 @@ export class PgQueueStore implements FlowStepQueueStore {
 
   async startRun(input: RunStartWrite): Promise<RunStartResult> {
     const run = input.run;
-    if (!run.runId) throw new InvalidArgumentError('run.runId', 'is required');
     const runId = run.runId.toLowerCase();
     const flowId = run.flowId.toLowerCase();
     const now = this.ctx.clock.now();
@@ -422,7 +420,6 @@ export class PgQueueStore implements FlowStepQueueStore {
   }
 
   async take(request: TakeRequest): Promise<TakenStep[]> {
-    if (!(request.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
     const limit = Math.max(0, Math.trunc(request.limit));
     if (limit === 0) return [];
     const now = this.ctx.clock.now();
@@ -473,7 +470,6 @@ export class PgQueueStore implements FlowStepQueueStore {
   }
 
   async takeStep(request: TakeStepRequest): Promise<TakeStepResult> {
-    if (!(request.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
     const runId = request.runId.toLowerCase();
     const now = this.ctx.clock.now();
     const expires = new Date(now.getTime() + request.leaseMs);
@@ -601,7 +597,6 @@ export class PgQueueStore implements FlowStepQueueStore {
   }
 
   async renew(runId: string, stepKey: string, owner: string, leaseMs: number): Promise<LeaseRenewal> {
-    if (!(leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
     const expires = new Date(this.ctx.clock.now().getTime() + leaseMs);
     const t = (name: keyof Database) => table(this.ctx, name);
     const result = await guard('queue.renew', () =>

@@ -1,5 +1,4 @@
-import type { CleanupOptions, CleanupResult, FlowRetentionStore } from '@floworch/core/backend';
-import { clampLimit } from '@floworch/core/backend';
+import { SqlRetentionSweep } from '@floworch/sql';
 import { sql } from 'kysely';
 import { type PgContext, table } from '../sql/context.js';
 import { guard } from '../sql/errors.js';
@@ -18,26 +17,26 @@ const RUN_CHILDREN = [
 ] as const;
 
 /**
- * PostgreSQL {@link FlowRetentionStore}. Each batch is one statement: it locks up to `batchSize`
- * expired runs with `FOR UPDATE SKIP LOCKED` (so replicas sweeping at once split the work instead
+ * PostgreSQL `FlowRetentionStore`, on the shared sweep loop. Each batch is one statement: it locks
+ * up to `batchSize` expired runs with `FOR UPDATE SKIP LOCKED` (so replicas sweeping at once split the work instead
  * of blocking or deadlocking) and deletes them with every dependent row.
  */
-export class PgRetentionStore implements FlowRetentionStore {
+export class PgRetentionStore extends SqlRetentionSweep {
   /** @param ctx shared connection, schema and clock */
-  constructor(private readonly ctx: PgContext) {}
-
-  async cleanup(cutoff: Date, options: CleanupOptions = {}): Promise<CleanupResult> {
-    const batchSize = clampLimit(options.batchSize, 1, 100_000, 500);
-    let runsDeleted = 0;
-    for (;;) {
-      options.signal?.throwIfAborted();
-      const deleted = await guard('retention.cleanup', () => this.deleteBatch(cutoff, batchSize));
-      if (deleted === 0) return { runsDeleted };
-      runsDeleted += deleted;
-    }
+  constructor(private readonly ctx: PgContext) {
+    super();
   }
 
-  private async deleteBatch(cutoff: Date, batchSize: number): Promise<number> {
+  /** The sweep goes on until a batch finds nothing left to delete. */
+  protected isLastBatch(deleted: number): boolean {
+    return deleted === 0;
+  }
+
+  protected deleteBatch(cutoff: Date, batchSize: number): Promise<number> {
+    return guard('retention.cleanup', () => this.deleteStatement(cutoff, batchSize));
+  }
+
+  private async deleteStatement(cutoff: Date, batchSize: number): Promise<number> {
     const children = RUN_CHILDREN.map(
       (name) =>
         sql`${sql.id(`d_${name}`)} AS (DELETE FROM ${table(this.ctx, name)} WHERE run_id IN (SELECT id FROM victims))`,

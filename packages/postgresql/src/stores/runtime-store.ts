@@ -1,4 +1,4 @@
-import { type ClaimLease, InvalidArgumentError } from '@floworch/core/backend';
+import type { ClaimLease } from '@floworch/core/backend';
 import { SqlRuntimeStore } from '@floworch/sql';
 import { sql } from 'kysely';
 import { type PgContext, pgLayer, table } from '../sql/context.js';
@@ -19,8 +19,6 @@ export class PgRuntimeStore extends SqlRuntimeStore {
   }
 
   override async tryClaimStep(runId: string, stepKey: string, lease?: ClaimLease): Promise<boolean> {
-    if (lease && !(lease.durationMs > 0))
-      throw new InvalidArgumentError('lease.durationMs', 'must be a positive number');
     const now = this.ctx.clock.now();
     const expires = lease ? new Date(now.getTime() + lease.durationMs) : null;
     // Insert-if-absent, or take over a lapsed lease of a step that has not finished. Racing

@@ -1,6 +1,5 @@
 import {
   type ConfigureRunInput,
-  clampLimit,
   type FlowRunControlRecord,
   type FlowRunControlStore,
   normalizeIdempotencyPart,
@@ -126,7 +125,7 @@ export abstract class SqlControlStore implements FlowRunControlStore {
         .orderBy('c.timeoutAtUtc')
         .orderBy(traits.ordinalId('c.runId'))
         .offset(0)
-        .fetch(clampLimit(limit, 1, 1000, 100))
+        .fetch(limit)
         .execute();
       return rows.map((r) => ({
         runId: toUuid(r.runId),

@@ -3,7 +3,6 @@ import {
   type FlowDefinitionRecord,
   FlowNotFoundError,
   type FlowStore,
-  InvalidArgumentError,
 } from '@floworch/core/backend';
 import type { Selectable } from 'kysely';
 import type { FlowDefinitionsTable } from '../schema.js';
@@ -55,7 +54,6 @@ export class SqlFlowStore implements FlowStore {
   }
 
   async save(definition: FlowDefinitionInput): Promise<FlowDefinitionRecord> {
-    if (!definition.id) throw new InvalidArgumentError('definition.id', 'is required');
     const { traits } = this.layer;
     const id = traits.id(definition.id, 'definition.id');
     return this.layer.run('flows.save', async () => {

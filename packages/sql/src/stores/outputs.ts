@@ -1,5 +1,4 @@
 import {
-  clampEventPage,
   type EventPage,
   type FlowEventInput,
   type FlowEventReader,
@@ -116,8 +115,8 @@ export class SqlOutputs implements OutputsRepository, FlowEventReader {
   }
 
   async getRunEvents(runId: string, page?: EventPage): Promise<FlowEventRecord[]> {
-    // clampEventPage keeps take >= 1, so the fetch is always positive.
-    const { skip, take } = clampEventPage(page?.skip, page?.take);
+    // The storage guard fills in and clamps the page (take >= 1, so the fetch is positive).
+    const { skip = 0, take = 1 } = page ?? {};
     const run = this.layer.traits.id(runId, 'runId');
     return this.layer.run('events.getRunEvents', async () => {
       const rows = await this.layer.db

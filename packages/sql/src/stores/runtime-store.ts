@@ -2,7 +2,6 @@ import {
   type ClaimLease,
   type ExpiredClaim,
   type FlowRunRuntimeStore,
-  InvalidArgumentError,
   parseStepStatus,
   type StepClaimRecord,
   type StepStatus,
@@ -76,7 +75,6 @@ export abstract class SqlRuntimeStore implements FlowRunRuntimeStore {
   abstract tryClaimStep(runId: string, stepKey: string, lease?: ClaimLease): Promise<boolean>;
 
   async renewStepClaim(runId: string, stepKey: string, owner: string, durationMs: number): Promise<boolean> {
-    if (!(durationMs > 0)) throw new InvalidArgumentError('durationMs', 'must be a positive number');
     const { db, traits } = this.layer;
     const run = traits.id(runId, 'runId');
     const step = traits.key(stepKey, 'stepKey');

@@ -96,13 +96,21 @@ export class SqlWebhookRejectionStore implements WebhookRejectionStore {
     skip: number,
     take: number,
   ): Promise<WebhookRejectionRecord[]> {
-    const page = await this.query({ flowId, reason, includeAccepted, includeRejected: true, skip, take });
+    // The guard clamps `query`'s page only, not this older positional form.
+    const page = await this.query({
+      flowId,
+      reason,
+      includeAccepted,
+      includeRejected: true,
+      ...clampWebhookPage(skip, take),
+    });
     return [...page.items];
   }
 
   async query(query: WebhookRejectionQuery): Promise<WebhookRejectionPage> {
     const { db, traits } = this.layer;
-    const { skip, take } = clampWebhookPage(query.skip, query.take);
+    // The storage guard has clamped the page (take >= 1).
+    const { skip = 0, take = 1 } = query;
     const includeAccepted = query.includeAccepted ?? true;
     const includeRejected = query.includeRejected ?? true;
     if (!includeAccepted && !includeRejected) return { items: [], total: 0 };
@@ -129,7 +137,7 @@ export class SqlWebhookRejectionStore implements WebhookRejectionStore {
       });
       const count = await filtered.select((eb) => eb.fn.countAll().as('total')).executeTakeFirstOrThrow();
       const total = toNumber(count.total);
-      // take >= 1 after clamping; a page past the end is answered without fetching rows.
+      // A page past the end is answered without fetching rows.
       if (skip >= total) return { items: [], total };
       const rows = await filtered.selectAll().orderBy('id', 'desc').offset(skip).fetch(take).execute();
       return { items: rows.map(record), total };

@@ -4,9 +4,6 @@ import { type RawBuilder, sql } from 'kysely';
 /** Binary collation of key columns: ordinal, case-sensitive comparison and ordering. */
 export const KEY_COLLATION = 'Latin1_General_100_BIN2';
 
-/** Collation applied where the contract asks for case-insensitive matching (search, filters). */
-export const CI_COLLATION = 'Latin1_General_100_CI_AS';
-
 /** The default schema. */
 export const DEFAULT_SCHEMA = 'dbo';
 

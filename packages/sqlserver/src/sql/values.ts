@@ -44,11 +44,6 @@ export function toUuid(value: unknown): string {
   return String(value).toLowerCase();
 }
 
-/** Like {@link toUuid}, keeping `NULL`. */
-export function toUuidOrNull(value: unknown): string | null {
-  return value === null || value === undefined ? null : toUuid(value);
-}
-
 /** A `BIGINT`/`INT` column value (tedious returns `BIGINT` as a string) as a number. */
 export function toNumber(value: unknown): number {
   return typeof value === 'number' ? value : Number(value);

@@ -153,7 +153,6 @@ export class SqlServerQueueStore implements FlowStepQueueStore {
   async startRun(input: RunStartWrite): Promise<RunStartResult> {
     const { n } = this.ctx;
     const run = input.run;
-    if (!run.runId) throw new InvalidArgumentError('run.runId', 'is required');
     const runId = uuid(run.runId, 'run.runId');
     const flowId = uuid(run.flowId, 'run.flowId');
     const triggerKey = run.triggerKey ?? '';
@@ -173,9 +172,6 @@ export class SqlServerQueueStore implements FlowStepQueueStore {
     }
     for (const event of input.events) checkEventInput(event);
     const takeFor = input.takeFor;
-    if (takeFor && !(takeFor.leaseMs > 0)) {
-      throw new InvalidArgumentError('takeFor.leaseMs', 'must be a positive number');
-    }
     const now = this.ctx.clock.now();
     const entry = [...new Set(input.entrySteps.map((k) => key(k, 'entrySteps[]')))];
     const takeCount =
@@ -316,7 +312,6 @@ DECLARE @run UNIQUEIDENTIFIER = ${run}, @now DATETIMEOFFSET(7) = ${ts(now)};`;
   }
 
   async take(request: TakeRequest): Promise<TakenStep[]> {
-    if (!(request.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
     const limit = Number.isFinite(request.limit) ? Math.max(0, Math.trunc(request.limit)) : 0;
     if (limit === 0) return [];
     const { n } = this.ctx;
@@ -403,7 +398,6 @@ ORDER BY t.[Ord];`;
   }
 
   async takeStep(request: TakeStepRequest): Promise<TakeStepResult> {
-    if (!(request.leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
     const { n } = this.ctx;
     const now = this.ctx.clock.now();
     const expires = new Date(now.getTime() + request.leaseMs);
@@ -569,7 +563,6 @@ SELECT @ok AS ok;`,
   }
 
   async renew(runId: string, stepKey: string, owner: string, leaseMs: number): Promise<LeaseRenewal> {
-    if (!(leaseMs > 0)) throw new InvalidArgumentError('leaseMs', 'must be a positive number');
     const { n } = this.ctx;
     const now = this.ctx.clock.now();
     const expires = new Date(now.getTime() + leaseMs);

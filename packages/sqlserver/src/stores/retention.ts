@@ -1,5 +1,4 @@
-import type { CleanupOptions, CleanupResult, FlowRetentionStore } from '@floworch/core/backend';
-import { clampLimit } from '@floworch/core/backend';
+import { SqlRetentionSweep } from '@floworch/sql';
 import { type RawBuilder, sql } from 'kysely';
 import { queryFirst, retryOnDeadlock, type SqlContext } from '../sql/context.js';
 import type { TableName } from '../sql/names.js';
@@ -18,10 +17,12 @@ const DEPENDENT_TABLES: readonly TableName[] = [
   'FlowSteps',
 ];
 
-/** SQL Server {@link FlowRetentionStore}: deletes finished runs batch by batch. */
-export class SqlServerRetentionStore implements FlowRetentionStore {
+/** SQL Server `FlowRetentionStore`: the shared sweep loop over one locking batch statement. */
+export class SqlServerRetentionStore extends SqlRetentionSweep {
   /** @param ctx connection, names and clock */
-  constructor(private readonly ctx: SqlContext) {}
+  constructor(private readonly ctx: SqlContext) {
+    super();
+  }
 
   /**
    * One batch: claim up to `batchSize` expired runs by deleting their run rows, then delete
@@ -44,15 +45,13 @@ COMMIT TRANSACTION;
 SELECT COUNT_BIG(*) AS deleted FROM @ids;`;
   }
 
-  async cleanup(cutoff: Date, options: CleanupOptions = {}): Promise<CleanupResult> {
-    const batchSize = clampLimit(options.batchSize, 1, 100_000, 500);
-    let runsDeleted = 0;
-    for (;;) {
-      options.signal?.throwIfAborted();
-      const row = await retryOnDeadlock(() => queryFirst(this.ctx, this.batchStatement(cutoff, batchSize)));
-      const deleted = toNumber(row?.deleted ?? 0);
-      runsDeleted += deleted;
-      if (deleted < batchSize) return { runsDeleted };
-    }
+  protected async deleteBatch(cutoff: Date, batchSize: number): Promise<number> {
+    const row = await retryOnDeadlock(() => queryFirst(this.ctx, this.batchStatement(cutoff, batchSize)));
+    return toNumber(row?.deleted ?? 0);
+  }
+
+  /** A short batch ends the sweep: `READPAST` only skips rows another sweeper is deleting. */
+  protected isLastBatch(deleted: number, batchSize: number): boolean {
+    return deleted < batchSize;
   }
 }

@@ -1,59 +1,59 @@
 import {
-  type DashboardStatistics,
   DuplicateRunError,
-  type FlowRunPage,
   type FlowRunRecord,
-  type FlowRunStore,
-  InvalidArgumentError,
-  type RunQuery,
   type RunStatus,
-  type RunTimeseriesBucket,
   SkipReasons,
   type StartRunInput,
   type StepCompleteInput,
   type StepStartInput,
   type TerminalRunStatus,
-  type TimeseriesQuery,
 } from '@floworch/core/backend';
+import { runRecord, SqlRunStore } from '@floworch/sql';
 import { sql } from 'kysely';
-import { query, queryFirst, retryOnDeadlock, type SqlContext, tryInsert } from '../sql/context.js';
+import { query, queryFirst, retryOnDeadlock, type SqlContext, sqlLayer, tryInsert } from '../sql/context.js';
 import { isDuplicateKeyError } from '../sql/errors.js';
 import { KEY_COLLATION } from '../sql/names.js';
 import { key, stepVars, ts, uuid } from '../sql/values.js';
-import { activeRuns, derivedRuns, runDetail, runsPage, runTimeseries, statistics } from './run-queries.js';
-import { RUN_INSERTED, type RunRow, runRecord } from './run-rows.js';
 
 /** At most this many step keys go into one `IN (…)` list (SQL Server allows 2 100 parameters). */
 const KEYS_PER_STATEMENT = 1000;
 
-/** SQL Server {@link FlowRunStore}: runs, steps, attempts, queries and the dispatch ledger. */
-export class SqlServerRunStore implements FlowRunStore {
+/**
+ * SQL Server `FlowRunStore`: the shared SQL reads, plus the writes as locking batches (gap-free
+ * attempt numbers, fenced completion, retry and reset in one transaction, the dispatch ledger).
+ */
+export class SqlServerRunStore extends SqlRunStore {
   /** @param ctx connection, names and clock */
-  constructor(private readonly ctx: SqlContext) {}
+  constructor(private readonly ctx: SqlContext) {
+    super(sqlLayer(ctx));
+  }
 
   async startRun(input: StartRunInput): Promise<FlowRunRecord> {
-    if (!input.runId) throw new InvalidArgumentError('runId', 'is required');
-    const id = uuid(input.runId, 'runId');
+    const { db, traits } = this.layer;
+    const id = traits.id(input.runId, 'runId');
     try {
-      const row = await queryFirst(
-        this.ctx,
-        sql<RunRow>`INSERT INTO ${this.ctx.n.table('FlowRuns')}
-  ([Id], [FlowId], [FlowName], [Status], [TriggerKey], [TriggerDataJson], [BackgroundJobId], [StartedAt], [CompletedAt], [SourceRunId])
-OUTPUT ${RUN_INSERTED}
-VALUES (${id}, ${uuid(input.flowId, 'flowId')}, ${input.flowName}, N'Running', ${input.triggerKey}, ${input.triggerDataJson ?? null},
-  ${input.jobId ?? null}, ${ts(this.ctx.clock.now())}, NULL, ${input.sourceRunId ? uuid(input.sourceRunId, 'sourceRunId') : null});`,
-      );
-      if (!row) throw new Error(`INSERT into FlowRuns returned no row for '${id}'`);
+      const row = await db
+        .insertInto('flowRuns')
+        .values({
+          id,
+          flowId: traits.id(input.flowId, 'flowId'),
+          flowName: input.flowName,
+          status: 'Running',
+          triggerKey: input.triggerKey,
+          triggerDataJson: input.triggerDataJson ?? null,
+          backgroundJobId: input.jobId ?? null,
+          startedAt: traits.instant(this.ctx.clock.now()),
+          completedAt: null,
+          sourceRunId: input.sourceRunId ? traits.id(input.sourceRunId, 'sourceRunId') : null,
+        })
+        .outputAll('inserted')
+        .executeTakeFirstOrThrow();
       return runRecord(row);
     } catch (error) {
       // A duplicate primary key here is the documented DuplicateRunError, not a race to hide.
       if (isDuplicateKeyError(error)) throw new DuplicateRunError(id);
       throw error;
     }
-  }
-
-  async getDerivedRuns(sourceRunId: string): Promise<FlowRunRecord[]> {
-    return derivedRuns(this.ctx, uuid(sourceRunId, 'sourceRunId'));
   }
 
   async recordStepStart(input: StepStartInput): Promise<boolean> {
@@ -149,30 +149,6 @@ WHERE [Id] = ${uuid(runId, 'runId')} AND [Status] = N'Running';`,
     return rows.length > 0;
   }
 
-  async getRuns(q?: RunQuery): Promise<FlowRunRecord[]> {
-    return [...(await runsPage(this.ctx, q ?? {})).runs];
-  }
-
-  async getRunsPage(q?: RunQuery): Promise<FlowRunPage> {
-    return runsPage(this.ctx, q ?? {});
-  }
-
-  async getRunDetail(runId: string): Promise<FlowRunRecord | null> {
-    return runDetail(this.ctx, uuid(runId, 'runId'));
-  }
-
-  async getStatistics(): Promise<DashboardStatistics> {
-    return statistics(this.ctx);
-  }
-
-  async getRunTimeseries(q: TimeseriesQuery): Promise<RunTimeseriesBucket[]> {
-    return runTimeseries(this.ctx, q);
-  }
-
-  async getActiveRuns(limit?: number): Promise<FlowRunRecord[]> {
-    return activeRuns(this.ctx, limit);
-  }
-
   async retryStep(runId: string, stepKey: string): Promise<void> {
     const { n } = this.ctx;
     await retryOnDeadlock(() =>
@@ -248,15 +224,5 @@ WHERE [RunId] = ${uuid(runId, 'runId')} AND [StepKey] = ${key(stepKey, 'stepKey'
       this.ctx,
       sql`DELETE FROM ${this.ctx.n.table('FlowStepDispatches')} WHERE [RunId] = ${uuid(runId, 'runId')} AND [StepKey] = ${key(stepKey, 'stepKey')};`,
     );
-  }
-
-  async getDispatchedStepKeys(runId: string): Promise<Set<string>> {
-    const rows = await query(
-      this.ctx,
-      sql<{
-        StepKey: string;
-      }>`SELECT [StepKey] FROM ${this.ctx.n.table('FlowStepDispatches')} WHERE [RunId] = ${uuid(runId, 'runId')};`,
-    );
-    return new Set(rows.map((r) => r.StepKey));
   }
 }

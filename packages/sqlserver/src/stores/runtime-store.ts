@@ -1,4 +1,4 @@
-import { type ClaimLease, InvalidArgumentError } from '@floworch/core/backend';
+import type { ClaimLease } from '@floworch/core/backend';
 import { SqlRuntimeStore } from '@floworch/sql';
 import { sql } from 'kysely';
 import { query, queryFirst, retryOnDeadlock, type SqlContext, sqlLayer } from '../sql/context.js';
@@ -18,9 +18,6 @@ export class SqlServerRuntimeStore extends SqlRuntimeStore {
   }
 
   override async tryClaimStep(runId: string, stepKey: string, lease?: ClaimLease): Promise<boolean> {
-    if (lease && !(lease.durationMs > 0)) {
-      throw new InvalidArgumentError('lease.durationMs', 'must be a positive number');
-    }
     const { n } = this.ctx;
     const now = this.ctx.clock.now();
     const owner = key(lease?.owner ?? '', 'lease.owner');

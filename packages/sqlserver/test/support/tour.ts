@@ -1,4 +1,5 @@
 import { ManualClock } from '@floworch/core';
+import { guardStorage } from '@floworch/core/backend';
 import { SqlServerControlStore } from '../../src/stores/control-store.js';
 import { SqlServerFlowStore } from '../../src/stores/flow-store.js';
 import { SqlServerOutputs } from '../../src/stores/outputs.js';
@@ -31,6 +32,33 @@ export function storesOver(responder?: Responder) {
     replay: new SqlServerWebhookReplayStore(ctx),
     rejections: new SqlServerWebhookRejectionStore(ctx),
   };
+}
+
+/**
+ * The same stores behind the storage guard, as the backend ships them: argument checks and paging
+ * clamps happen there, before a store builds a statement.
+ */
+export function guardedStoresOver(responder?: Responder) {
+  const s = storesOver(responder);
+  const storage = guardStorage({
+    name: 'sqlserver',
+    clock: s.ctx.clock,
+    capabilities: [],
+    close: async () => {},
+    flows: s.flows,
+    runs: s.runs,
+    outputs: s.outputs,
+    runtime: s.runtime,
+    queue: s.queue,
+    control: s.control,
+    retention: s.retention,
+    events: s.outputs,
+    signals: s.signals,
+    schedules: s.schedules,
+    webhookReplay: s.replay,
+    webhookRejections: s.rejections,
+  });
+  return { ctx: s.ctx, storage };
 }
 
 type Stores = ReturnType<typeof storesOver>;
