@@ -1,4 +1,5 @@
 import {
+  type AggregateFunctionNode,
   type AliasNode,
   type CompiledQuery,
   type MergeQueryNode,
@@ -10,10 +11,11 @@ import {
 } from 'kysely';
 
 /**
- * kysely's MSSQL compiler with three house rules: identifiers in brackets (valid whatever
+ * kysely's MSSQL compiler with four house rules: identifiers in brackets (valid whatever
  * `QUOTED_IDENTIFIER` says), every statement terminated by `;` (T-SQL requires it after `MERGE`),
- * and every `MERGE` holding a key-range lock on its target (`WITH (HOLDLOCK)`) so concurrent
- * upserts of one key serialise instead of failing with a duplicate key.
+ * every `MERGE` holding a key-range lock on its target (`WITH (HOLDLOCK)`) so concurrent
+ * upserts of one key serialise instead of failing with a duplicate key, and every `count` made
+ * `count_big` (T-SQL's `count` is an INT and overflows past 2^31 rows; PostgreSQL's is a bigint).
  */
 export class BracketMssqlQueryCompiler extends MssqlQueryCompiler {
   protected override getLeftIdentifierWrapper(): string {
@@ -31,6 +33,10 @@ export class BracketMssqlQueryCompiler extends MssqlQueryCompiler {
   override compileQuery(node: RootOperationNode, queryId: QueryId): CompiledQuery {
     const compiled = super.compileQuery(node, queryId);
     return compiled.sql.endsWith(';') ? compiled : { ...compiled, sql: `${compiled.sql};` };
+  }
+
+  protected override visitAggregateFunction(node: AggregateFunctionNode): void {
+    super.visitAggregateFunction(node.func.toLowerCase() === 'count' ? { ...node, func: 'count_big' } : node);
   }
 
   protected override visitMergeQuery(node: MergeQueryNode): void {

@@ -180,7 +180,7 @@ describe('statements: paging', () => {
     const page = await runs.getRunsPage({ take: 0 });
     expect(page).toEqual({ runs: [], totalCount: 3 });
     expect(ctx.log).toHaveLength(1);
-    expect(ctx.log[0]!.sql).toMatch(/^select count\(\*\) as \[total\]/);
+    expect(ctx.log[0]!.sql).toMatch(/^select count_big\(\*\) as \[total\]/);
     expect(ctx.log.some((s) => /FETCH/.test(s.sql))).toBe(false);
   });
 
@@ -402,7 +402,7 @@ describe('statements: shared run reads', () => {
     await runs.getStatistics();
     expect(ctx.log).toHaveLength(1);
     const [stats] = ctx.log;
-    expect(stats!.sql.match(/select count\(\*\) as \[n\]/g)).toHaveLength(4);
+    expect(stats!.sql.match(/select count_big\(\*\) as \[n\]/g)).toHaveLength(4);
     expect(stats!.sql).toMatch(/\[CompletedAt\] >= CONVERT\(DATETIMEOFFSET\(7\), @\d+, 127\)/);
     expect(stats!.parameters).toContain('2031-03-04T00:00:00.000Z');
     expect(stats!.parameters).toContain('2031-03-05T00:00:00.000Z');

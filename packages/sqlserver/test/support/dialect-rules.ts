@@ -52,6 +52,7 @@ export function dialectViolations(statement: Recorded): string[] {
     [/\bILIKE\b/i, 'ILIKE (not T-SQL)'],
     [/NOW\(\)|SYSDATETIMEOFFSET|SYSUTCDATETIME|GETDATE|GETUTCDATE|CURRENT_TIMESTAMP/i, 'database clock'],
     [/"/, 'double-quoted identifier (use brackets)'],
+    [/\bcount\s*\(/i, 'COUNT (an INT in T-SQL, overflows past 2^31 rows; use COUNT_BIG)'],
   ] as const) {
     if (pattern.test(sql)) bad(why);
   }
