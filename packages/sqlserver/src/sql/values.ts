@@ -28,31 +28,8 @@ export function uuid(value: string, what: string): string {
   return value.toLowerCase();
 }
 
-/** A `DATETIMEOFFSET` column value (tedious yields `Date`) as a fresh `Date`. */
-export function toDate(value: unknown): Date {
-  if (value instanceof Date) return new Date(value.getTime());
-  return new Date(String(value));
-}
-
-/** Like {@link toDate}, keeping `NULL`. */
-export function toDateOrNull(value: unknown): Date | null {
-  return value === null || value === undefined ? null : toDate(value);
-}
-
-/** A `UNIQUEIDENTIFIER` column value in canonical lower case (SQL Server returns upper case). */
-export function toUuid(value: unknown): string {
-  return String(value).toLowerCase();
-}
-
-/** A `BIGINT`/`INT` column value (tedious returns `BIGINT` as a string) as a number. */
-export function toNumber(value: unknown): number {
-  return typeof value === 'number' ? value : Number(value);
-}
-
-/** A `BIT` column value as a boolean. */
-export function toBool(value: unknown): boolean {
-  return value === true || value === 1 || value === '1';
-}
+// Column readers (dates, ids, numbers, bits) are the shared layer's: one copy for both backends.
+export { toBool, toDate, toDateOrNull, toNumber, toUuid } from '@floworch/sql';
 
 /** Width of every key column (`NVARCHAR(256)`). */
 export const MAX_KEY_LENGTH = 256;

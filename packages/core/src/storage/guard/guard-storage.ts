@@ -1,23 +1,10 @@
-import type { FlowStorage } from '../backend.js';
+import { type FlowStorage, STORAGE_CAPABILITIES } from '../backend.js';
 import { ARGUMENT_RULES, type StoreName } from './argument-rules.js';
 import { type StorageErrorTranslator, storageClosedError, translateStorageError } from './error-codes.js';
 import { type GuardContext, guardStore, isAbortReason } from './guard-store.js';
 
-/** The store members of a bundle, in the order they are guarded. */
-const STORE_NAMES: readonly StoreName[] = [
-  'flows',
-  'runs',
-  'outputs',
-  'runtime',
-  'queue',
-  'control',
-  'retention',
-  'events',
-  'signals',
-  'schedules',
-  'webhookReplay',
-  'webhookRejections',
-];
+/** The store members of a bundle: the three every backend has, then every optional capability. */
+const STORE_NAMES: readonly StoreName[] = ['flows', 'runs', 'outputs', ...STORAGE_CAPABILITIES];
 
 /** Options of {@link guardStorage}. */
 export interface GuardStorageOptions {
