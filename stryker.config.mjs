@@ -7,7 +7,14 @@ export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
   vitest: { configFile: 'stryker.vitest.config.ts', related: false },
-  mutate: ['packages/inmemory/src/**/*.ts', '!packages/inmemory/src/index.ts'],
+  // The storage guard is mutated too: argument checks and paging clamps moved there from the
+  // backends, and the conformance suite (which runs against the guarded bundle) is still their judge.
+  mutate: [
+    'packages/inmemory/src/**/*.ts',
+    '!packages/inmemory/src/index.ts',
+    'packages/core/src/storage/guard/**/*.ts',
+    '!packages/core/src/storage/guard/index.ts',
+  ],
   // Workspace packages resolve each other through symlinked node_modules, which a sandbox copy
   // would break; mutate the working tree instead (Stryker restores every file afterwards).
   inPlace: true,
